@@ -1,0 +1,60 @@
+// One interface, many isolation backends.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kavach/backend_kind.hpp"
+#include "kavach/error.hpp"
+#include "kavach/host.hpp"
+#include "kavach/policy.hpp"
+#include "kavach/result.hpp"
+
+namespace kavach {
+
+// A file placed inside the sandbox at start (e.g. an injected secret). Content never touches host
+// disk: backends deliver it from memory (memfd / the sandbox's own tmpfs).
+struct InjectedFile {
+  std::filesystem::path path;  // absolute path inside the sandbox
+  std::string content;
+  unsigned mode = 0400;
+};
+
+// What to run. The environment starts EMPTY: only policy.env_allow names and `env` reach it.
+struct Command {
+  std::vector<std::string> argv;                         // argv[0] resolved via PATH inside
+  std::vector<std::pair<std::string, std::string>> env;  // injected variables
+  std::optional<std::string> stdin_data;                 // none = /dev/null
+  std::vector<InjectedFile> files;
+};
+
+enum class Maturity { runs_commands, config_only };
+[[nodiscard]] std::string_view to_string(Maturity m);
+
+struct Availability {
+  bool available = false;
+  std::string reason;  // why not, or what it will use ("runc 1.1.5")
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual BackendKind kind() const = 0;
+  [[nodiscard]] virtual Maturity maturity() const = 0;
+  [[nodiscard]] virtual Availability availability() const = 0;
+  // Run one command under the policy. Returns an error only when the sandbox could not be set up
+  // (fail-closed control, missing runtime...); a command that fails is a successful ExecResult.
+  [[nodiscard]] virtual Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) = 0;
+  [[nodiscard]] virtual Result<void> health_check() = 0;
+  // Release everything this backend holds (idempotent).
+  [[nodiscard]] virtual Result<void> destroy() = 0;
+};
+
+// Factory. `host` decides availability; defaults to the live host probe.
+[[nodiscard]] Result<std::unique_ptr<Backend>> create_backend(BackendKind kind);
+[[nodiscard]] Result<std::unique_ptr<Backend>> create_backend(BackendKind kind, const HostInfo& host);
+
+}  // namespace kavach

@@ -1,0 +1,56 @@
+// SandboxConfig and its builder (sticky first error, like sandbox2's PolicyBuilder).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kavach/audit.hpp"
+#include "kavach/backend_kind.hpp"
+#include "kavach/error.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach {
+
+struct SandboxConfig {
+  BackendKind backend = BackendKind::process;
+  SandboxPolicy policy;
+  std::vector<std::shared_ptr<AuditHook>> hooks;
+};
+
+class SandboxConfigBuilder {
+ public:
+  SandboxConfigBuilder();  // starts from the `agent` preset on the process backend
+
+  SandboxConfigBuilder& backend(BackendKind kind);
+  SandboxConfigBuilder& backend(std::string_view name);
+  SandboxConfigBuilder& preset(Preset p);
+  SandboxConfigBuilder& preset(std::string_view name);
+  SandboxConfigBuilder& policy(SandboxPolicy p);
+  SandboxConfigBuilder& policy_file(const std::filesystem::path& file);
+  SandboxConfigBuilder& timeout(std::chrono::milliseconds t);
+  SandboxConfigBuilder& memory_limit(std::uint64_t bytes);
+  SandboxConfigBuilder& cpu_limit(double cores);
+  SandboxConfigBuilder& pids_limit(std::uint64_t n);
+  SandboxConfigBuilder& output_limit(std::uint64_t bytes);
+  SandboxConfigBuilder& network(NetworkMode mode);
+  SandboxConfigBuilder& writable(const std::filesystem::path& host_path);
+  SandboxConfigBuilder& readonly(const std::filesystem::path& host_path);
+  SandboxConfigBuilder& allow_env(std::string name);
+  SandboxConfigBuilder& seccomp(SeccompMode mode);
+  SandboxConfigBuilder& allow_degrade(Control c);
+  SandboxConfigBuilder& hook(std::shared_ptr<AuditHook> h);
+
+  // The first error any setter hit, or the validated config.
+  [[nodiscard]] Result<SandboxConfig> build() const;
+
+ private:
+  void set_error(Error e);
+  SandboxConfig config_;
+  std::optional<Error> error_;
+};
+
+}  // namespace kavach

@@ -1,0 +1,68 @@
+// EnforcementReport: for each control, was it requested, was it really applied, and why not.
+// The strength score is computed from this, never from the config.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kavach/error.hpp"
+
+namespace kavach {
+
+enum class Control {
+  ns_user,
+  ns_pid,
+  ns_mount,
+  ns_net,
+  ns_ipc,
+  ns_uts,
+  ns_cgroup,
+  seccomp,
+  landlock_fs,
+  landlock_net,
+  landlock_scopes,
+  cgroup_memory,
+  cgroup_cpu,
+  cgroup_pids,
+  rlimits,
+  capabilities,
+  no_new_privs,
+  readonly_root,
+  network,           // network off / loopback / allowlist as the policy asks
+  unprivileged_uid,  // sandbox root mapped to a non-root host uid
+};
+
+inline constexpr Control kAllControls[] = {
+    Control::ns_user,       Control::ns_pid,        Control::ns_mount,       Control::ns_net,
+    Control::ns_ipc,        Control::ns_uts,        Control::ns_cgroup,      Control::seccomp,
+    Control::landlock_fs,   Control::landlock_net,  Control::landlock_scopes, Control::cgroup_memory,
+    Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
+    Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid};
+
+[[nodiscard]] std::string_view to_string(Control c);
+[[nodiscard]] Result<Control> parse_control(std::string_view name);
+
+struct ControlStatus {
+  Control control;
+  bool requested = false;
+  bool applied = false;
+  std::string detail;  // what was applied ("strict allowlist, 212 rules") or why not
+  friend bool operator==(const ControlStatus&, const ControlStatus&) = default;
+};
+
+class EnforcementReport {
+ public:
+  // Record (or overwrite) one control's status.
+  void set(Control c, bool requested, bool applied, std::string detail = {});
+  [[nodiscard]] const ControlStatus* find(Control c) const;
+  [[nodiscard]] bool applied(Control c) const;
+  [[nodiscard]] const std::vector<ControlStatus>& controls() const { return controls_; }
+  // Requested but not applied (degraded) controls.
+  [[nodiscard]] std::vector<ControlStatus> degraded() const;
+
+ private:
+  std::vector<ControlStatus> controls_;
+};
+
+}  // namespace kavach

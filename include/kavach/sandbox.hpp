@@ -1,0 +1,54 @@
+// Sandbox: one policy, one backend, a lifecycle, audit events. The main entry point.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kavach/backend.hpp"
+#include "kavach/config.hpp"
+#include "kavach/lifecycle.hpp"
+#include "kavach/result.hpp"
+#include "kavach/score.hpp"
+
+namespace kavach {
+
+struct RunReport {
+  ExecResult result;
+  StrengthScore score;  // enforced score, computed from result.enforcement
+};
+
+class Sandbox {
+ public:
+  // Creates the backend (error if unknown/unavailable) and emits `created`.
+  [[nodiscard]] static Result<std::unique_ptr<Sandbox>> create(SandboxConfig config);
+  [[nodiscard]] static Result<std::unique_ptr<Sandbox>> create(SandboxConfig config,
+                                                               std::unique_ptr<Backend> backend);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Created/Running -> Running; runs one command.
+  [[nodiscard]] Result<RunReport> exec(const Command& cmd);
+  [[nodiscard]] Result<void> pause();
+  [[nodiscard]] Result<void> resume();
+  [[nodiscard]] Result<void> stop();
+  [[nodiscard]] Result<void> destroy();
+
+  [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] const std::string& id() const { return id_; }
+  [[nodiscard]] const SandboxConfig& config() const { return config_; }
+  [[nodiscard]] Backend& backend() { return *backend_; }
+
+ private:
+  Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend);
+  Result<void> move(LifecycleEvent e);
+  void emit(AuditEventType type, nlohmann::json data = nlohmann::json::object());
+
+  SandboxConfig config_;
+  std::unique_ptr<Backend> backend_;
+  State state_ = State::created;
+  std::string id_;
+};
+
+}  // namespace kavach

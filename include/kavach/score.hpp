@@ -1,0 +1,35 @@
+// StrengthScore: 0-100 from the backend's base plus modifiers for controls that were APPLIED.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kavach/backend_kind.hpp"
+#include "kavach/enforcement.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach {
+
+struct ScoreItem {
+  std::string label;  // "base: process", "seccomp strict allowlist", ...
+  int points = 0;
+};
+
+struct StrengthScore {
+  int value = 0;       // clamped to 0..100
+  std::string label;   // minimal <30, basic <50, standard <70, hardened <85, fortress >=85
+  std::vector<ScoreItem> breakdown;
+};
+
+[[nodiscard]] int base_score(BackendKind kind);
+[[nodiscard]] std::string score_label(int value);
+
+// The enforced score: only controls the report shows as applied count.
+[[nodiscard]] StrengthScore compute_score(BackendKind kind, const EnforcementReport& report);
+
+// What the policy asks for, as a report in which every requested control is assumed applied.
+[[nodiscard]] EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& policy);
+// The "requested" score: what the run would get if the host applies everything.
+[[nodiscard]] StrengthScore requested_score(BackendKind kind, const SandboxPolicy& policy);
+
+}  // namespace kavach

@@ -1,0 +1,59 @@
+// The meaning of seccomp policies, defined once, backend-neutral.
+// The process backend compiles a SeccompProgram with libseccomp; the OCI/gVisor backends emit it
+// as the runtime spec's `linux.seccomp` JSON. Neither decides on its own what a preset allows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kavach/error.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach {
+
+enum class SeccompAction { allow, errno_eperm, errno_enosys, kill_process };
+
+enum class ArgOp { eq, ne, masked_eq };  // masked_eq: (arg & mask) == value
+
+struct ArgCond {
+  unsigned index = 0;  // syscall argument 0..5
+  ArgOp op = ArgOp::eq;
+  std::uint64_t value = 0;
+  std::uint64_t mask = 0;  // masked_eq only
+  friend bool operator==(const ArgCond&, const ArgCond&) = default;
+};
+
+// One rule: when `name` is called and ALL conds hold, take `action`.
+// Several rules for one name are alternatives (OR).
+struct SyscallRule {
+  std::string name;
+  SeccompAction action = SeccompAction::allow;
+  std::vector<ArgCond> conds;
+  friend bool operator==(const SyscallRule&, const SyscallRule&) = default;
+};
+
+struct SeccompProgram {
+  SeccompAction default_action = SeccompAction::errno_eperm;
+  // Rules are ordered: deny rules with arguments first, then allows.
+  std::vector<SyscallRule> rules;
+  // Foreign ABIs (i386 via int 0x80, x32) are killed/denied rather than filtered.
+  bool deny_foreign_abis = true;
+  std::string description;  // "strict allowlist (N syscalls)"
+};
+
+// Named groups (stable data, reviewed in one place).
+[[nodiscard]] const std::vector<std::string_view>& strict_allowlist_syscalls();
+[[nodiscard]] const std::vector<std::string_view>& dangerous_syscalls();
+
+// True when the native (x86_64) ABI knows this syscall name.
+[[nodiscard]] bool is_known_syscall(std::string_view name);
+// Error (unknown_syscall) naming the first unknown name.
+[[nodiscard]] Result<void> validate_syscall_names(const std::vector<std::string>& names,
+                                                  std::string_view where);
+
+// Translate a policy into the neutral program. Result error for unknown names.
+[[nodiscard]] Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy);
+
+}  // namespace kavach
