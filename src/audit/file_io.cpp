@@ -113,3 +113,48 @@ Result<void> fsync_path(const std::filesystem::path& path, bool directory) {
 }
 
 }  // namespace kavach::detail
+
+namespace kavach::detail {
+
+bool LineReader::fill() {
+  if (pos_ >= end_) return false;
+  buf_.erase(0, used_);
+  used_ = 0;
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(65536, end_ - pos_));
+  const std::size_t old = buf_.size();
+  buf_.resize(old + want);
+  ssize_t n = 0;
+  do {
+    n = ::pread(fd_, buf_.data() + old, want, static_cast<off_t>(pos_));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    failed_ = true;
+    buf_.resize(old);
+    return false;
+  }
+  buf_.resize(old + static_cast<std::size_t>(n));
+  pos_ += static_cast<std::uint64_t>(n);
+  if (n == 0) end_ = pos_;  // the file shrank below the snapshot
+  return n > 0;
+}
+
+bool LineReader::next(std::string& line, bool& complete) {
+  for (;;) {
+    const auto nl = buf_.find('\n', used_);
+    if (nl != std::string::npos) {
+      line.assign(buf_, used_, nl - used_);
+      used_ = nl + 1;
+      complete = true;
+      return true;
+    }
+    if (!fill()) {
+      if (failed_ || used_ >= buf_.size()) return false;
+      line.assign(buf_, used_, std::string::npos);
+      used_ = buf_.size();
+      complete = false;
+      return true;
+    }
+  }
+}
+
+}  // namespace kavach::detail

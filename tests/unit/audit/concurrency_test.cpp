@@ -139,5 +139,31 @@ TEST(AuditConcurrency, ProcessesAndThreadsTogether) {
   expect_intact(log, test::key_from_hex(dir), kProcs * kThreads * kPerWriter);
 }
 
+TEST(AuditConcurrency, VerifyingALiveLogSeesAConsistentSnapshot) {
+  TempDir dir;
+  const auto log = dir / "audit.jsonl";
+  auto sink = AuditFileSink::open(log, test::key_from_hex(dir), AuditFileOptions{0, {}});
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE((*sink)->append(writer_event(0, -1)));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 300; ++i) (*sink)->on_event(writer_event(0, i));
+    done = true;
+  });
+  const auto key = test::key_from_hex(dir);
+  int checks = 0;
+  std::uint64_t last_seen = 0;
+  while (!done || checks < 5) {
+    auto r = verify_audit_log(log, key);
+    ASSERT_TRUE(r) << "verify during appends: " << r.error().message;
+    EXPECT_GE(r->records, last_seen);
+    last_seen = r->records;
+    ++checks;
+  }
+  writer.join();
+  EXPECT_EQ((*sink)->failures(), 0u);
+  EXPECT_GT(checks, 5);
+}
+
 }  // namespace
 }  // namespace kavach
