@@ -102,6 +102,33 @@ Result<void> replace_file(const std::filesystem::path& path, std::string_view da
   return {};
 }
 
+Result<void> rewrite_file(const std::filesystem::path& path, std::string_view data, bool sync) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) != data.size()) {
+    if (fd >= 0) ::close(fd);
+    return replace_file(path, data, sync);
+  }
+  // A single write within the first sector: it lands whole, or (on a torn write at power loss)
+  // the head stops authenticating and the log is flagged rather than silently wrong.
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = n < 0 ? errno : EIO;
+      ::close(fd);
+      return io_fail(path, "cannot write", e);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool ok = !sync || ::fdatasync(fd) == 0;
+  const int e = errno;
+  ::close(fd);
+  if (!ok) return io_fail(path, "cannot fsync", e);
+  return {};
+}
+
 Result<void> fsync_path(const std::filesystem::path& path, bool directory) {
   const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) return io_fail(path, "cannot open", errno);

@@ -19,6 +19,9 @@ namespace kavach::detail {
                                                                  std::size_t max_bytes);
 // Replaces `path` atomically (temporary file + rename), mode 0600; fsyncs the data if `sync`.
 [[nodiscard]] Result<void> replace_file(const std::filesystem::path& path, std::string_view data, bool sync);
+// Overwrites `path` in place when it exists with exactly data.size() bytes (one pwrite, no new
+// inode, no rename); otherwise falls back to replace_file. fdatasyncs if `sync`.
+[[nodiscard]] Result<void> rewrite_file(const std::filesystem::path& path, std::string_view data, bool sync);
 [[nodiscard]] Result<void> fsync_path(const std::filesystem::path& path, bool directory);
 
 }  // namespace kavach::detail

@@ -182,7 +182,7 @@ struct AuditFileSink::Impl {
     const bool sync = options.fsync_every != 0 && unsynced >= options.fsync_every;
     if (sync && ::fdatasync(fd) != 0) return io_fail(path, "cannot fsync", errno);
     const std::string head = detail::make_head(key.bytes(), state->log_id, state->next_seq, mac);
-    if (auto r = detail::replace_file(head_path, head, sync); !r) return tl::unexpected(r.error());
+    if (auto r = detail::rewrite_file(head_path, head, sync); !r) return tl::unexpected(r.error());
     if (sync) unsynced = 0;
     return state->next_seq;
   }

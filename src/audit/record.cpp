@@ -90,8 +90,12 @@ bool record_authentic(std::string_view key, const Record& r) {
 }
 
 std::string make_head(std::string_view key, std::string_view log_id, std::uint64_t seq, std::string_view mac) {
-  std::string text = "{\"log\":\"" + std::string(log_id) + "\",\"seq\":" + std::to_string(seq) +
-                     ",\"mac\":\"" + std::string(mac) + "\"";
+  // seq is padded with spaces (valid JSON whitespace) to the widest uint64, so every head of a
+  // log has the same length and can be rewritten in place.
+  std::string seq_text = std::to_string(seq);
+  seq_text.resize(20, ' ');
+  std::string text = "{\"log\":\"" + std::string(log_id) + "\",\"seq\":" + seq_text + ",\"mac\":\"" +
+                     std::string(mac) + "\"";
   text += ",\"head_mac\":\"" + mac_hex(key, MacDomain::head, text) + "\"}\n";
   return text;
 }
