@@ -155,14 +155,17 @@ TEST(AuditConcurrency, VerifyingALiveLogSeesAConsistentSnapshot) {
   std::uint64_t last_seen = 0;
   while (!done || checks < 5) {
     auto r = verify_audit_log(log, key);
-    ASSERT_TRUE(r) << "verify during appends: " << r.error().message;
+    if (!r) {
+      ADD_FAILURE() << "verify during appends: " << r.error().message;
+      break;  // still join the writer below
+    }
     EXPECT_GE(r->records, last_seen);
     last_seen = r->records;
     ++checks;
   }
   writer.join();
   EXPECT_EQ((*sink)->failures(), 0u);
-  EXPECT_GT(checks, 5);
+  EXPECT_GE(checks, 5);
 }
 
 }  // namespace
