@@ -188,7 +188,7 @@ class PolicyReader {
   do {                                                \
     auto kv_r = (expr);                               \
     if (!kv_r) return tl::unexpected(kv_r.error());   \
-    lhs = std::move(*kv_r);                           \
+    (lhs) = std::move(*kv_r);                         \
   } while (0)
 
 Result<void> read_seccomp(const PolicyReader& r, const toml::table& t, SeccompPolicy& s) {
