@@ -100,7 +100,8 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   // The noop backend runs nothing and enforces nothing: everything it is asked stays unapplied.
   const bool can_apply = kind != BackendKind::noop;
   auto req = [&](Control c, bool requested, std::string mode = {}) {
-    r.set(c, requested, requested && can_apply, requested ? "requested by policy" : "not requested",
+    r.set(c, requested, requested && can_apply,
+          !requested ? "not requested" : can_apply ? "requested by policy" : "requested; the noop backend enforces nothing",
           std::move(mode));
   };
   for (Control c : {Control::ns_user, Control::ns_pid, Control::ns_mount, Control::ns_ipc,
