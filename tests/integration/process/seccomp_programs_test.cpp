@@ -120,6 +120,24 @@ TEST_F(StrictRuns, GccCompilesAndRuns) {
               "hi from cc");
 }
 
+TEST_F(StrictRuns, GitAndMake) {
+  if (!exists("/usr/bin/git") || !exists("/usr/bin/make")) GTEST_SKIP() << "git or make missing";
+  expect_runs({"/bin/sh", "-c",
+               "set -e; d=$(mktemp -d); cd $d; git init -q .; echo a > a; git add a; "
+               "git -c user.email=a@b -c user.name=n commit -qm x; git log --oneline | wc -l; "
+               "printf 'all:\\n\\t@echo made\\n' > Makefile; make -s; cd /; rm -rf $d"},
+              "made");
+}
+
+TEST_F(StrictRuns, Node) {
+  expect_runs({"/usr/bin/node", "-e",
+               "const cp = require('child_process');"
+               "console.log(cp.execSync('echo node-child').toString().trim());"
+               "require('http').createServer().listen(0, '127.0.0.1', function () {"
+               "  console.log('listen-ok'); this.close(); });"},
+              "listen-ok");
+}
+
 TEST_F(StrictRuns, StaticGlibcBinary) {
   // Debian's ldconfig is a static-pie glibc binary.
   expect_runs({"/sbin/ldconfig", "--version"}, "ldconfig");
