@@ -175,7 +175,7 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
     if (idx_pid >= 0 && (fds[idx_pid].revents & POLLIN) != 0) {
       siginfo_t info{};
       // Raw waitid: the glibc wrapper has no rusage argument.
-      const long w = ::syscall(SYS_waitid, P_PIDFD, req.pidfd, &info, WEXITED, &out.usage);
+      const long w = ::syscall(SYS_waitid, P_PIDFD, req.pidfd, &info, WEXITED | __WALL, &out.usage);
       if (w < 0 && errno != EINTR) {
         const int e = errno;
         kill();
@@ -184,8 +184,8 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
       if (w == 0) {
         exited = true;
         exited_at = Clock::now();
-        out.si_code = info.si_code;
-        out.si_status = info.si_status;
+        out.wait_code = info.si_code;
+        out.wait_status = info.si_status;
         req.stdin_fd.reset();
         kill();  // sweep anything that outlived the supervised process
       }

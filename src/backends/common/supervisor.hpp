@@ -31,8 +31,8 @@ struct SuperviseRequest {
 };
 
 struct SuperviseOutcome {
-  int si_code = 0;    // CLD_EXITED, CLD_KILLED or CLD_DUMPED for the supervised process
-  int si_status = 0;  // exit status or signal number
+  int wait_code = 0;    // CLD_EXITED, CLD_KILLED or CLD_DUMPED for the supervised process
+  int wait_status = 0;  // exit status or signal number
   rusage usage{};     // of the process and the descendants it reaped
   bool timed_out = false;
   bool output_cut = false;  // pipes still open after the tree died; reading stopped

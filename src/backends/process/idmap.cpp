@@ -48,8 +48,11 @@ Result<int> IdmapCache::userns_for(uid_t owner_uid, gid_t owner_gid) {
   const long pid = ::syscall(SYS_clone, CLONE_NEWUSER, nullptr, nullptr, nullptr, 0);
   if (pid == 0) {
     // ASYNC-SIGNAL-SAFE: wait for EOF, then leave.
+    // Drop every inherited descriptor (other threads' pipes) except the one we wait on.
     char c;
-    ::close(hold[1]);
+    const auto keep = static_cast<unsigned>(hold[0]);
+    if (keep > 0) ::syscall(SYS_close_range, 0U, keep - 1, 0U);
+    ::syscall(SYS_close_range, keep + 1, ~0U, 0U);
     while (::read(hold[0], &c, 1) < 0 && errno == EINTR) {
     }
     ::_exit(0);

@@ -32,7 +32,7 @@ unsigned long attrs_to_ms(std::uint64_t attrs) {
 int set_attrs(const char* target, std::uint64_t attrs, bool recursive) noexcept {
   mount_attr attr{};
   attr.attr_set = attrs;
-  const unsigned flags = AT_SYMLINK_NOFOLLOW | (recursive ? AT_RECURSIVE : 0u);
+  const unsigned flags = static_cast<unsigned>(AT_SYMLINK_NOFOLLOW) | (recursive ? static_cast<unsigned>(AT_RECURSIVE) : 0u);
   if (::syscall(SYS_mount_setattr, AT_FDCWD, target, flags, &attr, sizeof attr) == 0) return 0;
   if (errno != ENOSYS) return errno;
   struct statfs st {};
@@ -80,7 +80,7 @@ int run_op(const MountOp& op) noexcept {
     case MountKind::symlink:
       return ::symlink(op.source, op.target) == 0 ? 0 : errno;
     case MountKind::bind: {
-      const unsigned long flags = MS_BIND | (op.recursive ? MS_REC : 0ul);
+      const unsigned long flags = static_cast<unsigned long>(MS_BIND) | (op.recursive ? static_cast<unsigned long>(MS_REC) : 0ul);
       if (::mount(op.source, op.target, nullptr, flags, nullptr) != 0) return errno;
       return op.attrs != 0 ? set_attrs(op.target, op.attrs, op.recursive) : 0;
     }

@@ -444,9 +444,9 @@ Result<void> Builder::inject_files() {
   return {};
 }
 
-Result<void> Builder::build() {
-  if (auto r = collect(in_.fs->readonly_paths, false, "fs.readonly_paths"); !r) return r;
-  if (auto r = collect(in_.fs->writable_paths, true, "fs.writable_paths"); !r) return r;
+Result<MountPlan> Builder::build() {
+  if (auto r = collect(in_.fs->readonly_paths, false, "fs.readonly_paths"); !r) return tl::unexpected(r.error());
+  if (auto r = collect(in_.fs->writable_paths, true, "fs.writable_paths"); !r) return tl::unexpected(r.error());
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.target < b.target; });
   own_tmp_ = std::none_of(entries_.begin(), entries_.end(),
@@ -474,7 +474,7 @@ Result<void> Builder::build() {
       mount_tmp();
       tmp_done = true;
     }
-    if (auto r = mount_entry(e); !r) return r;
+    if (auto r = mount_entry(e); !r) return tl::unexpected(r.error());
   }
   if (!tmp_done) mount_tmp();
   for (const auto& e : entries_) {
@@ -492,13 +492,13 @@ Result<void> Builder::build() {
     } else {
       Entry bound = e;
       bound.symlink = false;
-      if (auto r = mount_entry(bound); !r) return r;
+      if (auto r = mount_entry(bound); !r) return tl::unexpected(r.error());
     }
   }
   mount_dev();
   if (in_.mount_proc) mount_proc();
-  if (auto r = protect(); !r) return r;
-  if (auto r = inject_files(); !r) return r;
+  if (auto r = protect(); !r) return tl::unexpected(r.error());
+  if (auto r = inject_files(); !r) return tl::unexpected(r.error());
 
   MountOp dev_ro;
   dev_ro.kind = MountKind::set_attrs;
@@ -527,17 +527,15 @@ const char* MountPlan::keep(std::string s) {
 Result<MountPlan> build_mount_plan(const MountPlanInput& in) { return Builder(in).build(); }
 
 std::uint64_t child_rule_access(ChildPathRights rights, int abi) {
+  // Access bits newer than Debian 12's <linux/landlock.h> (stable kernel ABI values).
+  constexpr std::uint64_t kTruncate = 1ull << 14;  // ABI 3
+  constexpr std::uint64_t kIoctlDev = 1ull << 15;  // ABI 5
   std::uint64_t handled = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1
   if (abi >= 2) handled |= LANDLOCK_ACCESS_FS_REFER;
-  if (abi >= 3) handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#ifdef LANDLOCK_ACCESS_FS_IOCTL_DEV
-  if (abi >= 5) handled |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-#endif
-  std::uint64_t truncate = LANDLOCK_ACCESS_FS_TRUNCATE;
-  std::uint64_t ioctl_dev = 0;
-#ifdef LANDLOCK_ACCESS_FS_IOCTL_DEV
-  ioctl_dev = LANDLOCK_ACCESS_FS_IOCTL_DEV;
-#endif
+  if (abi >= 3) handled |= kTruncate;
+  if (abi >= 5) handled |= kIoctlDev;
+  const std::uint64_t truncate = kTruncate;
+  const std::uint64_t ioctl_dev = kIoctlDev;
   const std::uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
   const std::uint64_t file_rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | truncate;
   std::uint64_t want = 0;
@@ -547,6 +545,7 @@ std::uint64_t child_rule_access(ChildPathRights rights, int abi) {
     case ChildPathRights::file_read: want = LANDLOCK_ACCESS_FS_READ_FILE; break;
     case ChildPathRights::dev: want = read | file_rw | ioctl_dev; break;
     case ChildPathRights::pts: want = read | file_rw | ioctl_dev; break;
+    case ChildPathRights::device_file: want = file_rw | ioctl_dev; break;
     case ChildPathRights::tmp:
       // Everything but device nodes (the tmpfs is nodev anyway).
       want = handled & ~(static_cast<std::uint64_t>(LANDLOCK_ACCESS_FS_MAKE_CHAR) |

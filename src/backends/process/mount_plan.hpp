@@ -18,7 +18,7 @@
 namespace kavach::process {
 
 // Where a path-based Landlock rule for a sandbox-only path should grant access.
-enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read };
+enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read, device_file };
 
 struct MountPlanInput {
   const FilesystemPolicy* fs = nullptr;

@@ -248,7 +248,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
     } else {
       child_rule_specs = {{"/proc", ChildPathRights::read}};
       for (const char* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
-        child_rule_specs.emplace_back(d, ChildPathRights::pts);
+        child_rule_specs.emplace_back(d, ChildPathRights::device_file);
       }
     }
     for (const auto& [path, rights] : child_rule_specs) {
@@ -445,10 +445,10 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
     const int ws = sh->command_wstatus;
     if (WIFEXITED(ws)) result.exit_code = WEXITSTATUS(ws);
     if (WIFSIGNALED(ws)) result.signal = WTERMSIG(ws);
-  } else if (outcome->si_code == CLD_EXITED) {
-    result.exit_code = outcome->si_status;
+  } else if (outcome->wait_code == CLD_EXITED) {
+    result.exit_code = outcome->wait_status;
   } else {
-    result.signal = outcome->si_status;  // PID 1 itself was killed (timeout, OOM): the tree died
+    result.signal = outcome->wait_status;  // PID 1 itself was killed (timeout, OOM): the tree died
   }
   result.timed_out = outcome->timed_out;
   result.oom_killed = cg.oom_kills > 0;
