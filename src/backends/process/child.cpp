@@ -194,8 +194,14 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   die(p, ChildStage::exec, first_error, -1, first_error == ENOENT ? 127 : 126);
 }
 
+int command_entry(void* arg) {
+  const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
+  mark(p, ChildStage::fork);
+  run_command(p);
+}
+
 // PID 1: reap every child, forward termination signals to the command, report its status.
-[[noreturn]] void run_init(const ChildPlan& p, pid_t command, int exec_notify_fd) noexcept {
+[[noreturn]] void run_init(const ChildPlan& p, pid_t command) noexcept {
   g_command_pid = command;
   p.shared->command_pid = command;
   // The command holds the real stdio; PID 1 keeps none so EOF follows the command tree.
@@ -214,14 +220,8 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   sigemptyset(&none);
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  // EOF on the CLOEXEC notify pipe: the command exec'd (or died trying). Then close our copy
-  // of the status pipe so the parent sees EOF too.
-  char c;
-  ssize_t n;
-  do {
-    n = ::read(exec_notify_fd, &c, 1);
-  } while (n < 0 && errno == EINTR);
-  ::close(exec_notify_fd);
+  // The command exec'd (or died trying) before clone returned: our copy of the status pipe
+  // is the last writer, and closing it tells the parent.
   ::close(p.status_fd);
 
   for (;;) {
@@ -325,18 +325,13 @@ void child_main(const ChildPlan& p) noexcept {
   }
   mark(p, ChildStage::landlock);
 
-  // 9. Fork the command (raw clone: glibc's fork would run atfork handlers and take locks).
-  int notify[2];
-  if (::pipe2(notify, O_CLOEXEC) != 0) die(p, ChildStage::fork, errno);
-  const long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+  // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
+  // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
+  // touches no memory of PID 1 but errno while PID 1 is suspended.)
+  const int pid = ::clone(command_entry, p.command_stack + p.command_stack_size,
+                          CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<ChildPlan*>(&p));
   if (pid < 0) die(p, ChildStage::fork, errno);
-  if (pid == 0) {
-    mark(p, ChildStage::fork);
-    ::close(notify[0]);
-    run_command(p);
-  }
-  ::close(notify[1]);
-  run_init(p, static_cast<pid_t>(pid), notify[0]);
+  run_init(p, static_cast<pid_t>(pid));
 }
 
 }  // namespace kavach::process

@@ -129,6 +129,11 @@ struct ChildPlan {
   const char* const* exec_paths = nullptr;
   std::size_t exec_path_count = 0;
 
+  // Stack for the command process, which PID 1 starts with CLONE_VM|CLONE_VFORK (no copy of
+  // the address space; PID 1 sleeps until execve). Mapped by the parent.
+  char* command_stack = nullptr;
+  std::size_t command_stack_size = 0;
+
   // The parent's argv/environ area, blanked in PID 1 so /proc/1/cmdline leaks nothing.
   char* arg_area = nullptr;
   std::size_t arg_area_len = 0;

@@ -102,6 +102,25 @@ class ChildGuard {
   int pidfd_;
 };
 
+// Stack for the command's CLONE_VM start inside the sandbox (copied into PID 1 at clone).
+class CommandStack {
+ public:
+  static constexpr std::size_t kSize = 128u << 10;
+  CommandStack() {
+    void* p = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p != MAP_FAILED) base_ = static_cast<char*>(p);
+  }
+  ~CommandStack() {
+    if (base_ != nullptr) ::munmap(base_, kSize);
+  }
+  CommandStack(const CommandStack&) = delete;
+  CommandStack& operator=(const CommandStack&) = delete;
+  [[nodiscard]] char* base() const { return base_; }
+
+ private:
+  char* base_ = nullptr;
+};
+
 class PlaceholderLease {
  public:
   PlaceholderLease(PlaceholderRegistry& reg, const std::vector<Placeholder>& items) : reg_(reg), items_(items) {
@@ -316,7 +335,10 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
     if (!stdin_r) return fail(ErrorCode::io_error, std::string("open /dev/null: ") + std::strerror(errno));
   }
   SharedPage shared;
-  if (shared.get() == nullptr) return fail(ErrorCode::io_error, std::string("mmap: ") + std::strerror(errno));
+  CommandStack stack;
+  if (shared.get() == nullptr || stack.base() == nullptr) {
+    return fail(ErrorCode::io_error, std::string("mmap: ") + std::strerror(errno));
+  }
 
   std::vector<int> keep = {release->first.get(), status->second.get(), stdin_r.get(),
                            out_pipe->second.get(), err_pipe->second.get()};
@@ -359,6 +381,8 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   plan.envp = args.envp.data();
   plan.exec_paths = const_cast<const char* const*>(args.exec_paths.data());
   plan.exec_path_count = args.exec_paths.size();
+  plan.command_stack = stack.base();
+  plan.command_stack_size = CommandStack::kSize;
   plan.arg_area = arg_area_;
   plan.arg_area_len = arg_area_len_;
 
