@@ -188,7 +188,7 @@ class PolicyReader {
   do {                                                \
     auto kv_r = (expr);                               \
     if (!kv_r) return tl::unexpected(kv_r.error());   \
-    lhs = std::move(*kv_r);                           \
+    (lhs) = std::move(*kv_r);                         \
   } while (0)
 
 Result<void> read_seccomp(const PolicyReader& r, const toml::table& t, SeccompPolicy& s) {
@@ -377,7 +377,10 @@ Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root
   KV_TRY(r.only_keys(root, "", {"extends", "name", "hostname", "uid", "gid", "env_allow",
                                 "keep_capabilities", "may_degrade", "seccomp", "landlock",
                                 "network", "limits", "fs"}));
+  // Without `extends`: strict's filters and fs view, but no resource limits (a limit is only set
+  // when the file says so — this is also what makes emitted policies round-trip).
   SandboxPolicy p = preset_policy(Preset::strict);
+  p.limits = ResourceLimits{};
   p.name = "custom";
   if (const toml::node* ext = root.get("extends")) {
     std::string name;

@@ -10,7 +10,8 @@ namespace kavach {
 
 // What glibc 2.36, sh/dash, bash, coreutils, python3, perl, gcc and static (C and Go) binaries
 // use. Names with argument rules (clone, ioctl, socket, personality, mknod, mknodat,
-// memfd_create) are allowed only under those rules (see seccomp_arg_rules.cpp).
+// memfd_create, sendto, sendmsg, sendmmsg) are allowed only under those rules (see
+// seccomp_arg_rules.cpp).
 // clone3 is deliberately absent: it answers ENOSYS so libc falls back to the filtered clone.
 const std::vector<std::string_view>& strict_allowlist_syscalls() {
   static const std::vector<std::string_view> names = {
