@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -185,6 +186,12 @@ std::string describe_record(const StatusRecord& r, const MountPlan& plan) {
   return text;
 }
 
+std::string format_cores(double cores) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g %s", cores, cores == 1.0 ? "core" : "cores");
+  return buf;
+}
+
 std::vector<PathRule> rules_without_mount_ns(const SandboxPolicy& policy) {
   std::vector<PathRule> rules;
   for (const auto& p : policy.fs.readonly_paths) rules.push_back({p, kAccessRead | kAccessExec});
@@ -302,7 +309,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
                      std::to_string(mem >> 20) + " MiB" +
                          (policy.limits.swap_bytes ? " + swap " + std::to_string(*policy.limits.swap_bytes >> 20) + " MiB" : "")},
         LimitControl{Control::cgroup_cpu, "cpu", cp.cgroup_cpu,
-                     std::to_string(policy.limits.cpu_cores.value_or(0)) + " cores"},
+                     format_cores(policy.limits.cpu_cores.value_or(0))},
         LimitControl{Control::cgroup_pids, "pids", cp.cgroup_pids,
                      std::to_string(policy.limits.pids.value_or(0)) + " pids"}}) {
     if (!l.planned) continue;
