@@ -91,7 +91,7 @@ Result<void> Bundle::cleanup() noexcept {
   cleaned_ = true;
   Result<void> first;
   try {
-    if (container_) {
+    if (container_ && container_known(rt_, id_)) {
       if (auto r = delete_container(rt_, id_); !r && first) first = r;
     }
     idmaps_.release();

@@ -41,53 +41,6 @@ bool has_exited(int pidfd) {
   return ::poll(&p, 1, 0) > 0;
 }
 
-// What is readable now (the writers may be gone or not): for a runtime's error text.
-std::string read_available(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  std::string out;
-  char buf[4096];
-  for (int i = 0; i < 16; ++i) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-// Waits for a short-lived runtime command (runsc create) up to `deadline`; SIGKILL after it.
-// Returns the exit status (128+N for signals) and whether it timed out.
-std::pair<int, bool> wait_bounded(int pidfd, Clock::time_point deadline) {
-  bool timed_out = false;
-  for (;;) {
-    const auto now = Clock::now();
-    int ms = now >= deadline ? 0
-                             : static_cast<int>(std::min<long long>(
-                                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1,
-                                   60'000));
-    pollfd p{pidfd, POLLIN, 0};
-    const int rc = ::poll(&p, 1, ms);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0 && Clock::now() >= deadline && !timed_out) {
-      timed_out = true;
-      (void)::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-      continue;
-    }
-    if (rc <= 0) continue;
-    siginfo_t info{};
-    if (::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd), &info, WEXITED) != 0) {
-      if (errno == EINTR) continue;
-      return {-1, timed_out};
-    }
-    return {info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status, timed_out};
-  }
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // The runtime prints its own failure to the stderr it shares with the container; keep the
 // container's bytes and report the runtime's message separately.
 void strip_runtime_echo(std::string& err, const std::string& message) {
@@ -136,14 +89,21 @@ void take_output(ContainerOutcome& o, common::SuperviseOutcome& s) {
   o.stdout_truncated = s.stdout_truncated;
   o.stderr_truncated = s.stderr_truncated;
   o.timed_out = s.timed_out;
+  o.user_cpu_ms = static_cast<double>(s.usage.ru_utime.tv_sec) * 1e3 + static_cast<double>(s.usage.ru_utime.tv_usec) / 1e3;
+  o.sys_cpu_ms = static_cast<double>(s.usage.ru_stime.tv_sec) * 1e3 + static_cast<double>(s.usage.ru_stime.tv_usec) / 1e3;
 }
 
-// runc / crun: one foreground `run`; its exit status is the container's.
+// One foreground `run` for every runtime; its exit status is the container's. runc gets --keep
+// so the stopped container (and its cgroup) stays for the read-back until `delete`. runsc has
+// no --keep, and its create/start/wait path lost the status of short commands ("sandbox no
+// longer running and its exit status is unavailable", runsc 20221219): kavach pre-creates the
+// sandbox's cgroup instead (runsc uses an existing cgroup as is and leaves it in place).
 Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   ContainerOutcome o;
   auto pipes = make_pipes(req.stdin_data.has_value());
   if (!pipes) return tl::unexpected(pipes.error());
-  std::vector<std::string> sub = {"run", "--bundle", req.bundle.string(), "--no-new-keyring"};
+  std::vector<std::string> sub = {"run", "--bundle", req.bundle.string()};
+  if (req.rt.runtime.flavor != RuntimeFlavor::runsc) sub.push_back("--no-new-keyring");
   if (req.rt.runtime.flavor == RuntimeFlavor::runc) sub.push_back("--keep");
   sub.push_back(req.id);
   ToolCommand cmd;
@@ -178,82 +138,6 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   return o;
 }
 
-// runsc: `create` hands our pipes to the sandbox, `start` runs the command, `wait` reports its
-// status as JSON while the supervisor captures the output.
-Result<ContainerOutcome> run_gvisor(const ContainerRequest& req) {
-  ContainerOutcome o;
-  auto pipes = make_pipes(req.stdin_data.has_value());
-  if (!pipes) return tl::unexpected(pipes.error());
-  ToolCommand create;
-  create.argv = req.rt.argv({"create", "--bundle", req.bundle.string(), req.id});
-  create.stdin_fd = pipes->in_r.get();
-  create.stdout_fd = pipes->out_w.get();
-  create.stderr_fd = pipes->err_w.get();
-  auto t = Clock::now();
-  auto spawned = spawn_tool(create);
-  if (!spawned) return tl::unexpected(spawned.error());
-  pipes->in_r.reset();
-  pipes->out_w.reset();
-  pipes->err_w.reset();
-  const auto [create_status, create_timeout] = wait_bounded(spawned->pidfd.get(), req.deadline);
-  o.timings.push_back({"runtime_create", ms_since(t)});
-  if (create_status != 0) {
-    o.timed_out = create_timeout;
-    const std::string text = trim(read_available(pipes->err_r.get()));
-    o.runtime_error = "runsc create: " + (create_timeout ? std::string("timed out") : "exit " + std::to_string(create_status)) +
-                      (text.empty() ? "" : ": " + text);
-    return o;
-  }
-
-  t = Clock::now();
-  auto start = run_tool(req.rt.argv({"start", req.id}), kToolTimeout);
-  if (!start) return tl::unexpected(start.error());
-  o.timings.push_back({"runtime_start", ms_since(t)});
-  if (!start->ok()) {
-    o.runtime_error = start->describe("runsc start");
-    return o;
-  }
-  o.started = true;
-
-  auto wait_out = make_pipe();
-  auto wait_err = make_pipe();
-  if (!wait_out || !wait_err) return fail(ErrorCode::io_error, std::string("pipes: ") + std::strerror(errno));
-  ToolCommand wait;
-  wait.argv = req.rt.argv({"wait", req.id});
-  wait.stdout_fd = wait_out->second.get();
-  wait.stderr_fd = wait_err->second.get();
-  t = Clock::now();
-  auto waiter = spawn_tool(wait);
-  if (!waiter) return tl::unexpected(waiter.error());
-  wait_out->second.reset();
-  wait_err->second.reset();
-
-  common::SuperviseRequest sr;
-  sr.pidfd = waiter->pidfd.get();
-  sr.stdout_fd = std::move(pipes->out_r);
-  sr.stderr_fd = std::move(pipes->err_r);
-  sr.stdin_fd = std::move(pipes->in_w);
-  if (req.stdin_data) sr.stdin_data = *req.stdin_data;
-  sr.output_cap = req.output_cap;
-  sr.deadline = req.deadline;
-  sr.kill_tree = killer(req.rt, req.id, waiter->pidfd.get());
-  auto s = common::supervise(std::move(sr));
-  if (!s) return tl::unexpected(s.error());
-  o.timings.push_back({"runtime_wait", ms_since(t)});
-  take_output(o, *s);
-  // `runsc wait` prints {"id": ..., "exitStatus": N}; a sandbox that died (e.g. OOM-killed
-  // with its sentry) has no status to give.
-  const std::string out = read_available(wait_out->first.get());
-  try {
-    const auto j = nlohmann::json::parse(out);
-    o.status = j.at("exitStatus").get<int>();
-  } catch (const std::exception&) {
-    const std::string why = trim(read_available(wait_err->first.get()));
-    if (!o.timed_out) o.runtime_error = "runsc wait: " + (why.empty() ? "no exit status" : why);
-  }
-  return o;
-}
-
 }  // namespace
 
 std::vector<std::string> RuntimeCommand::argv(std::vector<std::string> sub) const {
@@ -278,9 +162,18 @@ std::string last_log_error(const std::filesystem::path& log) {
   return last;
 }
 
-Result<ContainerOutcome> run_container(const ContainerRequest& req) {
-  if (req.rt.runtime.flavor == RuntimeFlavor::runsc) return run_gvisor(req);
-  return run_foreground(req);
+Result<ContainerOutcome> run_container(const ContainerRequest& req) { return run_foreground(req); }
+
+bool container_known(const RuntimeCommand& rt, const std::string& id) {
+  for (std::size_t i = 0; i + 1 < rt.global_args.size(); ++i) {
+    if (rt.global_args[i] != "--root") continue;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(rt.global_args[i + 1], ec)) {
+      if (e.path().filename().string().rfind(id, 0) == 0) return true;
+    }
+    return static_cast<bool>(ec);  // unreadable root: assume it is there
+  }
+  return true;
 }
 
 Result<void> delete_container(const RuntimeCommand& rt, const std::string& id) {

@@ -1,7 +1,7 @@
-// Driving one container through its runtime: runc/crun `run` in the foreground (runc with
-// --keep, so its cgroup survives for the read-back), runsc `create` / `start` / `wait`; the
-// container's stdout and stderr captured by the common bounded supervisor; at the deadline the
-// container is killed through the runtime. `delete --force` is the caller's (always) last step.
+// Driving one container through its runtime: `run` in the foreground (runc with --keep, so its
+// cgroup survives for the read-back); the container's stdout and stderr captured by the common
+// bounded supervisor; at the deadline the container is killed through the runtime.
+// `delete --force` is the caller's (always) last step.
 #pragma once
 
 #include <chrono>
@@ -43,10 +43,17 @@ struct ContainerOutcome {
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string runtime_error;  // the runtime's own error message; empty when none
+  // rusage of the runtime process and what it reaped (the container's processes included).
+  double user_cpu_ms = 0;
+  double sys_cpu_ms = 0;
   std::vector<StageTiming> timings;
 };
 
 [[nodiscard]] Result<ContainerOutcome> run_container(const ContainerRequest& req);
+
+// Whether the runtime still holds state for `id` under its --root (a cheap check that spares a
+// `delete` after runs the runtime already removed, e.g. `runsc run`). True when unsure.
+[[nodiscard]] bool container_known(const RuntimeCommand& rt, const std::string& id);
 
 // `delete --force <id>`, bounded. Error (setup_failed) with the runtime's message.
 [[nodiscard]] Result<void> delete_container(const RuntimeCommand& rt, const std::string& id);

@@ -17,8 +17,10 @@ std::string hex(std::uint32_t v) {
   return "0x" + s;
 }
 
-Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
-                    std::string mode = {}) {
+}  // namespace
+
+Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
+                            std::string mode) {
   if (ok) {
     r.set(c, true, true, text, std::move(mode));
     return {};
@@ -32,6 +34,13 @@ Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, boo
               "control " + name + " cannot be applied by this backend here: " + text +
                   " (failing closed; list \"" + name + "\" in may_degrade to run without it)",
               {{"control", name}, {"reason", text}});
+}
+
+namespace {
+
+Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
+                    std::string mode = {}) {
+  return settle_control(r, p, c, ok, text, std::move(mode));
 }
 
 }  // namespace
@@ -130,8 +139,11 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     }
     const auto it = host.cgroups.limit_controllers.find(ctrl);
     const bool ok = it != host.cgroups.limit_controllers.end();
+    const std::string writer = gvisor ? "written by kavach into the cgroup runsc runs the sandbox in (runsc keeps a "
+                                        "pre-created cgroup as it is)"
+                                      : "written by " + by;
     auto s = settle(r, p, ctl, ok,
-                    ok ? what + " in the container's cgroup (" + it->second + "), written by " + by
+                    ok ? what + " in the container's cgroup (" + it->second + "), " + writer
                        : "the host has no usable " + std::string(ctrl) + " controller");
     flag = ok;
     return s;

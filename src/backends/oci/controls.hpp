@@ -34,6 +34,10 @@ inline constexpr std::uint64_t kGvisorPidsOverhead = 64;
 [[nodiscard]] Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host,
                                                     const SandboxPolicy& policy, const RuntimeChoice& rt);
 
+// Apply, degrade (policy.may_degrade) or fail closed for one control decided later.
+[[nodiscard]] Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok,
+                                          const std::string& text, std::string mode = {});
+
 // After the run: the limits the kernel actually held in the container's cgroup replace
 // "requested" details with what was read back; a limit that is not there is not applied.
 struct LimitReadback {

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <map>
 
+#include "backends/common/cgroup.hpp"
 #include "backends/oci/bundle.hpp"
 #include "backends/oci/cgroup_stats.hpp"
 #include "backends/oci/container_run.hpp"
@@ -28,7 +29,7 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 bool is_exec_failure(const std::string& msg) {
   return msg.find("executable file not found") != std::string::npos ||
          (msg.find("exec") != std::string::npos && msg.find("no such file or directory") != std::string::npos) ||
-         msg.find("permission denied") != std::string::npos && msg.find("exec") != std::string::npos;
+         (msg.find("permission denied") != std::string::npos && msg.find("exec") != std::string::npos);
 }
 
 std::string gvisor_platform(const OciPolicy& oci, const HostInfo& host, std::string& why) {
@@ -215,6 +216,23 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (auto r = b.write_config(spec); !r) return tl::unexpected(r.error());
   lap("spec");
 
+  // gVisor: the sandbox's cgroup is made here, with the limits, so it outlives `runsc run` for
+  // the read-back (runsc uses a pre-created cgroup as it is and does not remove it).
+  common::RunCgroup sandbox_cgroup;
+  if (kind_ == BackendKind::gvisor && (limits.memory_bytes || limits.cpu_cores || limits.pids)) {
+    common::CgroupSetup setup;
+    setup.name = id;
+    setup.limits.memory_bytes = limits.memory_bytes;
+    setup.limits.swap_bytes = limits.memory_bytes ? limits.swap_bytes : std::nullopt;
+    setup.limits.cpu_cores = limits.cpu_cores;
+    if (limits.pids) setup.limits.pids = *limits.pids + controls->extra_pids;
+    sandbox_cgroup = common::RunCgroup::create(host_.cgroups, setup);
+    for (const auto& [ctrl, why] : sandbox_cgroup.failures()) {
+      const Control c = ctrl == "memory" ? Control::cgroup_memory : ctrl == "cpu" ? Control::cgroup_cpu : Control::cgroup_pids;
+      if (auto s = settle_control(controls->report, policy, c, false, why); !s) return tl::unexpected(s.error());
+    }
+  }
+
   // 3. Run.
   ContainerRequest req;
   req.rt = *rtc;
@@ -242,6 +260,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   lap("readback");
   const std::string runtime_log_error = last_log_error(b.log());
   auto cleaned = b.cleanup();
+  sandbox_cgroup.destroy();
   lap("cleanup");
 
   if (!outcome->started && !outcome->runtime_error.empty() && !is_exec_failure(outcome->runtime_error)) {
@@ -277,8 +296,15 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   result.stderr_truncated = outcome->stderr_truncated;
   result.usage.memory_peak_bytes = cg.memory_peak_bytes;
   result.usage.pids_peak = cg.pids_peak;
-  result.usage.user_cpu_ms = cg.cpu_user_ms.value_or(0);
-  result.usage.sys_cpu_ms = cg.cpu_sys_ms.value_or(0);
+  if (cg.cpu_user_ms && cg.cpu_sys_ms) {
+    result.usage.user_cpu_ms = *cg.cpu_user_ms;
+    result.usage.sys_cpu_ms = *cg.cpu_sys_ms;
+    info["cpu_time"] = "from the container's cgroup";
+  } else {
+    result.usage.user_cpu_ms = outcome->user_cpu_ms;
+    result.usage.sys_cpu_ms = outcome->sys_cpu_ms;
+    info["cpu_time"] = "rusage of the runtime and everything it reaped (the sandbox included)";
+  }
   if (cg.memory_peak_bytes) result.usage.max_rss_kb = *cg.memory_peak_bytes / 1024;
   if (policy.limits.cpu_time_seconds && !result.timed_out) {
     const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
