@@ -150,8 +150,12 @@ Result<GcReport> collect_garbage(bool dry_run) {
       if (auto b = bundles.find(id); b != bundles.end() && !b->second.global_args.empty()) {
         rt.global_args = b->second.global_args;
       }
+      // Kill first: `runsc delete --force` of a sandbox whose `runsc run` parent died waits for
+      // a graceful stop that never comes ("context deadline exceeded").
+      (void)oci::run_tool(rt.argv({"kill", id, "KILL"}), std::chrono::seconds(5));
       auto del = oci::delete_container(rt, id);
       rt.global_args = {"--root", e.path().string()};
+      if (!del && !oci::container_known(rt, id)) del = {};  // gone after all
       record(rep, {"container", id, runtime, del ? "removed" : "failed: " + del.error().message});
     }
   }

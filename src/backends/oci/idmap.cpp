@@ -48,7 +48,9 @@ Result<UniqueFd> mapping_userns(uid_t owner_uid, gid_t owner_gid, uid_t uid, gid
   // No exit signal: the embedding program sees no SIGCHLD; reaped below with __WALL.
   const long pid = ::syscall(SYS_clone, CLONE_NEWUSER, nullptr, nullptr, nullptr, 0);
   if (pid == 0) {
-    // Child, ASYNC-SIGNAL-SAFE only: block until the parent closes the pipe, then exit.
+    // Child, ASYNC-SIGNAL-SAFE only: drop our copy of the write end (else EOF never comes),
+    // block until the parent closes its copy, then exit.
+    ::close(hold[1]);
     char c;
     while (::read(hold[0], &c, 1) < 0 && errno == EINTR) {
     }

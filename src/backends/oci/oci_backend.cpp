@@ -4,6 +4,7 @@
 #include "backends/oci/oci_backend.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <map>
 
 #include "backends/common/cgroup.hpp"
@@ -26,10 +27,15 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+// The runtime could not execute the command itself (not found, not executable): the command's
+// failure (exit 127, setup_failure "exec"), not the sandbox's. Wording per runtime:
+// runc "exec: \"x\": executable file not found in $PATH", crun "executable file `x` not found",
+// runsc "creating process: failed to load /bin/x: no such file or directory".
 bool is_exec_failure(const std::string& msg) {
-  return msg.find("executable file not found") != std::string::npos ||
-         (msg.find("exec") != std::string::npos && msg.find("no such file or directory") != std::string::npos) ||
-         (msg.find("permission denied") != std::string::npos && msg.find("exec") != std::string::npos);
+  auto has = [&msg](const char* s) { return msg.find(s) != std::string::npos; };
+  const bool missing = has("no such file or directory") || has("not found") || has("permission denied");
+  return has("executable file not found") || has("executable file `") ||
+         (missing && (has("exec") || has("failed to load") || has("creating process")));
 }
 
 std::string gvisor_platform(const OciPolicy& oci, const HostInfo& host, std::string& why) {
@@ -95,6 +101,11 @@ Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& po
     c.global_args.push_back("--platform=" + platform);
     // Global flags: every runsc call for this container must repeat them.
     c.global_args.push_back("--network=none");
+    // Troubleshooting: the sentry's, gofer's and runsc's debug logs in a directory of your choice.
+    if (const char* dbg = std::getenv("KAVACH_RUNSC_DEBUG_LOG"); dbg != nullptr && *dbg == '/') {
+      c.global_args.push_back("--debug");
+      c.global_args.push_back(std::string("--debug-log=") + dbg + "/");
+    }
     if (controls.seccomp) c.global_args.push_back("--oci-seccomp");
     info["gvisor_platform"] = why;
     info["gvisor_version"] = rt.version;
@@ -134,9 +145,11 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (controls->seccomp) {
     auto program = build_seccomp_program(policy.seccomp);
     if (!program) return tl::unexpected(program.error());
-    seccomp = seccomp_to_oci(*program);
+    std::string adapted;
+    seccomp = kind_ == BackendKind::gvisor ? seccomp_to_oci_for_gvisor(*program, adapted) : seccomp_to_oci(*program);
     const ControlStatus* st = controls->report.find(Control::seccomp);
-    controls->report.set(Control::seccomp, true, true, program->description + "; " + (st ? st->detail : ""),
+    controls->report.set(Control::seccomp, true, true,
+                         program->description + "; " + (st ? st->detail : "") + (adapted.empty() ? "" : "; " + adapted),
                          std::string(to_string(policy.seccomp.mode)));
   }
   lap("prepare");
@@ -351,10 +364,11 @@ Result<void> ContainerBackend::health_check() {
   };
   std::string problems;
   if (r->exit_code != 0) problems += "probe exit " + std::to_string(r->exit_code.value_or(-1)) + "; ";
-  if (field("NoNewPrivs") != "1") problems += "NoNewPrivs=" + field("NoNewPrivs") + "; ";
+  // gVisor's /proc/self/status has no NoNewPrivs line (the sentry still honours it).
+  if (kind_ == BackendKind::oci && field("NoNewPrivs") != "1") problems += "NoNewPrivs=" + field("NoNewPrivs") + "; ";
   if (field("CapEff") != "0000000000000000") problems += "CapEff=" + field("CapEff") + "; ";
   if (field("CapBnd") != "0000000000000000") problems += "CapBnd=" + field("CapBnd") + "; ";
-  if (kind_ == BackendKind::oci && field("Seccomp") != "2") problems += "Seccomp=" + field("Seccomp") + "; ";
+  if (field("Seccomp") != "2") problems += "Seccomp=" + field("Seccomp") + "; ";
   if (!problems.empty()) {
     return fail(ErrorCode::setup_failed, "health check: the probe container is not confined as asked: " + problems,
                 {{"stage", "health_check"}});

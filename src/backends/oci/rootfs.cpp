@@ -17,8 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using common::UniqueFd;
 
-bool has_ancestor_mount(const OciMount& m, const MountPlan& plan) {
+// The closest mount above `m` (nullptr when it sits directly on the root filesystem).
+const OciMount* parent_mount(const OciMount& m, const MountPlan& plan) {
   const fs::path dest(m.destination);
+  const OciMount* best = nullptr;
   for (const auto& other : plan.mounts) {
     const fs::path o(other.destination);
     if (o == dest) continue;
@@ -30,9 +32,9 @@ bool has_ancestor_mount(const OciMount& m, const MountPlan& plan) {
         break;
       }
     }
-    if (under) return true;
+    if (under && (best == nullptr || other.destination.size() > best->destination.size())) best = &other;
   }
-  return false;
+  return best;
 }
 
 bool source_is_file(const OciMount& m) {
@@ -151,7 +153,11 @@ Result<void> populate_rootfs(const PreparedRootfs& root, const MountPlan& plan) 
   }
   std::string missing;
   for (const auto& m : plan.mounts) {
-    if (has_ancestor_mount(m, plan)) continue;  // created by the runtime inside that mount
+    // Under a bind the mount point exists in the bound host tree (or is a placeholder). Under a
+    // tmpfs runc creates it itself, but gVisor's gofer prepares binds in the underlying root
+    // filesystem as an unprivileged user: in a root we own, create those too (hidden by the tmpfs).
+    const OciMount* parent = parent_mount(m, plan);
+    if (parent != nullptr && (parent->type == "bind" || !root.owned)) continue;
     if (root.owned) {
       if (auto r = make_mount_point(root.path, m.destination, source_is_file(m)); !r) return r;
       continue;

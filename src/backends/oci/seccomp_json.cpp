@@ -104,4 +104,19 @@ nlohmann::json seccomp_to_oci(const SeccompProgram& program) {
   return s;
 }
 
+nlohmann::json seccomp_to_oci_for_gvisor(const SeccompProgram& program, std::string& notes) {
+  SeccompProgram adapted = program;
+  for (SyscallRule& r : adapted.rules) {
+    if (r.action != SeccompAction::errno_enosys || r.name != "clone3" || !r.conds.empty()) continue;
+    if (adapted.default_action == SeccompAction::allow) {
+      r.name.clear();  // removed below: a rule may not repeat the default action
+    } else {
+      r.action = SeccompAction::allow;
+    }
+    notes = "clone3 passed to the sentry, which answers ENOSYS itself (runsc ignores errnoRet)";
+  }
+  std::erase_if(adapted.rules, [](const SyscallRule& r) { return r.name.empty(); });
+  return seccomp_to_oci(adapted);
+}
+
 }  // namespace kavach::oci
