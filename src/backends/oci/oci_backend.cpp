@@ -62,7 +62,10 @@ class ContainerBackend final : public Backend {
     if (!rt) return {false, rt.error().message};
     if (!host_.is_root) return {false, "needs root (rootless operation is not implemented)"};
     std::string reason = rt->name + " " + rt->version;
-    if (kind_ == BackendKind::gvisor) reason = "runsc (gVisor " + rt->version + "), platform ptrace";
+    if (kind_ == BackendKind::gvisor) {
+      reason = "runsc (gVisor " + rt->version + "), platform ptrace";
+      if (host_.kvm_usable) reason += " (KVM platform only when the policy asks: it hung on the kernels we measured)";
+    }
     if (!rt->note.empty()) reason += "; " + rt->note;
     return {true, reason};
   }
@@ -302,6 +305,11 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
     // gVisor: the sandbox died with its sentry (memory limit, pids limit) and has no status.
     result.signal = SIGKILL;
     info["sandbox"] = "died without an exit status: " + outcome->runtime_error;
+  }
+  if (kind_ == BackendKind::gvisor && result.pids_limit_hit) {
+    info["sandbox"] = "the pids limit was reached by the sandbox as a whole: the sentry (which runs one host "
+                      "thread per application thread on the ptrace platform) could not create a thread and "
+                      "stopped the sandbox; the exit status is runsc's";
   }
   result.stdout_data = std::move(outcome->stdout_data);
   result.stderr_data = std::move(outcome->stderr_data);
