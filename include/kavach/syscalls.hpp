@@ -49,7 +49,8 @@ struct SeccompProgram {
 
 // Named groups (stable data, reviewed in one place). Names this ABI / libseccomp does not know
 // are skipped when a program is built. Names with argument rules (clone, ioctl, socket,
-// personality, mknod, mknodat, memfd_create) are allowed only under those rules; clone3 is
+// personality, mknod, mknodat, memfd_create, sendto/sendmsg/sendmmsg without MSG_FASTOPEN) are
+// allowed only under those rules; clone3 is
 // never in a group: it answers ENOSYS so libc falls back to the argument-filtered clone.
 [[nodiscard]] const std::vector<std::string_view>& strict_allowlist_syscalls();
 [[nodiscard]] const std::vector<std::string_view>& dangerous_syscalls();

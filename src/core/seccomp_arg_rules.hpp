@@ -38,7 +38,7 @@ struct ArgFilter {
   Alternatives deny;    // exact complement of permit
 };
 
-// The argument-filtered syscalls under `policy` (memfd_create depends on allow_memfd_exec).
+// The argument-filtered syscalls (memfd_create's rule depends on allow_memfd_exec).
 [[nodiscard]] const std::vector<ArgFilter>& argument_filters(bool allow_memfd_exec);
 
 // Names for which an ArgFilter exists under this setting.

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli_common.hpp"
+#include "cmd_audit.hpp"
 #include "cmd_gc.hpp"
 #include "commands.hpp"
 #include "kavach/error.hpp"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   kavach::cli::register_doctor(app, exit_code);
   kavach::cli::register_score(app, exit_code);
   kavach::cli::register_policy(app, exit_code);
+  kavach::cli::register_audit(app, exit_code);
   kavach::cli::register_gc(app, exit_code);
   try {
     app.parse(argc, argv);

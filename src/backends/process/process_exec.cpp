@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -185,6 +186,12 @@ std::string describe_record(const StatusRecord& r, const MountPlan& plan) {
   return text;
 }
 
+std::string format_cores(double cores) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g %s", cores, cores == 1.0 ? "core" : "cores");
+  return buf;
+}
+
 std::vector<PathRule> rules_without_mount_ns(const SandboxPolicy& policy) {
   std::vector<PathRule> rules;
   for (const auto& p : policy.fs.readonly_paths) rules.push_back({p, kAccessRead | kAccessExec});
@@ -302,7 +309,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
                      std::to_string(mem >> 20) + " MiB" +
                          (policy.limits.swap_bytes ? " + swap " + std::to_string(*policy.limits.swap_bytes >> 20) + " MiB" : "")},
         LimitControl{Control::cgroup_cpu, "cpu", cp.cgroup_cpu,
-                     std::to_string(policy.limits.cpu_cores.value_or(0)) + " cores"},
+                     format_cores(policy.limits.cpu_cores.value_or(0))},
         LimitControl{Control::cgroup_pids, "pids", cp.cgroup_pids,
                      std::to_string(policy.limits.pids.value_or(0)) + " pids"}}) {
     if (!l.planned) continue;
@@ -486,11 +493,12 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   result.usage.pids_peak = cg.pids_peak;
   if (policy.limits.cpu_time_seconds && !result.timed_out) {
     // RLIMIT_CPU ends a process with SIGXCPU (soft) or SIGKILL (hard); a shell in between turns
-    // that into 128+signal. Count it only when the CPU time really reached the limit.
+    // that into 128+signal. Count it only when the CPU time came close to the limit: rusage is
+    // tick-sampled and trails the kernel's exact accounting (0.90 s measured at a 1 s kill).
     const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
     const int sig = result.signal.value_or(result.exit_code.value_or(0) > 128 ? *result.exit_code - 128 : 0);
-    result.cpu_limit_hit = (sig == SIGXCPU || sig == SIGKILL) &&
-                           result.usage.user_cpu_ms + result.usage.sys_cpu_ms >= limit_ms * 0.95;
+    result.cpu_limit_hit = !result.oom_killed && (sig == SIGXCPU || sig == SIGKILL) &&
+                           result.usage.user_cpu_ms + result.usage.sys_cpu_ms >= limit_ms * 0.8;
   }
   if (setup.record) {
     const StatusRecord& r = *setup.record;

@@ -124,7 +124,8 @@ TEST_F(Resources, CpuTimeLimitIsReportedDistinctly) {
   SandboxPolicy pol = quick_policy(Preset::strict, milliseconds(5'000));
   pol.limits.cpu_time_seconds = 1;
   const ExecResult r = run(pol, sh("while :; do :; done"));
-  EXPECT_TRUE(r.cpu_limit_hit);
+  EXPECT_TRUE(r.cpu_limit_hit) << "user " << r.usage.user_cpu_ms << " ms, sys " << r.usage.sys_cpu_ms
+                               << " ms, signal " << r.signal.value_or(0) << ", exit " << r.exit_code.value_or(-1);
   EXPECT_FALSE(r.timed_out);
   EXPECT_TRUE(r.signal == SIGKILL || r.signal == SIGXCPU) << r.signal.value_or(0);
 }

@@ -193,6 +193,10 @@ std::vector<Probe> argument_probes() {
       {"mknod:chr", [] { return SYSERR(SYS_mknod, kBad, S_IFCHR | 0600, makedev(1, 3)); }},
       {"mknodat:blk", [] { return SYSERR(SYS_mknodat, AT_FDCWD, kBad, S_IFBLK | 0600, makedev(7, 0)); }},
       {"mknod:fifo", [] { return SYSERR(SYS_mknod, kBad, S_IFIFO | 0600, 0); }, 0},
+      {"sendto:plain", [] { return SYSERR(SYS_sendto, -1, "x", 1, MSG_NOSIGNAL, nullptr, 0); }, 0},
+      {"sendto:fastopen", [] { return SYSERR(SYS_sendto, -1, "x", 1, MSG_FASTOPEN, nullptr, 0); }},
+      {"sendmsg:fastopen", [] { return SYSERR(SYS_sendmsg, -1, nullptr, MSG_FASTOPEN); }},
+      {"sendmmsg:fastopen", [] { return SYSERR(SYS_sendmmsg, -1, nullptr, 1, MSG_FASTOPEN); }},
   };
   const std::pair<const char*, unsigned long> ns_flags[] = {
       {"newuser", CLONE_NEWUSER}, {"newns", CLONE_NEWNS},   {"newpid", CLONE_NEWPID},

@@ -114,7 +114,8 @@ std::vector<std::uint64_t> probe_values(std::mt19937& rng) {
                                   ADDR_NO_RANDOMIZE, 0xffffffffU, S_IFCHR, S_IFBLK, S_IFIFO,
                                   S_IFREG | 0644, S_IFSOCK, S_IFDIR, CLONE_NEWUSER | SIGCHLD,
                                   CLONE_NEWNET, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND,
-                                  SIGCHLD, 0x0008 /* MFD_NOEXEC_SEAL */, 0x0001};
+                                  SIGCHLD, 0x0008 /* MFD_NOEXEC_SEAL */, 0x0001,
+                                  MSG_FASTOPEN, MSG_FASTOPEN | MSG_NOSIGNAL, MSG_DONTWAIT};
   const std::size_t base = v.size();
   for (std::size_t i = 0; i < base; ++i) v.push_back(v[i] | kHigh);
   for (int i = 0; i < 40; ++i) v.push_back(rng());
@@ -130,13 +131,13 @@ TEST(ArgRules, BasicAndStrictAgreeOnArgumentRules) {
     const auto basic = build(SeccompMode::basic, memfd_exec);
     const auto strict = build(SeccompMode::strict, memfd_exec);
     for (const auto& f : seccomp_detail::argument_filters(memfd_exec)) {
-      for (unsigned arg = 0; arg < 3; ++arg) {
+      for (unsigned arg = 0; arg < 4; ++arg) {
         for (std::uint64_t x : values) {
           for (std::uint64_t y : {std::uint64_t{0}, std::uint64_t{SOCK_STREAM},
                                   std::uint64_t{SOCK_RAW}, std::uint64_t{TIOCSTI}}) {
             Args a{};
             a[arg] = x;
-            a[(arg + 1) % 3] = y;
+            a[(arg + 1) % 4] = y;
             const bool basic_allows = evaluate(basic, f.name, a) == SeccompAction::allow;
             const bool strict_allows = evaluate(strict, f.name, a) == SeccompAction::allow;
             ASSERT_EQ(basic_allows, strict_allows)
@@ -195,6 +196,11 @@ TEST(SeccompProgram, StrictDecisions) {
   EXPECT_EQ(evaluate(p, "mknodat", {0, 0, S_IFIFO | 0600}), SeccompAction::allow);
   EXPECT_EQ(evaluate(p, "mknodat", {0, 0, S_IFCHR | 0600}), SeccompAction::errno_eperm);
   EXPECT_EQ(evaluate(p, "mknod", {0, S_IFBLK | 0600}), SeccompAction::errno_eperm);
+  // TCP Fast Open sends (an implicit connect Landlock does not see)
+  EXPECT_EQ(evaluate(p, "sendto", {3, 0, 1, MSG_NOSIGNAL}), SeccompAction::allow);
+  EXPECT_EQ(evaluate(p, "sendto", {3, 0, 1, MSG_FASTOPEN}), SeccompAction::errno_eperm);
+  EXPECT_EQ(evaluate(p, "sendmsg", {3, 0, MSG_FASTOPEN | MSG_DONTWAIT}), SeccompAction::errno_eperm);
+  EXPECT_EQ(evaluate(p, "sendmmsg", {3, 0, 1, MSG_FASTOPEN}), SeccompAction::errno_eperm);
   // memfd: only sealed non-executable ones when memfd exec is not allowed
   EXPECT_EQ(evaluate(p, "memfd_create", {0, 0x0001}), SeccompAction::errno_eperm);
   EXPECT_EQ(evaluate(p, "memfd_create", {0, 0x0008 | 0x0001}), SeccompAction::allow);
