@@ -24,9 +24,9 @@ std::string status_field(const std::string& status, const std::string& key) {
   return v;
 }
 
-class Basics : public ContainerTest {};
+class OciBasics : public ContainerTest {};
 
-TEST_F(Basics, SameStdoutUnderProcessOciAndGvisor) {
+TEST_F(OciBasics, SameStdoutUnderProcessOciAndGvisor) {
   std::vector<std::pair<std::string, std::string>> outputs;
   for (BackendKind kind : {BackendKind::process, BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
@@ -45,7 +45,7 @@ TEST_F(Basics, SameStdoutUnderProcessOciAndGvisor) {
   }
 }
 
-TEST_F(Basics, CrunRunsWhereTheHostAllowsAndIsRefusedClearlyWhereNot) {
+TEST_F(OciBasics, CrunRunsWhereTheHostAllowsAndIsRefusedClearlyWhereNot) {
   if (host_.runtimes.count("crun") == 0) GTEST_SKIP() << "crun is not installed";
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   SandboxPolicy p = quick_policy(Preset::strict);
@@ -69,7 +69,7 @@ TEST_F(Basics, CrunRunsWhereTheHostAllowsAndIsRefusedClearlyWhereNot) {
   EXPECT_EQ(r->backend_info.at("runtime"), "crun");
 }
 
-TEST_F(Basics, RuncAppliedWhatItWasAskedForAsSeenFromInside) {
+TEST_F(OciBasics, RuncAppliedWhatItWasAskedForAsSeenFromInside) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   auto r = oci.exec(quick_policy(Preset::strict),
                     command({"/bin/sh", "-c", "cat /proc/self/status; echo ---; cat /proc/self/uid_map; hostname"}));
@@ -90,7 +90,7 @@ TEST_F(Basics, RuncAppliedWhatItWasAskedForAsSeenFromInside) {
   EXPECT_FALSE(r->enforcement.applied(Control::landlock_fs)) << "OCI runtimes offer no Landlock";
 }
 
-TEST_F(Basics, GvisorRunsInsideTheSentryWithTheFilterApplied) {
+TEST_F(OciBasics, GvisorRunsInsideTheSentryWithTheFilterApplied) {
   KAVACH_BACKEND_OR_SKIP(gv, BackendKind::gvisor);
   auto r = gv.exec(quick_policy(Preset::strict),
                    command({"/bin/sh", "-c", "uname -a; cat /proc/self/status | grep -E 'Seccomp|Cap'"}));
@@ -104,7 +104,7 @@ TEST_F(Basics, GvisorRunsInsideTheSentryWithTheFilterApplied) {
   EXPECT_NE(r->backend_info.at("gvisor_platform").find("ptrace"), std::string::npos);
 }
 
-TEST_F(Basics, BlockedSyscallsAnswerAsThePolicySays) {
+TEST_F(OciBasics, BlockedSyscallsAnswerAsThePolicySays) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
     if (!made.backend) {
@@ -123,7 +123,7 @@ TEST_F(Basics, BlockedSyscallsAnswerAsThePolicySays) {
   }
 }
 
-TEST_F(Basics, WithoutSeccompTheSameProbeGetsThrough) {
+TEST_F(OciBasics, WithoutSeccompTheSameProbeGetsThrough) {
   // The negative control of the test above: with seccomp off, the kernel itself decides.
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   SandboxPolicy p = quick_policy(Preset::minimal);
@@ -133,7 +133,7 @@ TEST_F(Basics, WithoutSeccompTheSameProbeGetsThrough) {
   EXPECT_NE(r->stdout_data, "clone3 ENOSYS\n") << "clone3 reached the kernel: EFAULT/EINVAL, not our ENOSYS";
 }
 
-TEST_F(Basics, ForeignAbisAreKilledUnderRunc) {
+TEST_F(OciBasics, ForeignAbisAreKilledUnderRunc) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   for (const char* abi : {"int80", "x32"}) {
     auto r = oci.exec(quick_policy(Preset::strict), command({probe_path(), abi}));
@@ -156,7 +156,7 @@ std::string mount_options(const std::string& mountinfo, const std::string& point
   return "<not mounted>";
 }
 
-TEST_F(Basics, RootAndSystemDirsAreReadOnly) {
+TEST_F(OciBasics, RootAndSystemDirsAreReadOnly) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
     if (!made.backend) continue;
@@ -180,7 +180,7 @@ TEST_F(Basics, RootAndSystemDirsAreReadOnly) {
   }
 }
 
-TEST_F(Basics, EnvironmentIsOnlyTheAllowList) {
+TEST_F(OciBasics, EnvironmentIsOnlyTheAllowList) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   ::setenv("KAVACH_LEAK_CANARY", "secret-canary", 1);
   SandboxPolicy p = quick_policy(Preset::strict);
@@ -193,7 +193,7 @@ TEST_F(Basics, EnvironmentIsOnlyTheAllowList) {
   EXPECT_NE(r->stdout_data.find("INJECTED=yes"), std::string::npos) << r->stdout_data;
 }
 
-TEST_F(Basics, StdinIsDeliveredAndOutputIsBounded) {
+TEST_F(OciBasics, StdinIsDeliveredAndOutputIsBounded) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   SandboxPolicy p = quick_policy(Preset::strict);
   Command c = command({"/bin/cat"});
@@ -209,7 +209,7 @@ TEST_F(Basics, StdinIsDeliveredAndOutputIsBounded) {
   EXPECT_EQ(flood->stdout_data.size(), 4096u);
 }
 
-TEST_F(Basics, HealthCheckVerifiesFromInside) {
+TEST_F(OciBasics, HealthCheckVerifiesFromInside) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
     if (!made.backend) continue;

@@ -18,9 +18,9 @@
 namespace kavach::oci_test {
 namespace {
 
-class ErrorsAndGc : public ContainerTest {};
+class OciErrorsAndGc : public ContainerTest {};
 
-TEST_F(ErrorsAndGc, MissingRuntimeNamesTheDebianPackage) {
+TEST_F(OciErrorsAndGc, MissingRuntimeNamesTheDebianPackage) {
   HostInfo without = host_;
   without.runtimes.erase("crun");
   without.runtimes.erase("runc");
@@ -46,7 +46,7 @@ TEST_F(ErrorsAndGc, MissingRuntimeNamesTheDebianPackage) {
   EXPECT_NE(r.error().message.find("'runc'"), std::string::npos) << r.error().message;
 }
 
-TEST_F(ErrorsAndGc, UnknownCommandIsAnExecFailureNotASetupError) {
+TEST_F(OciErrorsAndGc, UnknownCommandIsAnExecFailureNotASetupError) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   auto r = oci.exec(quick_policy(), command({"no-such-program-kavach"}));
   ASSERT_TRUE(r.has_value()) << r.error().describe();
@@ -55,7 +55,7 @@ TEST_F(ErrorsAndGc, UnknownCommandIsAnExecFailureNotASetupError) {
   EXPECT_EQ(r->exit_code, 127);
 }
 
-TEST_F(ErrorsAndGc, ConcurrentRunsAreIndependent) {
+TEST_F(OciErrorsAndGc, ConcurrentRunsAreIndependent) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   std::vector<std::thread> threads;
   std::vector<std::string> outs(3);
@@ -75,7 +75,7 @@ TEST_F(ErrorsAndGc, ConcurrentRunsAreIndependent) {
 
 // A kavach process killed mid-run leaves its container, bundle and cgroups; gc removes them and
 // leaves live runs alone.
-TEST_F(ErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
+TEST_F(OciErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
     if (!made.backend) continue;

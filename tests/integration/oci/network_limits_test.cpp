@@ -74,9 +74,9 @@ std::string host_address() {
   return out;
 }
 
-class NetworkAndLimits : public ContainerTest {};
+class OciNetworkAndLimits : public ContainerTest {};
 
-TEST_F(NetworkAndLimits, NetworkOffIsReallyOff) {
+TEST_F(OciNetworkAndLimits, NetworkOffIsReallyOff) {
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
   Listener listener;
   ASSERT_NE(listener.port(), 0);
@@ -110,7 +110,7 @@ TEST_F(NetworkAndLimits, NetworkOffIsReallyOff) {
   if (ran == 0) GTEST_SKIP() << "no container backend runs here";
 }
 
-TEST_F(NetworkAndLimits, MemoryLimitHitIsReportedAsOom) {
+TEST_F(OciNetworkAndLimits, MemoryLimitHitIsReportedAsOom) {
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
   const std::vector<std::string> balloon = {"/usr/bin/python3", "-c",
                                             "x = bytearray(160 << 20); x[::4096] = b'x' * len(x[::4096]); print('allocated')"};
@@ -138,7 +138,7 @@ TEST_F(NetworkAndLimits, MemoryLimitHitIsReportedAsOom) {
   }
 }
 
-TEST_F(NetworkAndLimits, PidsLimitHitIsReported) {
+TEST_F(OciNetworkAndLimits, PidsLimitHitIsReported) {
   const std::vector<std::string> forker = {"/bin/sh", "-c",
                                            "n=0; for i in $(seq 1 40); do sleep 2 & n=$((n+1)); done; echo forked $n; kill $(jobs -p) 2>/dev/null; true"};
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
@@ -159,7 +159,7 @@ TEST_F(NetworkAndLimits, PidsLimitHitIsReported) {
   }
 }
 
-TEST_F(NetworkAndLimits, TimeoutKillsTheContainerAndLeavesNothing) {
+TEST_F(OciNetworkAndLimits, TimeoutKillsTheContainerAndLeavesNothing) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
     if (!made.backend) continue;

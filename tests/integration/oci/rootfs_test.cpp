@@ -46,9 +46,9 @@ SandboxPolicy bare_policy() {
   return p;
 }
 
-class Rootfs : public ContainerTest {};
+class OciRootfs : public ContainerTest {};
 
-TEST_F(Rootfs, DirectoryRootRunsItsOwnProgram) {
+TEST_F(OciRootfs, DirectoryRootRunsItsOwnProgram) {
   TempDir dir;
   make_bare_root(dir.path());
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
@@ -68,7 +68,7 @@ TEST_F(Rootfs, DirectoryRootRunsItsOwnProgram) {
   EXPECT_FALSE(fs::exists(dir.path() / "usr")) << "kavach must not write into a root it does not own";
 }
 
-TEST_F(Rootfs, DirectoryRootWithoutMountPointsIsAPreciseError) {
+TEST_F(OciRootfs, DirectoryRootWithoutMountPointsIsAPreciseError) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   TempDir dir;
   SandboxPolicy p = bare_policy();
@@ -79,7 +79,7 @@ TEST_F(Rootfs, DirectoryRootWithoutMountPointsIsAPreciseError) {
   EXPECT_NE(r.error().message.find("/proc"), std::string::npos) << r.error().message;
 }
 
-TEST_F(Rootfs, MissingRootfsIsPathNotFound) {
+TEST_F(OciRootfs, MissingRootfsIsPathNotFound) {
   KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
   SandboxPolicy p = bare_policy();
   p.oci.rootfs = "/nonexistent/kavach-rootfs";
@@ -89,7 +89,7 @@ TEST_F(Rootfs, MissingRootfsIsPathNotFound) {
   EXPECT_NE(r.error().message.find("/nonexistent/kavach-rootfs"), std::string::npos) << r.error().message;
 }
 
-TEST_F(Rootfs, OciImageLayoutIsUnpackedAndRun) {
+TEST_F(OciRootfs, OciImageLayoutIsUnpackedAndRun) {
   const auto umoci = host_.runtimes.find("umoci");
   if (umoci == host_.runtimes.end()) GTEST_SKIP() << "umoci is not installed (apt-get install umoci)";
   TempDir dir;
@@ -124,7 +124,7 @@ TEST_F(Rootfs, OciImageLayoutIsUnpackedAndRun) {
   EXPECT_NE(r.error().message.find("no-such-tag"), std::string::npos) << r.error().message;
 }
 
-TEST_F(Rootfs, WritablePathIsWrittenAsItsOwnerAndProtectedPathsStayReadOnly) {
+TEST_F(OciRootfs, WritablePathIsWrittenAsItsOwnerAndProtectedPathsStayReadOnly) {
   TempDir dir;
   fs::create_directories(dir.path() / ".git");
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
