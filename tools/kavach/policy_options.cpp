@@ -94,7 +94,8 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     std::string path = o.image;
     // PATH[:TAG]: a colon after the last slash separates the tag.
     const auto colon = path.rfind(':');
-    if (colon != std::string::npos && colon > path.rfind('/') + 1) {
+    const auto slash = path.rfind('/');
+    if (colon != std::string::npos && colon > 0 && (slash == std::string::npos || colon > slash)) {
       p.oci.image_tag = path.substr(colon + 1);
       path.resize(colon);
     }
