@@ -47,8 +47,8 @@ std::string_view to_string(Encoding e) {
 bool base64_decode(std::string_view in, B64 alphabet, std::string& out) {
   while (!in.empty() && in.back() == '=') in.remove_suffix(1);
   if (in.size() % 4 == 1) return false;
-  out.clear();
-  out.reserve(in.size() * 3 / 4);
+  out.resize(in.size() * 3 / 4);
+  char* o = out.data();
   bool saw_std = false;
   bool saw_url = false;
   std::uint32_t acc = 0;
@@ -66,9 +66,10 @@ bool base64_decode(std::string_view in, B64 alphabet, std::string& out) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      *o++ = static_cast<char>((acc >> bits) & 0xff);
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   if (alphabet == B64::standard && saw_url) return false;
   if (alphabet == B64::url && saw_std) return false;
   return !(saw_std && saw_url);

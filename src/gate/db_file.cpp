@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kMagic = "KVGATEDB";
 // Bump when the layout or the meaning of any field changes: old cache entries are then ignored.
-constexpr std::uint32_t kFormatVersion = 3;
+constexpr std::uint32_t kFormatVersion = 5;
 
 void put_allowlist(BinaryWriter& w, const Allowlist& a) {
   w.str(a.description);
@@ -51,6 +51,7 @@ void put_rule(BinaryWriter& w, const Rule& r) {
   w.u8(static_cast<std::uint8_t>(r.severity));
   w.str(r.regex);
   w.str(r.path);
+  w.str(r.prefilter);
   w.u32(static_cast<std::uint32_t>(r.secret_group));
   w.f64(r.entropy);
   w.strs(r.keywords);
@@ -61,6 +62,9 @@ void put_rule(BinaryWriter& w, const Rule& r) {
   w.u8(r.randomness ? 1 : 0);
   w.u8(r.placeholder_check ? 1 : 0);
   w.u8(r.report ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(r.digit_min));
+  w.u32(static_cast<std::uint32_t>(r.digit_max));
+  w.u8(r.digit_after_letters ? 1 : 0);
 }
 
 Rule get_rule(BinaryReader& r) {
@@ -72,6 +76,7 @@ Rule get_rule(BinaryReader& r) {
   x.severity = static_cast<Severity>(sev);
   x.regex = r.str();
   x.path = r.str();
+  x.prefilter = r.str();
   x.secret_group = static_cast<int>(r.u32());
   x.entropy = r.f64();
   x.keywords = r.strs();
@@ -86,6 +91,10 @@ Rule get_rule(BinaryReader& r) {
   x.randomness = r.u8() != 0;
   x.placeholder_check = r.u8() != 0;
   x.report = r.u8() != 0;
+  x.digit_min = static_cast<int>(r.u32());
+  x.digit_max = static_cast<int>(r.u32());
+  x.digit_after_letters = r.u8() != 0;
+  if (x.digit_min < 0 || x.digit_max > 64 || x.digit_min > x.digit_max) r.fail();
   return x;
 }
 
@@ -142,7 +151,7 @@ Result<DbFile> decode_db_file(std::string_view bytes, std::string_view origin) {
     PatternRef p;
     p.rule = r.u32();
     const std::uint8_t k = r.u8();
-    if (k > static_cast<std::uint8_t>(PatternKind::keyword)) r.fail();
+    if (k > static_cast<std::uint8_t>(PatternKind::digit_run)) r.fail();
     p.kind = static_cast<PatternKind>(k);
     p.left = r.u32();
     p.right = r.u32();

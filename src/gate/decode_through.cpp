@@ -23,6 +23,35 @@ bool mostly_text(std::string_view d) {
   return ok * 10 >= d.size() * 9;
 }
 
+// Base64 of ASCII text: every 4th character carries the top six bits of a text byte, i.e. 2..3
+// (tab, newline, CR) or 8..31 (printable). Checking those characters rejects identifiers and
+// binary blobs without decoding them.
+bool plausible_base64_text(std::string_view enc) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return 62;
+  };
+  std::size_t checked = 0;
+  std::size_t good = 0;
+  for (std::size_t i = 0; i < enc.size() && checked < 16; i += 4, ++checked) {
+    const int v = value(enc[i]);
+    good += ((v >= 8 && v <= 31) || v == 2 || v == 3) ? 1 : 0;
+  }
+  return good * 10 >= checked * 9;
+}
+
+// Hex of ASCII text: the high nibble of each byte is 2..7 (or 0 for tab/newline/CR).
+bool plausible_hex_text(std::string_view enc) {
+  std::size_t checked = 0;
+  std::size_t good = 0;
+  for (std::size_t i = 0; i + 1 < enc.size() && checked < 16; i += 2, ++checked) {
+    good += ((enc[i] >= '2' && enc[i] <= '7') || enc[i] == '0') ? 1 : 0;
+  }
+  return good * 10 >= checked * 9;
+}
+
 struct SecretCtx {
   const detail::SecretSet* set;
   std::vector<Span>* spans;
@@ -58,9 +87,14 @@ bool Scanner::Impl::decode_run(const detail::EncodedRun& run, std::string_view t
   switch (run.encoding) {
     case detail::Encoding::base64:
       if (enc.size() % 4 == 1) enc.remove_suffix(1);
+      // Most long runs are identifiers or binary blobs: rejected before decoding.
+      if (!plausible_base64_text(enc)) return true;
       ok = detail::base64_decode(enc, run.alphabet, decoded);
       break;
-    case detail::Encoding::hex: ok = detail::hex_decode(enc, decoded); break;
+    case detail::Encoding::hex:
+      if (!plausible_hex_text(enc)) return true;
+      ok = detail::hex_decode(enc, decoded);
+      break;
     case detail::Encoding::url: ok = detail::url_decode(enc, decoded, map); break;
   }
   if (!ok || decoded.size() < 8 || !mostly_text(decoded)) return true;
@@ -99,11 +133,13 @@ bool Scanner::Impl::scan_block(std::string_view data, unsigned depth, const std:
       return false;
     }
   }
+  detail::RunFinder rf;
+  std::vector<detail::EncodedRun> runs_found;
+  std::vector<detail::DigitRun> digit_runs;
+  (void)rf.feed(data.data(), data.size(), 0, true, runs_found, digit_runs, 0);
+  if (!digit_runs.empty()) dispatch_digit_runs(digit_runs, data, 0, hc);
   if (!hc.hits().empty() && !confirm_hits(hc.hits(), data, 0, true, path, out)) return false;
   if (depth < session->options.decode_depth) {
-    detail::RunFinder rf;
-    std::vector<detail::EncodedRun> runs_found;
-    (void)rf.feed(data.data(), data.size(), 0, true, runs_found);
     for (const auto& r : runs_found) {
       if (!decode_run(r, data, 0, depth + 1, path, out)) return false;
     }

@@ -2,6 +2,10 @@
 // overlapping secret spans by one marker, and records one finding per marker.
 #include <algorithm>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "gate/session_impl.hpp"
 
 namespace kavach::gate {
@@ -11,6 +15,29 @@ using detail::Span;
 
 constexpr std::size_t kPreviewContext = 40;
 constexpr std::size_t kRecentKeep = 128;
+
+// Newlines in [p, p + n): line numbers of findings. 16 bytes per step.
+std::uint64_t count_newlines(const char* p, std::size_t n) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Byte counters (cmpeq yields -1, subtracting adds 1), folded with SAD before they overflow.
+  const __m128i nl = _mm_set1_epi8('\n');
+  const __m128i zero = _mm_setzero_si128();
+  while (i + 16 <= n) {
+    __m128i acc = zero;
+    for (int k = 0; k < 255 && i + 16 <= n; ++k, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+    }
+    const __m128i sums = _mm_sad_epu8(acc, zero);
+    count += static_cast<std::uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < n; ++i) count += p[i] == '\n' ? 1 : 0;
+  return count;
+}
 
 bool b64_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
@@ -88,7 +115,7 @@ void Scanner::Impl::emit(std::uint64_t safe, std::string& out) {
     const char* p = buf.data() + (a - base);
     const auto n = static_cast<std::size_t>(b - a);
     out.append(p, n);
-    line += static_cast<std::uint64_t>(std::count(p, p + n, '\n'));
+    line += count_newlines(p, n);
     if (n >= kRecentKeep) {
       recent.assign(p + n - kRecentKeep, kRecentKeep);
     } else {

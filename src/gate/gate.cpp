@@ -25,6 +25,9 @@ Result<std::unique_ptr<Gate::Impl>> make_impl(RuleSet rules, std::vector<Pattern
   impl->rules = std::move(rules);
   impl->patterns = std::move(patterns);
   impl->hold = hold_for(impl->patterns);
+  for (std::uint32_t i = 0; i < impl->patterns.size(); ++i) {
+    if (impl->patterns[i].kind == PatternKind::digit_run) impl->digit_patterns.push_back(i);
+  }
   impl->db = std::move(db);
   hs_scratch_t* s = nullptr;
   if (hs_alloc_scratch(impl->db.get(), &s) != HS_SUCCESS) {

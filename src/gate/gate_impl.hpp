@@ -55,6 +55,7 @@ namespace kavach::gate {
 struct Gate::Impl {
   detail::RuleSet rules;
   std::vector<detail::PatternRef> patterns;
+  std::vector<std::uint32_t> digit_patterns;  // ids of PatternKind::digit_run entries
   std::uint32_t hold = 0;
   detail::HsDatabase db;
   detail::HsScratch scratch_prototype;  // cloned for every scanner

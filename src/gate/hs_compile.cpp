@@ -62,11 +62,21 @@ Result<CompiledPatterns> compile_patterns(const RuleSet& set, const hs_platform_
   for (std::uint32_t i = 0; i < set.rules.size(); ++i) {
     const Rule& r = set.rules[i];
     if (r.regex.empty()) continue;  // path-only rule: judged on the source name
+    if (r.digit_min > 0) continue;  // candidates from the digit-run scanner (appended below)
     Translated t = translate_go_regex(r.regex);
     std::string why;
     Candidate c;
     c.expression = t.pattern;
-    if (!t.approximate && compiles(t.pattern, 0, &why)) {
+    if (!r.prefilter.empty()) {
+      const Translated pf = translate_go_regex(r.prefilter);
+      if (!compiles(pf.pattern, 0, &why)) {
+        return fail(ErrorCode::policy_value, "prefilter does not compile in Hyperscan: " + why,
+                    {{"file", set.origin}, {"rule", r.id}});
+      }
+      c.expression = pf.pattern;
+      c.ref = PatternRef{i, PatternKind::prefilter,
+                         t.approximate ? kMaxWindow : window_for(t.pattern), kRightContext};
+    } else if (!t.approximate && compiles(t.pattern, 0, &why)) {
       c.ref = PatternRef{i, PatternKind::exact, window_for(t.pattern), 0};
     } else if (compiles(t.pattern, HS_FLAG_PREFILTER, &why)) {
       c.flags = HS_FLAG_PREFILTER;
@@ -107,6 +117,11 @@ Result<CompiledPatterns> compile_patterns(const RuleSet& set, const hs_platform_
       }
       CompiledPatterns out;
       out.patterns.push_back(PatternRef{UINT32_MAX, PatternKind::exact, 0, 0});
+      for (std::uint32_t i = 0; i < set.rules.size(); ++i) {
+        if (set.rules[i].digit_min > 0) {
+          out.patterns.push_back(PatternRef{i, PatternKind::digit_run, kDigitRunLeft, kDigitRunRight});
+        }
+      }
       out.db.reset(db);
       out.hold = hold_for(out.patterns);
       return out;
@@ -115,6 +130,11 @@ Result<CompiledPatterns> compile_patterns(const RuleSet& set, const hs_platform_
                          HS_MODE_STREAM, platform, &db, &err) == HS_SUCCESS) {
       CompiledPatterns out;
       for (auto& c : cands) out.patterns.push_back(c.ref);
+      for (std::uint32_t i = 0; i < set.rules.size(); ++i) {
+        if (set.rules[i].digit_min > 0) {
+          out.patterns.push_back(PatternRef{i, PatternKind::digit_run, kDigitRunLeft, kDigitRunRight});
+        }
+      }
       out.db.reset(db);
       out.hold = hold_for(out.patterns);
       return out;

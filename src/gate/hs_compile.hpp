@@ -18,7 +18,13 @@ enum class PatternKind : std::uint8_t {
   exact,      // Hyperscan runs the rule's regex itself: a hit ends a real match
   prefilter,  // HS_FLAG_PREFILTER approximation: a hit may be a real match
   keyword,    // the regex cannot be compiled: a rule keyword was seen, RE2 searches around it
+  digit_run,  // not in Hyperscan: the run scanner reports digit runs (rule digitRun); ids after
+              // every Hyperscan id
 };
+
+// Window around a digit run: the run itself is at most this long, plus context for the regex.
+inline constexpr std::uint32_t kDigitRunLeft = 160;
+inline constexpr std::uint32_t kDigitRunRight = 48;
 
 struct PatternRef {
   std::uint32_t rule = 0;
@@ -34,7 +40,7 @@ inline constexpr std::uint32_t kMaxWindow = 16 * 1024;
 inline constexpr std::uint32_t kRightContext = 64;
 
 struct CompiledPatterns {
-  std::vector<PatternRef> patterns;  // index = Hyperscan id
+  std::vector<PatternRef> patterns;  // index = Hyperscan id (digit_run entries come last)
   HsDatabase db;
   std::uint32_t hold = 0;  // bytes a streaming scanner must hold back (max left + right)
 };

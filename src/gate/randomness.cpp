@@ -123,8 +123,10 @@ bool looks_random(std::string_view s) {
 
   // Entropy against the best a random string of this length and alphabet would reach.
   const double alphabet = hex_only ? 16.0 : (has_other ? 70.0 : (has_upper && has_lower ? 62.0 : 36.0));
+  // A random string of n symbols from k reaches about log2(min(n, k)) minus a small collision
+  // term; 1.2 bits below that is ~3 standard deviations for the lengths secrets have.
   const double ceiling = std::log2(std::min(alphabet, static_cast<double>(s.size())));
-  if (shannon_entropy(s) < 0.80 * ceiling) return false;
+  if (shannon_entropy(s) < ceiling - 1.2) return false;
 
   if (has_sequence(s, 5) || periodic(s)) return false;
 

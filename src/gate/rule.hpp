@@ -62,6 +62,10 @@ struct Rule {
   Severity severity = Severity::high;
   std::string regex;        // RE2 (= Go) syntax; empty for path-only rules
   std::string path;         // RE2: the rule applies only to sources whose name matches
+  // kavach: a cheaper pattern for the Hyperscan stage. Every real match must end where a
+  // prefilter match ends (e.g. the regex without a bounded prefix before a literal); RE2 then
+  // runs the real regex on the window before the hit.
+  std::string prefilter;
   int secret_group = 0;     // 0: the first non-empty group, else the whole match
   double entropy = 0;       // minimum Shannon entropy of the secret (0 = none)
   std::vector<std::string> keywords;  // lower-case; one must occur near the match
@@ -71,6 +75,12 @@ struct Rule {
   bool randomness = false;        // the secret must pass the randomness test
   bool placeholder_check = true;  // "xxxx", "your-key-here", "EXAMPLE" are not findings
   bool report = true;             // gitleaks skipReport inverted
+  // kavach: candidates come from runs of digits (single space / dash / dot separators allowed)
+  // with digit_min..digit_max digits, found by the SIMD run scanner instead of Hyperscan: a
+  // character-class pattern without a literal would slow the whole Hyperscan database down.
+  int digit_min = 0;
+  int digit_max = 0;
+  bool digit_after_letters = false;  // the run must follow [A-Z]{2}[0-9]{2} (IBAN-like)
 };
 
 struct RuleSet {

@@ -233,7 +233,43 @@ bool Scanner::Impl::confirm_hits(std::vector<Hit>& ready, std::string_view text,
   return true;
 }
 
+void Scanner::Impl::dispatch_digit_runs(const std::vector<detail::DigitRun>& found,
+                                        std::string_view text, std::uint64_t tbase,
+                                        detail::HitCollector& into) const {
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (const auto& d : found) {
+    for (const std::uint32_t pid : gate.digit_patterns) {
+      const auto& r = gate.rules.rules[gate.patterns[pid].rule];
+      if (d.digits < r.digit_min || d.digits > r.digit_max) continue;
+      if (r.digit_after_letters) {
+        // [A-Z]{2}[0-9]{2} starting at most 36 bytes before the run (IBAN country + check).
+        const std::uint64_t b = d.begin - tbase;
+        bool found_prefix = false;
+        for (std::uint64_t p = b > 36 ? b - 36 : 0; p + 4 <= b + 2 && p + 4 <= text.size(); ++p) {
+          if (upper(text[p]) && upper(text[p + 1]) && digit(text[p + 2]) && digit(text[p + 3])) {
+            found_prefix = true;
+            break;
+          }
+        }
+        if (!found_prefix) continue;
+      }
+      into.add(pid, d.end);
+    }
+  }
+}
+
 bool Scanner::Impl::process(bool final, std::string& out) {
+  // 0. The run scanner: digit runs (candidates for digitRun rules) and encoded runs.
+  {
+    std::vector<detail::DigitRun> digit_runs;
+    const std::size_t consumed =
+        runs.feed(buf.data() + (runs_pos - base), static_cast<std::size_t>(total - runs_pos),
+                  runs_pos, final, encoded, digit_runs, base);
+    runs_pos += consumed;
+    if (!digit_runs.empty()) dispatch_digit_runs(digit_runs, std::string_view(buf), base, hits);
+  }
+
   // 1. Confirm hits whose right context has arrived (all of them at the end of the stream).
   auto& all = hits.hits();
   std::vector<Hit> ready;
@@ -260,17 +296,11 @@ bool Scanner::Impl::process(bool final, std::string& out) {
 
   // 2. Decode-through: runs and tokens that are complete.
   if (session->options.decode_depth > 0) {
-    const std::size_t consumed =
-        runs.feed(buf.data() + (runs_pos - base), static_cast<std::size_t>(total - runs_pos),
-                  runs_pos, final, encoded);
-    runs_pos += consumed;
     for (const auto& r : encoded) {
       if (!decode_run(r, std::string_view(buf), base, 1, std::string(), spans)) return false;
     }
-    encoded.clear();
-  } else {
-    runs_pos = total;
   }
+  encoded.clear();
 
   // 3. Emit what no future match can reach.
   std::uint64_t safe = final ? total : (total > hold ? total - hold : 0);

@@ -47,6 +47,10 @@ struct Scanner::Impl {
   void trim();
   [[nodiscard]] Result<void> failed(std::string why);
 
+  // Digit runs become hits of the digit_run pseudo-patterns whose digit range fits.
+  void dispatch_digit_runs(const std::vector<detail::DigitRun>& found, std::string_view text,
+                           std::uint64_t tbase, detail::HitCollector& into) const;
+
   // decode_through.cpp
   [[nodiscard]] bool decode_run(const detail::EncodedRun& run, std::string_view text,
                                 std::uint64_t base, unsigned depth, const std::string& path,

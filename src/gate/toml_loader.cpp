@@ -154,13 +154,14 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
     const std::string path = where + "." + key;
     auto fail_with = [&](const Error& e) { return tl::unexpected(e); };
     if (key == "id" || key == "description" || key == "regex" || key == "path" ||
-        key == "severity") {
+        key == "severity" || key == "prefilter") {
       auto s = get_string(ctx, v, path);
       if (!s) return fail_with(s.error());
       if (key == "id") r.id = *s;
       if (key == "description") r.description = *s;
       if (key == "regex") r.regex = *s;
       if (key == "path") r.path = *s;
+      if (key == "prefilter") r.prefilter = *s;
       if (key == "severity") {
         auto sev = parse_severity(*s);
         if (!sev) return fail_with(ctx.error(ErrorCode::policy_value, sev.error().message, &v, path));
@@ -197,6 +198,23 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
           r.validators.push_back(*val);
         }
       }
+    } else if (key == "digitRun") {
+      const auto* arr = v.as_array();
+      if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_integer() || !(*arr)[1].is_integer()) {
+        return fail_with(ctx.error(ErrorCode::policy_type, "digitRun must be [min, max]", &v, path));
+      }
+      const auto lo = (*arr)[0].as_integer()->get();
+      const auto hi = (*arr)[1].as_integer()->get();
+      if (lo < 1 || hi < lo || hi > 64) {
+        return fail_with(ctx.error(ErrorCode::policy_value, "digitRun must satisfy 1 <= min <= max <= 64",
+                                   &v, path));
+      }
+      r.digit_min = static_cast<int>(lo);
+      r.digit_max = static_cast<int>(hi);
+    } else if (key == "digitRunAfterLetters") {
+      auto b = get_bool(ctx, v, path);
+      if (!b) return fail_with(b.error());
+      r.digit_after_letters = *b;
     } else if (key == "randomness" || key == "placeholderCheck" || key == "skipReport") {
       auto b = get_bool(ctx, v, path);
       if (!b) return fail_with(b.error());
@@ -216,6 +234,10 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
   if (r.id.empty()) {
     return tl::unexpected(
         ctx.error(ErrorCode::policy_value, "rule without an id", &t, where + ".id"));
+  }
+  if (r.digit_min > 0 && r.regex.empty()) {
+    return tl::unexpected(ctx.error(ErrorCode::policy_value,
+                                    "rule \"" + r.id + "\" has digitRun but no regex", &t, where));
   }
   if (r.regex.empty() && r.path.empty()) {
     return tl::unexpected(ctx.error(ErrorCode::policy_value,
