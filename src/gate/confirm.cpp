@@ -43,13 +43,16 @@ bool any_partial(const std::vector<std::unique_ptr<RE2>>& res, std::string_view 
 
 bool allowlisted(const std::vector<CompiledAllowlist>& lists, std::string_view secret,
                  std::string_view match, std::string_view line, std::string_view source) {
+  std::string lowered;
   for (const auto& c : lists) {
     const Allowlist& a = *c.source;
     std::string_view target = secret;
     if (a.target == AllowTarget::match) target = match;
     if (a.target == AllowTarget::line) target = line;
-    std::string lowered(secret);
-    for (char& ch : lowered) ch = lower(ch);
+    if (!a.stopwords.empty() && lowered.empty()) {
+      lowered.assign(secret);
+      for (char& ch : lowered) ch = lower(ch);
+    }
     const bool has_regex = !c.regexes.empty();
     const bool has_path = !c.paths.empty();
     const bool has_stop = !a.stopwords.empty();
@@ -122,14 +125,29 @@ bool confirm_window(const Gate::Impl& g, const SourceFilter& f, std::uint32_t ru
   }
   const RE2& re = *c.regex;
   const int ngroups = re.NumberOfCapturingGroups();
-  std::vector<re2::StringPiece> sub(static_cast<std::size_t>(ngroups) + 1);
+  // Groups: on the stack for ordinary rules.
+  re2::StringPiece small[16];
+  std::vector<re2::StringPiece> large;
+  re2::StringPiece* sub = small;
+  if (ngroups + 1 > 16) {
+    large.resize(static_cast<std::size_t>(ngroups) + 1);
+    sub = large.data();
+  }
   to = std::min(to, text.size());
   std::size_t pos = from;
   while (pos <= to) {
-    if (!re.Match(text, pos, to, RE2::UNANCHORED, sub.data(), ngroups + 1)) break;
-    const std::size_t mb = static_cast<std::size_t>(sub[0].data() - text.data());
-    const std::size_t me = mb + sub[0].size();
+    // Two phases: the DFA finds the match bounds (fast over the whole window), then the groups
+    // are extracted on the match alone.
+    re2::StringPiece whole;
+    if (!re.Match(text, pos, to, RE2::UNANCHORED, &whole, 1)) break;
+    const std::size_t mb = static_cast<std::size_t>(whole.data() - text.data());
+    const std::size_t me = mb + whole.size();
     pos = me > pos ? me : pos + 1;
+    if (ngroups > 0) {
+      if (!re.Match(text, mb, me, RE2::ANCHOR_BOTH, sub, ngroups + 1)) continue;
+    } else {
+      sub[0] = whole;
+    }
 
     re2::StringPiece secret = sub[0];
     if (r.secret_group > 0) {

@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kMagic = "KVGATEDB";
 // Bump when the layout or the meaning of any field changes: old cache entries are then ignored.
-constexpr std::uint32_t kFormatVersion = 5;
+constexpr std::uint32_t kFormatVersion = 7;
 
 void put_allowlist(BinaryWriter& w, const Allowlist& a) {
   w.str(a.description);
@@ -62,9 +62,11 @@ void put_rule(BinaryWriter& w, const Rule& r) {
   w.u8(r.randomness ? 1 : 0);
   w.u8(r.placeholder_check ? 1 : 0);
   w.u8(r.report ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(r.max_length));
   w.u32(static_cast<std::uint32_t>(r.digit_min));
   w.u32(static_cast<std::uint32_t>(r.digit_max));
   w.u8(r.digit_after_letters ? 1 : 0);
+  w.u8(r.digit_exact ? 1 : 0);
 }
 
 Rule get_rule(BinaryReader& r) {
@@ -91,9 +93,11 @@ Rule get_rule(BinaryReader& r) {
   x.randomness = r.u8() != 0;
   x.placeholder_check = r.u8() != 0;
   x.report = r.u8() != 0;
+  x.max_length = static_cast<int>(r.u32());
   x.digit_min = static_cast<int>(r.u32());
   x.digit_max = static_cast<int>(r.u32());
   x.digit_after_letters = r.u8() != 0;
+  x.digit_exact = r.u8() != 0;
   if (x.digit_min < 0 || x.digit_max > 64 || x.digit_min > x.digit_max) r.fail();
   return x;
 }

@@ -135,9 +135,9 @@ bool Scanner::Impl::scan_block(std::string_view data, unsigned depth, const std:
   }
   detail::RunFinder rf;
   std::vector<detail::EncodedRun> runs_found;
-  std::vector<detail::DigitRun> digit_runs;
-  (void)rf.feed(data.data(), data.size(), 0, true, runs_found, digit_runs, 0);
-  if (!digit_runs.empty()) dispatch_digit_runs(digit_runs, data, 0, hc);
+  std::vector<detail::DigitRun> block_digit_runs;
+  (void)rf.feed(data.data(), data.size(), 0, true, runs_found, block_digit_runs, 0);
+  if (!block_digit_runs.empty()) dispatch_digit_runs(block_digit_runs, data, 0, hc);
   if (!hc.hits().empty() && !confirm_hits(hc.hits(), data, 0, true, path, out)) return false;
   if (depth < session->options.decode_depth) {
     for (const auto& r : runs_found) {

@@ -7,6 +7,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace kavach::gate::detail {
 namespace {
@@ -28,7 +31,7 @@ inline std::uint64_t bits(__m128i m) {
   return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m)) & 0xffffu);
 }
 
-Masks classify(const char* p) {
+Masks classify_sse2(const char* p) {
   Masks m;
   for (int k = 0; k < 4; ++k) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
@@ -44,6 +47,47 @@ Masks classify(const char* p) {
     m.dsep |= bits(_mm_or_si128(_mm_or_si128(eq(v, ' '), dash), eq(v, '.'))) << shift;
   }
   return m;
+}
+
+#if defined(__x86_64__)
+// Same masks, 32 bytes per step where the CPU has AVX2 (chosen once at start-up).
+#define KAVACH_AVX2 __attribute__((target("avx2")))
+KAVACH_AVX2 inline __m256i in_range256(__m256i v, char lo, char hi) {
+  return _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(static_cast<char>(lo - 1))),
+                          _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(hi + 1)), v));
+}
+KAVACH_AVX2 inline __m256i eq256(__m256i v, char c) { return _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)); }
+KAVACH_AVX2 inline std::uint64_t bits256(__m256i m) {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(m)));
+}
+
+KAVACH_AVX2 Masks classify_avx2(const char* p) {
+  Masks m;
+  for (int k = 0; k < 2; ++k) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    const __m256i digit = in_range256(v, '0', '9');
+    const __m256i alpha = in_range256(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), 'a', 'z');
+    const __m256i dash = eq256(v, '-');
+    const __m256i su = _mm256_or_si256(_mm256_or_si256(eq256(v, '+'), eq256(v, '/')),
+                                       _mm256_or_si256(dash, eq256(v, '_')));
+    const int shift = 32 * k;
+    m.b64 |= bits256(_mm256_or_si256(_mm256_or_si256(digit, alpha), su)) << shift;
+    m.pct |= bits256(eq256(v, '%')) << shift;
+    m.digit |= bits256(digit) << shift;
+    m.dsep |= bits256(_mm256_or_si256(_mm256_or_si256(eq256(v, ' '), dash), eq256(v, '.'))) << shift;
+  }
+  return m;
+}
+#undef KAVACH_AVX2
+
+const bool kAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+Masks classify(const char* p) {
+#if defined(__x86_64__)
+  if (kAvx2) return classify_avx2(p);
+#endif
+  return classify_sse2(p);
 }
 
 #else
@@ -151,23 +195,42 @@ void RunFinder::close_digits(std::vector<DigitRun>& digit_runs) {
   digit_sep_ = false;
 }
 
-void RunFinder::digit_block(const char* p, std::uint64_t base, std::vector<DigitRun>& digit_runs) {
-  for (int i = 0; i < 64; ++i) {
-    const char c = p[i];
-    if (c >= '0' && c <= '9') {
-      if (!digit_open_) {
-        digit_open_ = true;
-        digit_start_ = base + static_cast<std::uint64_t>(i);
-        digit_count_ = 0;
-      }
-      ++digit_count_;
-      digit_sep_ = false;
-      digit_end_ = base + static_cast<std::uint64_t>(i) + 1;
-    } else if (digit_open_ && !digit_sep_ && (c == ' ' || c == '-' || c == '.')) {
-      digit_sep_ = true;
-    } else if (digit_open_) {
-      close_digits(digit_runs);
+void RunFinder::digit_block(std::uint64_t digits, std::uint64_t seps, std::uint64_t base,
+                            std::vector<DigitRun>& digit_runs) {
+  int i = 0;
+  if (digit_open_ && digit_sep_) {
+    // The previous block ended in a separator: the run goes on only if a digit follows.
+    digit_sep_ = false;
+    if ((digits & 1) == 0) close_digits(digit_runs);
+  }
+  while (i < 64) {
+    if (!digit_open_) {
+      const std::uint64_t d = digits & ~below(i);
+      if (d == 0) return;
+      i = ctz(d);
+      digit_open_ = true;
+      digit_start_ = base + static_cast<std::uint64_t>(i);
+      digit_count_ = 0;
     }
+    const std::uint64_t nd = ~digits & ~below(i);
+    const int j = nd != 0 ? ctz(nd) : 64;
+    if (j > i) {
+      digit_count_ += j - i;
+      digit_end_ = base + static_cast<std::uint64_t>(j);
+    }
+    if (j >= 64) return;  // continues in the next block
+    if (((seps >> j) & 1) != 0 && j > i) {
+      if (j == 63) {
+        digit_sep_ = true;  // decided by the next block's first byte
+        return;
+      }
+      if (((digits >> (j + 1)) & 1) != 0) {
+        i = j + 1;
+        continue;
+      }
+    }
+    close_digits(digit_runs);
+    i = j + 1;
   }
 }
 
@@ -182,7 +245,7 @@ void RunFinder::block(const char* p, std::uint64_t base, std::vector<EncodedRun>
     a &= a >> 2;
     a &= a >> 4;
     if (digit_open_ || a != 0 || (m >> 63) != 0) {
-      digit_block(p, base, digit_runs);
+      digit_block(mk.digit, mk.dsep, base, digit_runs);
     }
   }
 

@@ -49,7 +49,8 @@ class RunFinder {
  private:
   void block(const char* p, std::uint64_t base, std::vector<EncodedRun>& out,
              std::vector<DigitRun>& digit_runs);
-  void digit_block(const char* p, std::uint64_t base, std::vector<DigitRun>& digit_runs);
+  void digit_block(std::uint64_t digits, std::uint64_t seps, std::uint64_t base,
+                   std::vector<DigitRun>& digit_runs);
   void close_digits(std::vector<DigitRun>& digit_runs);
   void close_run(std::uint64_t end, std::vector<EncodedRun>& out);
   void emit_run(std::uint64_t begin, std::uint64_t end, std::vector<EncodedRun>& out) const;

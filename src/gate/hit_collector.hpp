@@ -35,6 +35,13 @@ class HitCollector {
     hits_.push_back(Hit{pattern, end, end});
   }
 
+  // A hit whose window is known on both sides (digit runs): [first - left, last + right].
+  void add_range(std::uint32_t pattern, std::uint64_t first, std::uint64_t last) {
+    if (pattern >= index_.size()) return;
+    index_[pattern] = static_cast<std::int64_t>(hits_.size());
+    hits_.push_back(Hit{pattern, first, last});
+  }
+
   // Hyperscan callback (context = HitCollector*).
   static int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to,
                       unsigned /*flags*/, void* ctx) {

@@ -90,6 +90,7 @@ Result<CompiledPatterns> compile_patterns(const RuleSet& set, const hs_platform_
                       ") and the rule has no keywords to fall back on",
                   {{"file", set.origin}, {"rule", r.id}});
     }
+    if (r.max_length > 0) c.ref.left = std::min<std::uint32_t>(c.ref.left, static_cast<std::uint32_t>(r.max_length));
     cands.push_back(std::move(c));
   }
 

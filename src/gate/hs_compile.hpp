@@ -22,9 +22,11 @@ enum class PatternKind : std::uint8_t {
               // every Hyperscan id
 };
 
-// Window around a digit run: the run itself is at most this long, plus context for the regex.
-inline constexpr std::uint32_t kDigitRunLeft = 160;
-inline constexpr std::uint32_t kDigitRunRight = 48;
+// Window around a digit run: hits are added as [run begin + kDigitRunLeft - kDigitRunContext,
+// run end], so RE2 sees the run plus kDigitRunContext bytes on each side.
+inline constexpr std::uint32_t kDigitRunContext = 40;
+inline constexpr std::uint32_t kDigitRunLeft = 64;
+inline constexpr std::uint32_t kDigitRunRight = 40;
 
 struct PatternRef {
   std::uint32_t rule = 0;

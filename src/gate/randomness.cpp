@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace kavach::gate::detail {
 namespace {
@@ -140,8 +141,16 @@ bool looks_random(std::string_view s) {
 
 bool is_placeholder(std::string_view s) {
   if (s.empty()) return true;
-  std::string l(s);
-  for (char& c : l) c = to_lower(c);
+  // Lower-cased copy, on the stack for ordinary lengths.
+  char stack[256];
+  std::string heap;
+  char* buf = stack;
+  if (s.size() > sizeof stack) {
+    heap.resize(s.size());
+    buf = heap.data();
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) buf[i] = to_lower(s[i]);
+  const std::string_view l(buf, s.size());
   // Markers are at least five characters (or contain a byte no token alphabet has), so a random
   // 100-character token contains one by chance with probability ~1e-5.
   static constexpr std::array<std::string_view, 42> kMarkers{
@@ -151,8 +160,16 @@ bool is_placeholder(std::string_view s) {
       "$(",       "%(",       "redacted",    "insert_",    "insert-",   "replace_me", "replaceme",
       "notreal",  "not_real", "not-a-real",  "foobar",     "lorem",     "ipsum",     "_here",
       "-here",    "1234567890", "abcdefghij", "0000000000", "qwerty",   "asdfgh",    "password"};
-  for (auto m : kMarkers) {
-    if (l.find(m) != std::string::npos) return true;
+  // One pass over the value; at each byte only the markers starting with it are compared.
+  static const auto kByFirst = [] {
+    std::array<std::vector<std::string_view>, 256> t;
+    for (auto m : kMarkers) t[static_cast<unsigned char>(m[0])].push_back(m);
+    return t;
+  }();
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    for (auto m : kByFirst[static_cast<unsigned char>(l[i])]) {
+      if (l.compare(i, m.size(), m) == 0) return true;
+    }
   }
   // Values people type in examples and tests.
   static constexpr std::array<std::string_view, 16> kExact{

@@ -78,9 +78,13 @@ struct Rule {
   // kavach: candidates come from runs of digits (single space / dash / dot separators allowed)
   // with digit_min..digit_max digits, found by the SIMD run scanner instead of Hyperscan: a
   // character-class pattern without a literal would slow the whole Hyperscan database down.
+  // kavach: matches are at most this long (0 = the regex's own bound): caps how far back RE2
+  // looks from a hit. A performance knob for frequent rules; a longer real match would be cut.
+  int max_length = 0;
   int digit_min = 0;
   int digit_max = 0;
   bool digit_after_letters = false;  // the run must follow [A-Z]{2}[0-9]{2} (IBAN-like)
+  bool digit_exact = false;  // the secret is exactly the run: validators run before RE2
 };
 
 struct RuleSet {

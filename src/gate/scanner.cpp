@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "gate/session_impl.hpp"
+#include "gate/validators.hpp"
 
 namespace kavach::gate {
 namespace {
@@ -183,19 +184,19 @@ Result<void> Scanner::Impl::finish(std::string& out) {
   return {};
 }
 
-bool Scanner::Impl::confirm_hits(std::vector<Hit>& ready, std::string_view text, std::uint64_t tbase,
+bool Scanner::Impl::confirm_hits(std::vector<Hit>& batch, std::string_view text, std::uint64_t tbase,
                                  bool /*final_text*/, const std::string& encoding,
                                  std::vector<Span>& out) {
   const auto& pats = gate.patterns;
-  std::sort(ready.begin(), ready.end(), [&](const Hit& a, const Hit& b) {
+  std::sort(batch.begin(), batch.end(), [&](const Hit& a, const Hit& b) {
     const auto ra = pats[a.pattern].rule;
     const auto rb = pats[b.pattern].rule;
     return ra != rb ? ra < rb : a.first < b.first;
   });
   const std::uint64_t tend = tbase + text.size();
   std::size_t i = 0;
-  while (i < ready.size()) {
-    const std::uint32_t rule = pats[ready[i].pattern].rule;
+  while (i < batch.size()) {
+    const std::uint32_t rule = pats[batch[i].pattern].rule;
     if (rule == UINT32_MAX || rule >= filter.active.size() || filter.active[rule] == 0) {
       ++i;
       continue;
@@ -206,7 +207,7 @@ bool Scanner::Impl::confirm_hits(std::vector<Hit>& ready, std::string_view text,
       const std::uint64_t to = std::min(tend, h.last + p.right);
       return std::pair{from, to};
     };
-    auto [from, to] = window_of(ready[i]);
+    auto [from, to] = window_of(batch[i]);
     std::size_t j = i + 1;
     auto flush = [&]() {
       std::string why;
@@ -217,8 +218,8 @@ bool Scanner::Impl::confirm_hits(std::vector<Hit>& ready, std::string_view text,
       }
       return true;
     };
-    for (; j < ready.size() && pats[ready[j].pattern].rule == rule; ++j) {
-      auto [f2, t2] = window_of(ready[j]);
+    for (; j < batch.size() && pats[batch[j].pattern].rule == rule; ++j) {
+      auto [f2, t2] = window_of(batch[j]);
       if (f2 <= to && t2 - from <= kMaxMergedWindow) {
         to = std::max(to, t2);
         continue;
@@ -254,7 +255,17 @@ void Scanner::Impl::dispatch_digit_runs(const std::vector<detail::DigitRun>& fou
         }
         if (!found_prefix) continue;
       }
-      into.add(pid, d.end);
+      if (r.digit_exact) {
+        const std::string_view run = text.substr(static_cast<std::size_t>(d.begin - tbase),
+                                                 static_cast<std::size_t>(d.end - d.begin));
+        if (!std::all_of(r.validators.begin(), r.validators.end(),
+                         [&](detail::Validator v) { return detail::validate(v, run); })) {
+          continue;
+        }
+      }
+      // Window [begin - context, end + context].
+      const std::uint64_t first = std::min(d.end, d.begin + detail::kDigitRunLeft - detail::kDigitRunContext);
+      into.add_range(pid, first, d.end);
     }
   }
 }
@@ -262,7 +273,7 @@ void Scanner::Impl::dispatch_digit_runs(const std::vector<detail::DigitRun>& fou
 bool Scanner::Impl::process(bool final, std::string& out) {
   // 0. The run scanner: digit runs (candidates for digitRun rules) and encoded runs.
   {
-    std::vector<detail::DigitRun> digit_runs;
+    digit_runs.clear();
     const std::size_t consumed =
         runs.feed(buf.data() + (runs_pos - base), static_cast<std::size_t>(total - runs_pos),
                   runs_pos, final, encoded, digit_runs, base);
@@ -272,7 +283,7 @@ bool Scanner::Impl::process(bool final, std::string& out) {
 
   // 1. Confirm hits whose right context has arrived (all of them at the end of the stream).
   auto& all = hits.hits();
-  std::vector<Hit> ready;
+  ready.clear();
   std::size_t keep = 0;
   for (auto& h : all) {
     const PatternRef& p = gate.patterns[h.pattern];

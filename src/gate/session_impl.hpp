@@ -41,7 +41,7 @@ struct Scanner::Impl {
 
   // scanner.cpp
   [[nodiscard]] bool process(bool final, std::string& out);
-  [[nodiscard]] bool confirm_hits(std::vector<detail::Hit>& ready, std::string_view text, std::uint64_t base,
+  [[nodiscard]] bool confirm_hits(std::vector<detail::Hit>& batch, std::string_view text, std::uint64_t base,
                                   bool final_text, const std::string& encoding,
                                   std::vector<detail::Span>& spans);
   void trim();
@@ -86,6 +86,8 @@ struct Scanner::Impl {
   detail::RunFinder runs;
   std::uint64_t runs_pos = 0;
   std::vector<detail::EncodedRun> encoded;
+  std::vector<detail::DigitRun> digit_runs;  // scratch, reused per process()
+  std::vector<detail::Hit> ready;            // scratch, reused per process()
 
   std::uint64_t line = 1;
   std::string recent;       // tail of the redacted output (for previews)

@@ -211,10 +211,21 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
       }
       r.digit_min = static_cast<int>(lo);
       r.digit_max = static_cast<int>(hi);
-    } else if (key == "digitRunAfterLetters") {
+    } else if (key == "maxLength") {
+      const auto* i = v.as_integer();
+      if (i == nullptr || i->get() < 8 || i->get() > 16384) {
+        return fail_with(ctx.error(ErrorCode::policy_value, "maxLength must be an integer 8..16384",
+                                   &v, path));
+      }
+      r.max_length = static_cast<int>(i->get());
+    } else if (key == "digitRunAfterLetters" || key == "digitRunExact") {
       auto b = get_bool(ctx, v, path);
       if (!b) return fail_with(b.error());
-      r.digit_after_letters = *b;
+      if (key == "digitRunExact") {
+        r.digit_exact = *b;
+      } else {
+        r.digit_after_letters = *b;
+      }
     } else if (key == "randomness" || key == "placeholderCheck" || key == "skipReport") {
       auto b = get_bool(ctx, v, path);
       if (!b) return fail_with(b.error());

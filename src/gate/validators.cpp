@@ -245,36 +245,44 @@ bool basic_auth_ok(std::string_view s) {
                      [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool email_ok(std::string_view s) {
   const auto at = s.rfind('@');
   if (at == std::string_view::npos) return false;
-  std::string local(s.substr(0, at));
-  std::string domain(s.substr(at + 1));
-  for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (char& c : local) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string_view local = s.substr(0, at);
+  const std::string_view domain = s.substr(at + 1);
   const auto dot = domain.rfind('.');
-  if (dot == std::string::npos) return false;
-  const std::string tld = domain.substr(dot + 1);
+  if (dot == std::string_view::npos) return false;
+  const std::string_view tld = domain.substr(dot + 1);
+  auto in = [&](std::string_view v, const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](std::string_view x) { return iequals(v, x); });
+  };
   // Retina image names (icon@2x.png) and similar file names are not addresses.
   static constexpr std::array<std::string_view, 22> kFileExt{
       "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "css", "map", "json",
       "html", "htm", "txt", "md", "h", "c", "cc", "cpp", "py", "rs", "go"};
-  if (std::find(kFileExt.begin(), kFileExt.end(), tld) != kFileExt.end()) return false;
   static constexpr std::array<std::string_view, 8> kReservedTld{
       "example", "test", "invalid", "localhost", "local", "internal", "lan", "localdomain"};
-  if (std::find(kReservedTld.begin(), kReservedTld.end(), tld) != kReservedTld.end()) return false;
+  if (in(tld, kFileExt) || in(tld, kReservedTld)) return false;
   static constexpr std::array<std::string_view, 10> kExampleDomains{
       "example.com", "example.org", "example.net", "domain.com",   "yourdomain.com",
       "email.com",   "company.com", "mydomain.com", "foo.com",     "acme.com"};
   for (auto d : kExampleDomains) {
-    if (domain == d || (domain.size() > d.size() && domain.ends_with(d) &&
-                        domain[domain.size() - d.size() - 1] == '.')) {
-      return false;
-    }
+    if (domain.size() < d.size() || !iequals(domain.substr(domain.size() - d.size()), d)) continue;
+    if (domain.size() == d.size() || domain[domain.size() - d.size() - 1] == '.') return false;
   }
   static constexpr std::array<std::string_view, 5> kServiceLocal{"git", "noreply", "no-reply",
                                                                 "donotreply", "do-not-reply"};
-  return std::find(kServiceLocal.begin(), kServiceLocal.end(), local) == kServiceLocal.end();
+  return !in(local, kServiceLocal);
 }
 
 // E.164 country calling codes (ITU-T), by length. Enough to reject "+123456..." noise.
