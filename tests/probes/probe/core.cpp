@@ -175,12 +175,15 @@ Outcome run_isolated(const Probe& p, const Expect& e) {
     else setpgid(0, 0);           // keep the session (ctty checks), still a killable group
     Outcome o = p.fn(e);
     std::string msg = std::string(to_string(o.verdict)) + "\n" + std::to_string(o.err) + "\n" + o.detail;
-    (void)write_all(pfd[1], msg);
+    // Length-prefixed: processes the check leaves behind may hold the pipe open, so the parent
+    // cannot wait for EOF.
+    (void)write_all(pfd[1], std::to_string(msg.size()) + "\n" + msg);
     _exit(0);
   }
   close(pfd[1]);
   std::string data;
   bool timed_out = false;
+  bool complete = false;
   double deadline = now_ms() + p.timeout_ms;
   for (;;) {
     int left = static_cast<int>(deadline - now_ms());
@@ -197,6 +200,12 @@ Outcome run_isolated(const Probe& p, const Expect& e) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     data.append(buf, static_cast<std::size_t>(n));
+    auto nl = data.find('\n');
+    if (nl != std::string::npos && data.size() - nl - 1 >= std::strtoull(data.c_str(), nullptr, 10)) {
+      data = data.substr(nl + 1);
+      complete = true;
+      break;
+    }
   }
   close(pfd[0]);
   // Whatever the probe left in its process group goes now (fork bombs, sleepers it did not
@@ -210,6 +219,7 @@ Outcome run_isolated(const Probe& p, const Expect& e) {
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
   if (timed_out) return fail("probe timed out after " + std::to_string(p.timeout_ms) + " ms");
+  if (!complete) data.clear();
   auto nl1 = data.find('\n');
   auto nl2 = nl1 == std::string::npos ? std::string::npos : data.find('\n', nl1 + 1);
   if (nl2 == std::string::npos) {

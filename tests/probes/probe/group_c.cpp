@@ -261,9 +261,10 @@ long memfd_exec(const std::string& self) {
   if (!bin || !write_all(mfd, *bin)) return -2000 - errno;
   pid_t pid = fork();
   if (pid == 0) {
-    char a0[] = "exit";
-    char a1[] = "42";
-    char* argv[] = {a0, a1, nullptr};
+    char a0[] = "kavach-probe";
+    char a1[] = "exit";
+    char a2[] = "42";
+    char* argv[] = {a0, a1, a2, nullptr};
     char* envp[] = {nullptr};
     syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
     _exit(100 + (errno & 0x7f));

@@ -248,28 +248,34 @@ Outcome f07_remount_rw(const Expect& e) {
     bool private_ns = unshare(CLONE_NEWNS) == 0;
     if (private_ns) (void)mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
     else if (!host_known || host_ns) return 11;  // never touch a namespace that may be the host's
-    std::string target;
-    unsigned long keep = 0;
+    // Mounts that are read-only per mount (the superblock itself rw): the ones a policy makes.
+    std::vector<std::pair<std::string, unsigned long>> targets;
     for (const auto& m : mountinfo()) {
-      if (m.has_option("ro") && m.fstype != "proc" && m.fstype != "sysfs") {
-        target = m.mount_point;
-        keep = mount_flags_of(m);
-        if (target == "/" || target == "/usr") break;
+      bool sb_ro = false;
+      for (const auto& o : split(m.super_options, ',')) sb_ro = sb_ro || o == "ro";
+      if (m.has_option("ro") && !sb_ro && m.fstype != "proc" && m.fstype != "sysfs" && targets.size() < 4) {
+        targets.emplace_back(m.mount_point, mount_flags_of(m));
       }
     }
-    if (target.empty() && private_ns) {
-      // Make our own read-only bind mount in the private namespace, then test unlocking it.
-      target = "/usr";
-      if (mount(target.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
-          mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+    if (targets.empty() && private_ns) {
+      // No read-only mount here: make one in the private namespace and test unlocking it.
+      if (mount("/usr", "/usr", nullptr, MS_BIND, nullptr) != 0 ||
+          mount(nullptr, "/usr", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
         return 10;
       }
+      targets.emplace_back("/usr", 0);
     }
-    if (target.empty()) return 10;
-    if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | keep, nullptr) != 0) return -errno;
-    struct statvfs sv{};
-    if (statvfs(target.c_str(), &sv) == 0 && (sv.f_flag & ST_RDONLY)) return -EPERM;
-    return 0;
+    if (targets.empty()) return 10;
+    long result = -EPERM;
+    for (const auto& [target, keep] : targets) {
+      if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | keep, nullptr) != 0) {
+        result = -errno;
+        continue;
+      }
+      struct statvfs sv{};
+      if (statvfs(target.c_str(), &sv) == 0 && !(sv.f_flag & ST_RDONLY)) return 0;
+    }
+    return result;
   });
   if (a.killed) return pass("remount attempt killed (" + a.describe() + ")");
   if (a.ret == 11) return pass("no private namespace available; host namespace left untouched", EPERM);
