@@ -51,13 +51,20 @@ double mono_ms() {
 }  // namespace
 
 std::vector<pid_t> find_processes(const std::string& needle) {
+  // Only the planted processes themselves: argv = [kavach-probe, sleeper, <token...>, secs].
+  // Wrappers (bwrap, the launcher) carry the same words in their argv and must not count.
   std::vector<pid_t> out;
   for (pid_t p : all_pids()) {
     std::string cmd = slurp("/proc/" + std::to_string(p) + "/cmdline");
-    for (auto& c : cmd) {
-      if (c == '\0') c = ' ';
+    std::vector<std::string> argv;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < cmd.size(); ++i) {
+      if (cmd[i] == '\0') {
+        argv.push_back(cmd.substr(start, i - start));
+        start = i + 1;
+      }
     }
-    if (cmd.find(needle) != std::string::npos) out.push_back(p);
+    if (argv.size() >= 3 && argv[1] == "sleeper" && argv[2].find(needle) != std::string::npos) out.push_back(p);
   }
   return out;
 }

@@ -13,7 +13,7 @@
 
 namespace kavach::probes {
 
-// Processes whose command line contains `needle` (the harness token).
+// Planted sleepers (`kavach-probe sleeper <token> <secs>`) whose token contains `needle`.
 [[nodiscard]] std::vector<pid_t> find_processes(const std::string& needle);
 void kill_processes(const std::string& needle);
 // Waits until no process contains needle; returns ms waited or -1 after timeout.

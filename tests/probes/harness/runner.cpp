@@ -38,6 +38,8 @@ Result<RunOutput> DirectRunner::run(const RunSpec& spec) {
   for (auto& a : full) av.push_back(a.data());
   av.push_back(nullptr);
 
+  // A child that closes stdin early must give us EPIPE, not kill the harness.
+  signal(SIGPIPE, SIG_IGN);
   int out[2], err[2], in[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
     return fail(ErrorCode::io_error, std::string("pipe2: ") + std::strerror(errno));

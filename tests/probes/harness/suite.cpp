@@ -40,6 +40,8 @@ std::vector<std::string> probe_argv(Runner& runner, Canaries& c, const SuiteOpti
   argv.insert(argv.end(), ca.begin(), ca.end());
   argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
   argv.push_back("--self=" + runner.probe_path());
+  // Host paths a policy shares on purpose may show up in mountinfo (S04).
+  argv.push_back("--shared=" + c.workdir().string() + "," + c.bindir().string());
   argv.push_back("--flood-bytes=" + std::to_string(o.output_cap * 4));
   return argv;
 }

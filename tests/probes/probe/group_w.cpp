@@ -73,7 +73,10 @@ Outcome w03_icmp(const Expect&) {
 Outcome w04_metadata(const Expect&) {
   int c = udp_connect("169.254.169.254", 80);  // route lookup only
   std::string routes;
-  if (auto rt = read_file("/proc/net/route")) routes = std::to_string(split(*rt, '\n').size() - 1) + " IPv4 routes";
+  if (auto rt = read_file("/proc/net/route")) {
+    auto lines = split(*rt, '\n');
+    routes = std::to_string(lines.empty() ? 0 : lines.size() - 1) + " IPv4 routes";
+  }
   std::string d = "route to 169.254.169.254 -> " + (c == 0 ? std::string("EXISTS") : errname(-c)) +
                   (routes.empty() ? "" : "; " + routes);
   if (c == 0) return fail(d);
