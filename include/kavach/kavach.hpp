@@ -14,3 +14,4 @@
 #include "kavach/sandbox.hpp"
 #include "kavach/score.hpp"
 #include "kavach/syscalls.hpp"
+#include "kavach/json.hpp"

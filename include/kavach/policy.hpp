@@ -29,6 +29,7 @@ struct SeccompPolicy {
   std::vector<std::string> extra_allow;   // strict/basic: additionally allowed names
   std::vector<std::string> extra_deny;    // any mode: additionally denied names
   bool allow_memfd_exec = true;           // memfd_create permitted (C09 is policy-dependent)
+  friend bool operator==(const SeccompPolicy&, const SeccompPolicy&) = default;
 };
 
 // Landlock access bits (a subset users write in policies; mapped to LANDLOCK_ACCESS_FS_*).
@@ -54,6 +55,7 @@ struct LandlockPolicy {
   bool scope_signals = true;              // ABI >= 6
   bool scope_abstract_unix = true;        // ABI >= 6
   int min_abi = 1;                        // fail closed below this ABI
+  friend bool operator==(const LandlockPolicy&, const LandlockPolicy&) = default;
 };
 
 enum class NetworkMode { off, loopback, allowlist };
@@ -67,6 +69,7 @@ struct HostPort {
 struct NetworkPolicy {
   NetworkMode mode = NetworkMode::off;
   std::vector<HostPort> allow;  // mode == allowlist
+  friend bool operator==(const NetworkPolicy&, const NetworkPolicy&) = default;
 };
 
 struct ResourceLimits {
@@ -82,6 +85,7 @@ struct ResourceLimits {
   std::chrono::milliseconds wall_timeout{30'000};    // whole tree killed after this
   std::uint64_t output_bytes = 1u << 20;             // per stream capture cap
   std::uint64_t tmpfs_bytes = 64u << 20;             // size of the private /tmp and /dev/shm
+  friend bool operator==(const ResourceLimits&, const ResourceLimits&) = default;
 };
 
 struct FilesystemPolicy {
@@ -94,6 +98,7 @@ struct FilesystemPolicy {
   // Relative entries are resolved against every writable path (e.g. ".git/hooks").
   std::vector<std::filesystem::path> protected_paths;
   std::filesystem::path workdir;  // cwd inside the sandbox; empty = "/"
+  friend bool operator==(const FilesystemPolicy&, const FilesystemPolicy&) = default;
 };
 
 struct SandboxPolicy {

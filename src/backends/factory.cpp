@@ -1,0 +1,32 @@
+// create_backend(): the one place that knows every backend. Backends never include each other.
+#include <string>
+
+#include "backends/noop/noop_backend.hpp"
+#include "backends/unavailable_backend.hpp"
+#include "kavach/backend.hpp"
+
+namespace kavach {
+
+std::string_view to_string(Maturity m) {
+  switch (m) {
+    case Maturity::runs_commands: return "runs-commands";
+    case Maturity::config_only: return "config-only";
+    case Maturity::not_implemented: return "not-implemented";
+  }
+  return "not-implemented";
+}
+
+Result<std::unique_ptr<Backend>> create_backend(BackendKind kind) {
+  return create_backend(kind, probe_host_cached());
+}
+
+Result<std::unique_ptr<Backend>> create_backend(BackendKind kind, const HostInfo& host) {
+  switch (kind) {
+    case BackendKind::noop:
+      return noop::make_noop_backend();
+    default:
+      return make_unavailable_backend(kind, host);
+  }
+}
+
+}  // namespace kavach
