@@ -3,6 +3,7 @@
 
 #include "cli_common.hpp"
 #include "cmd_audit.hpp"
+#include "cmd_verify.hpp"
 #include "commands.hpp"
 #include "kavach/error.hpp"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   kavach::cli::register_score(app, exit_code);
   kavach::cli::register_policy(app, exit_code);
   kavach::cli::register_audit(app, exit_code);
+  kavach::cli::register_verify(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -309,6 +309,18 @@ Result<void> Canaries::setup(const CanaryOptions& opts) {
 
 std::vector<std::string> Canaries::probe_args() const { return args_; }
 
+void Canaries::reset_workdir() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(workdir(), ec)) fs::remove_all(e.path(), ec);
+  fs::create_directories(protected_dir(), ec);
+  chmod(protected_dir().c_str(), 0777);
+  {
+    std::ofstream pf(protected_dir() / "file");
+    pf << "protected\n";
+  }
+  chmod((protected_dir() / "file").c_str(), 0666);
+}
+
 Canaries::Connections Canaries::drain_connections() {
   Connections c;
   c.tcp = accept_all(tcp_fd_);

@@ -55,6 +55,9 @@ class Canaries {
   };
   [[nodiscard]] Connections drain_connections();
 
+  // Empties the work dir (what earlier runs planted) and restores protected/file.
+  void reset_workdir();
+
   // --key=value arguments for kavach-probe describing where the canaries are.
   [[nodiscard]] std::vector<std::string> probe_args() const;
   // Facts about the host measured here (features, namespaces) — also passed to the probe.

@@ -48,6 +48,7 @@ Result<RunOutput> DirectRunner::run(const RunSpec& spec) {
   if (spec.controlling_tty && openpty(&pty_master, &pty_slave, nullptr, nullptr, nullptr) != 0) {
     return fail(ErrorCode::io_error, std::string("openpty: ") + std::strerror(errno));
   }
+  const char* cwd = cwd_.empty() ? nullptr : cwd_.c_str();
   double t0 = mono_ms();
   pid_t pid = fork();
   if (pid < 0) return fail(ErrorCode::io_error, std::string("fork: ") + std::strerror(errno));
@@ -63,6 +64,7 @@ Result<RunOutput> DirectRunner::run(const RunSpec& spec) {
     dup2(out[1], STDOUT_FILENO);
     dup2(err[1], STDERR_FILENO);
     signal(SIGPIPE, SIG_DFL);
+    if (cwd != nullptr && chdir(cwd) != 0) _exit(126);
     execvp(av[0], av.data());
     _exit(127);
   }

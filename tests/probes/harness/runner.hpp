@@ -58,8 +58,11 @@ class DirectRunner : public Runner {
   [[nodiscard]] std::string name() const override { return label_; }
   [[nodiscard]] std::string probe_path() const override { return probe_; }
   [[nodiscard]] Result<RunOutput> run(const RunSpec& spec) override;
+  // Working directory of the started process (default: inherited).
+  void set_cwd(std::string dir) { cwd_ = std::move(dir); }
 
  private:
+  std::string cwd_;
   std::string probe_;
   std::vector<std::string> prefix_;
   std::string label_;

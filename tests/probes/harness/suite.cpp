@@ -141,6 +141,7 @@ Result<SuiteRun> run_suite(Runner& runner, Canaries& c, const SuiteOptions& o) {
   SuiteRun run;
   auto sel = [&](const char* id) { return selected(o.selection, id); };
   const std::string work = c.workdir().string();
+  c.reset_workdir();
   auto mounts_before = mount_snapshot();
   auto tmp_before = dir_snapshot("/tmp");
   auto shm_before = dir_snapshot("/dev/shm");
@@ -175,6 +176,7 @@ Result<SuiteRun> run_suite(Runner& runner, Canaries& c, const SuiteOptions& o) {
   }
   Results& r = run.results;
   r = std::move(*parsed);
+  if (o.after_run) o.after_run();
   auto conn = c.drain_connections();
 
   // Connections the host listeners saw override any PASS of the matching probes.
@@ -243,12 +245,12 @@ Result<SuiteRun> run_suite(Runner& runner, Canaries& c, const SuiteOptions& o) {
     set(r, "T03", d.empty() ? "PASS" : "FAIL", d.empty() ? "no scratch left, nothing setuid-root in outputs" : d);
   }
   if (sel("F11")) {
-    auto cr = collect_outputs(work, c.secret_value(), false, 3000ms);
+    auto cr = collect_outputs(work, c.secret_value(), o.naive_copy_out, 3000ms);
     bool ok = !cr.timed_out && !cr.saw_secret;
     set(r, "F11", ok ? "PASS" : "FAIL", "copy-out of " + std::to_string(cr.files) + " files:" + cr.detail);
   }
   if (sel("F12")) {
-    auto cr = collect_outputs(work, c.secret_value(), false, 2000ms);
+    auto cr = collect_outputs(work, c.secret_value(), o.naive_copy_out, 2000ms);
     set(r, "F12", cr.timed_out ? "FAIL" : "PASS",
         cr.timed_out ? "copy-out blocked on a planted FIFO/device" : "copy-out finished:" + cr.detail);
   }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct SuiteOptions {
   std::uint64_t output_cap = 1u << 20;        // the cap the runner enforces per stream (R09)
   std::chrono::milliseconds timeout{180'000};
   std::chrono::milliseconds parent_death_budget{2000};  // H09: tree gone within this
+  // Negative controls of harness-side checks: copy outputs the naive way (follow links, block
+  // on FIFOs), and a hook that runs after the main run, before the host is inspected.
+  bool naive_copy_out = false;
+  std::function<void()> after_run;
 };
 
 struct SuiteRun {
