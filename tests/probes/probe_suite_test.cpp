@@ -5,6 +5,7 @@
 //  * negative controls: with each probe's control switched off, the probe reports FAIL.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -155,6 +156,8 @@ TEST(ProbeSuiteProcess, StrictNegativeControls) {
   auto neg = run_negative_controls(ctx, positive, probe_ids());
   ASSERT_TRUE(neg) << neg.error().describe();
   for (const auto& n : *neg) {
+    std::printf("negative %s %-5s [%s] %s\n", n.id.c_str(), n.verdict.c_str(), n.weakening.c_str(),
+                n.detail.substr(0, 110).c_str());
     EXPECT_TRUE(n.demonstrated) << n.id << " did not report FAIL with its control off (" << n.weakening
                                 << "): " << n.verdict << " — " << n.detail;
   }

@@ -41,27 +41,53 @@ int host_landlock_abi(const Expect& e) {
   return -1;  // unknown
 }
 
+// Landlock is seen where the mount would allow an action and only the ruleset refuses it
+// (EACCES, where a read-only mount would give EROFS): writing /proc/self/comm on a read-write
+// /proc, creating files in /dev or /. Created files are removed at once.
 Outcome l01_abi_active(const Expect& e) {
   int abi = landlock_abi();
   int host = host_landlock_abi(e);
   if (abi == 0 && host == 0) return skip("kernel lacks Landlock (measured outside the sandbox)");
   long long want = e.num("landlock-min-abi").value_or(1);
-  std::string target = e.str("ll-denied", "/");
-  std::string d = "ABI " + std::to_string(abi) + " (need >= " + std::to_string(want) + ")";
+  std::string d = "ABI " + std::to_string(abi) + " (need >= " + std::to_string(want) + ");";
   if (abi < want) return fail(d);
-  int fd = open(target.c_str(), O_RDONLY | O_CLOEXEC);
-  int err = errno;
-  if (fd >= 0) {
-    // A directory open succeeds without READ_DIR; listing it is what Landlock checks.
-    char buf[512];
-    long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
-    err = n < 0 ? errno : 0;
-    close(fd);
-    if (n >= 0) return fail(d + "; " + target + " (not allowed by policy) is readable");
+  bool denied = false, created = false;
+  // /proc/self/comm is writable by its owner on a read-write proc mount; opening it for write
+  // (nothing is written) is refused only by rules that keep /proc read-only.
+  {
+    int fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
+    int err = errno;
+    if (fd >= 0) close(fd);
+    d += std::string(" open-w /proc/self/comm: ") + (fd >= 0 ? "OPENED" : errname(err)) + ";";
+    if (fd >= 0) created = true;
+    denied = denied || err == EACCES;
   }
-  d += "; read " + target + " -> " + errname(err);
-  if (err == EACCES) return pass(d, err);
-  return fail(d + " (expected Landlock's EACCES)", err);
+  for (const char* dir : {"/dev", "/"}) {
+    std::string p = scratch_name(dir, "ll");
+    int fd = open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    int err = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(p.c_str());
+      created = true;
+      d += std::string(" create in ") + dir + ": CREATED;";
+    } else {
+      d += std::string(" create in ") + dir + ": " + errname(err) + ";";
+      denied = denied || err == EACCES;
+    }
+  }
+  if (e.has("ll-denied")) {
+    std::string target = e.str("ll-denied");
+    int fd = open(target.c_str(), O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    if (fd >= 0) close(fd);
+    d += " read " + target + ": " + (fd >= 0 ? std::string("OPENED") : errname(err)) + ";";
+    if (fd >= 0) created = true;
+    denied = denied || err == EACCES;
+  }
+  if (created) return fail(d + " a path outside the rules is writable/readable");
+  if (!denied) return fail(d + " no Landlock denial (EACCES) observed");
+  return pass(d, EACCES);
 }
 
 struct Op {
