@@ -124,6 +124,18 @@ SandboxConfigBuilder& SandboxConfigBuilder::hook(std::shared_ptr<AuditHook> h) {
   return *this;
 }
 
+SandboxConfigBuilder& SandboxConfigBuilder::credentials(std::shared_ptr<const CredentialProxy> proxy,
+                                                        std::vector<SecretRef> refs) {
+  // Names are checked against the proxy by Sandbox::create (core does not link the proxy).
+  if (!proxy && !refs.empty()) {
+    set_error(make_error(ErrorCode::secret_error, "secret refs given without a credential proxy"));
+    return *this;
+  }
+  config_.credentials = std::move(proxy);
+  config_.secret_refs = std::move(refs);
+  return *this;
+}
+
 Result<SandboxConfig> SandboxConfigBuilder::build() const {
   if (error_) return tl::unexpected(*error_);
   if (auto v = validate_policy(config_.policy); !v) return tl::unexpected(v.error());

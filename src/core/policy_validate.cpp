@@ -39,6 +39,9 @@ Result<void> validate_policy(const SandboxPolicy& p) {
   if (auto r = validate_syscall_names(p.seccomp.custom_allow, "seccomp.custom_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_allow, "seccomp.extra_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_deny, "seccomp.extra_deny"); !r) return r;
+  // The program builder knows the combination rules (clone3 never allowable, allow/deny overlap,
+  // custom lists without execve): surface them when the policy is loaded, not at run time.
+  if (auto prog = build_seccomp_program(p.seccomp); !prog) return tl::unexpected(prog.error());
 
   for (const auto& d : p.fs.readonly_paths) {
     if (auto r = check_existing(d, "fs.readonly_paths"); !r) return r;

@@ -59,6 +59,15 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
                                                  std::unique_ptr<Backend> backend) {
   if (!backend) return fail(ErrorCode::invalid_argument, "backend is null");
   if (auto v = validate_policy(config.policy); !v) return tl::unexpected(v.error());
+  if (!config.secret_refs.empty()) {
+    if (!config.credentials) {
+      return fail(ErrorCode::secret_error, "secret refs given without a credential proxy");
+    }
+    // Unknown names and duplicate targets fail here, before `created` is emitted.
+    if (auto v = config.credentials->validate(config.secret_refs, Command{}); !v) {
+      return tl::unexpected(v.error());
+    }
+  }
   std::unique_ptr<Sandbox> s(new Sandbox(std::move(config), std::move(backend)));
   s->emit(AuditEventType::created, {{"backend", std::string(to_string(s->backend_->kind()))},
                                     {"policy", s->config_.policy.name}});
@@ -84,8 +93,22 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (auto m = move(LifecycleEvent::start); !m) return tl::unexpected(m.error());
   if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
   // argv[0] only: arguments may carry data the caller considers sensitive.
-  emit(AuditEventType::exec_started, {{"program", cmd.argv.front()}, {"argc", cmd.argv.size()}});
-  auto result = backend_->exec(config_.policy, cmd);
+  // Secrets go into a private copy of the command, which is wiped as soon as the backend is done.
+  Command prepared = cmd;
+  nlohmann::json secret_names = nlohmann::json::array();
+  if (config_.credentials && !config_.secret_refs.empty()) {
+    if (auto inj = config_.credentials->inject(config_.secret_refs, prepared); !inj) {
+      emit(AuditEventType::setup_failure, {{"stage", "credentials"}, {"message", inj.error().message}});
+      return tl::unexpected(inj.error());
+    }
+    for (const auto& r : config_.secret_refs) {
+      secret_names.push_back({{"name", r.name}, {"method", std::string(to_string(r.method))}});
+    }
+  }
+  emit(AuditEventType::exec_started,
+       {{"program", cmd.argv.front()}, {"argc", cmd.argv.size()}, {"secrets", secret_names}});
+  auto result = backend_->exec(config_.policy, prepared);
+  if (config_.credentials) config_.credentials->scrub(prepared);
   if (!result) {
     emit(AuditEventType::setup_failure, {{"code", std::string(to_string(result.error().code))},
                                          {"message", result.error().message}});

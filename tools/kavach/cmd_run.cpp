@@ -6,6 +6,8 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "kavach/audit_log.hpp"
+#include "kavach/credential.hpp"
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
 #include "policy_options.hpp"
@@ -17,8 +19,34 @@ struct RunOptions {
   PolicyOptions policy;
   bool json = false;
   bool quiet = false;
+  std::vector<std::string> secrets;  // NAME=env:VAR | NAME=file:PATH | NAME=cmd:COMMAND
+  std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
+  std::string audit_log;
+  std::string audit_key;
   std::vector<std::string> command;
 };
+
+// --secret / --inject: everything is parsed and checked before any secret source is read.
+Result<void> add_credentials(const RunOptions& o, SandboxConfig& config) {
+  if (o.secrets.empty() && o.injects.empty()) return {};
+  auto loaded = load_credential_options(o.secrets, o.injects);
+  if (!loaded) return tl::unexpected(loaded.error());
+  config.credentials = std::make_shared<CredentialProxy>(std::move(loaded->proxy));
+  config.secret_refs = std::move(loaded->refs);
+  return {};
+}
+
+// --audit-log FILE: hash-chained JSON-lines sink (key: --audit-key, $KAVACH_AUDIT_KEY_FILE, or
+// the per-user default key).
+Result<void> add_audit_log(const RunOptions& o, SandboxConfig& config) {
+  if (o.audit_log.empty()) return {};
+  std::optional<std::filesystem::path> key_file;
+  if (!o.audit_key.empty()) key_file = o.audit_key;
+  auto sink = open_audit_log(o.audit_log, key_file);
+  if (!sink) return tl::unexpected(sink.error());
+  config.hooks.push_back(*sink);
+  return {};
+}
 
 void write_all(int fd, const std::string& data) {
   std::size_t off = 0;
@@ -58,7 +86,9 @@ int do_run(const RunOptions& o) {
   if (!backend) return report_error(backend.error(), o.json);
   auto policy = resolve_policy(o.policy);
   if (!policy) return report_error(policy.error(), o.json);
-  SandboxConfig config{*backend, *policy, {}};
+  SandboxConfig config{*backend, *policy, {}, nullptr, {}};
+  if (auto r = add_credentials(o, config); !r) return report_error(r.error(), o.json);
+  if (auto r = add_audit_log(o, config); !r) return report_error(r.error(), o.json);
   auto sandbox = Sandbox::create(std::move(config));
   if (!sandbox) return report_error(sandbox.error(), o.json);
   Command cmd;
@@ -89,6 +119,11 @@ void register_run(CLI::App& app, int& exit_code) {
   add_policy_options(cmd, opts->policy);
   cmd->add_flag("--json", opts->json, "print one JSON object with result, enforcement and score");
   cmd->add_flag("-q,--quiet", opts->quiet, "no summary after the command's output");
+  cmd->add_option("--secret", opts->secrets, std::string(kSecretOptionHelp));
+  cmd->add_option("--inject", opts->injects, std::string(kInjectOptionHelp));
+  cmd->add_option("--audit-log", opts->audit_log, "append this run's events to a hash-chained JSON-lines log");
+  cmd->add_option("--audit-key", opts->audit_key,
+                  "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
   cmd->add_option("command", opts->command, "command and arguments (after --)")->required();
   cmd->footer("Exit status: the command's own, 128+N if signal N ended it; kavach's own errors use 64-86 (see kavach --help).");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });

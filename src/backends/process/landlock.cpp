@@ -228,6 +228,30 @@ Result<PreparedLandlock> prepare_landlock(const LandlockPolicy& policy,
   return out;
 }
 
+// ASYNC-SIGNAL-SAFE: open/fstat/landlock_add_rule/close and arithmetic; no allocation.
+int add_landlock_path_in_child(const PreparedLandlock& prepared, const char* path,
+                               unsigned access) noexcept {
+  if (prepared.ruleset_fd < 0) return 0;  // disabled by policy
+  const int fd = ::open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return -e;
+  }
+  landlock_path_beneath_attr attr{};
+  attr.allowed_access = rights_for(access, prepared.abi, S_ISDIR(st.st_mode));
+  attr.parent_fd = fd;
+  int rc = 0;
+  if (attr.allowed_access != 0 &&
+      syscall(SYS_landlock_add_rule, prepared.ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &attr, 0U) != 0) {
+    rc = -errno;
+  }
+  ::close(fd);
+  return rc;
+}
+
 // ASYNC-SIGNAL-SAFE: one raw syscall. Needs no_new_privs (or CAP_SYS_ADMIN in the namespace).
 int apply_landlock(const PreparedLandlock& prepared) noexcept {
   if (prepared.ruleset_fd < 0) return 0;  // disabled by policy

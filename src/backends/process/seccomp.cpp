@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 namespace kavach::process {
 namespace {
@@ -30,13 +31,26 @@ std::uint32_t to_scmp(SeccompAction a) {
   return SCMP_ACT_KILL_PROCESS;
 }
 
+// Built field by field: libseccomp's SCMP_CMP macro is a C compound literal.
 scmp_arg_cmp to_scmp(const ArgCond& c) {
+  scmp_arg_cmp out{};
+  out.arg = c.index;
   switch (c.op) {
-    case ArgOp::eq: return SCMP_CMP(c.index, SCMP_CMP_EQ, c.value);
-    case ArgOp::ne: return SCMP_CMP(c.index, SCMP_CMP_NE, c.value);
-    case ArgOp::masked_eq: return SCMP_CMP(c.index, SCMP_CMP_MASKED_EQ, c.mask, c.value);
+    case ArgOp::eq:
+      out.op = SCMP_CMP_EQ;
+      out.datum_a = c.value;
+      break;
+    case ArgOp::ne:
+      out.op = SCMP_CMP_NE;
+      out.datum_a = c.value;
+      break;
+    case ArgOp::masked_eq:
+      out.op = SCMP_CMP_MASKED_EQ;
+      out.datum_a = c.mask;
+      out.datum_b = c.value;
+      break;
   }
-  return SCMP_CMP(c.index, SCMP_CMP_EQ, c.value);
+  return out;
 }
 
 Error compile_error(std::string message, const std::string& syscall = {}) {
@@ -195,7 +209,7 @@ class BpfCache {
  private:
   static constexpr std::size_t kMaxEntries = 32;
   std::mutex mu_;
-  std::map<std::string, std::vector<sock_filter>> entries_;
+  std::unordered_map<std::string, std::vector<sock_filter>> entries_;  // hashed: keys share long prefixes
 };
 
 BpfCache& bpf_cache() {

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -351,6 +353,36 @@ TEST_F(Landlock, NegotiatesDownAndReportsWhatIsMissing) {
     EXPECT_EQ(r7.at("c"), EACCES);
     close(l);
   }
+}
+
+// Mounts made by the child (its own tmpfs) cannot be opened by the parent; the child adds
+// their rules itself before restricting. Without that rule the mount is unreachable.
+TEST_F(Landlock, ChildAddsRulesForItsOwnMounts) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs in a private mount namespace";
+  Tree t;
+  fs::create_directory(t.root / "mnt");
+  const std::string mnt = t.p("mnt");
+  auto run = [&](bool add_rule) {
+    LandlockPolicy policy;
+    auto ll = prepare(policy, t.rules(), abi_);
+    return run_in_child([&] {
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
+        return 91;
+      }
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      if (add_rule && process::add_landlock_path_in_child(ll, mnt.c_str(), kAccessRead | kAccessWrite) != 0) {
+        return 92;
+      }
+      if (process::apply_landlock(ll) != 0) return 90;
+      return open_errno(mnt + "/f", O_CREAT | O_WRONLY);
+    });
+  };
+  auto with_rule = run(true);
+  EXPECT_TRUE(with_rule.ok()) << with_rule.describe();
+  auto without_rule = run(false);
+  EXPECT_EQ(without_rule.exit_code, EACCES) << without_rule.describe();
+  // The parent's ruleset fd is shared: a PreparedLandlock is for one run (documented).
 }
 
 TEST(LandlockPrepare, FailsClosed) {
