@@ -12,9 +12,11 @@
 #include <memory>
 
 #include "backend_runner.hpp"
+#include "backends/process/process_backend.hpp"
 #include "canaries.hpp"
 #include "controls.hpp"
 #include "kavach/backend.hpp"
+#include "kavach/host.hpp"
 #include "negative.hpp"
 #include "policy_facts.hpp"
 #include "results.hpp"
@@ -61,17 +63,14 @@ World& world() {
       return x;
     }
     x.canaries = std::move(*c);
-    auto b = create_backend(BackendKind::process);
-    if (!b) {
-      x.skip_reason = "process backend: " + b.error().describe();
-      return x;
-    }
-    Availability av = (*b)->availability();
+    // The backend under test, built directly (the factory may not list it yet).
+    std::shared_ptr<Backend> b = process::make_process_backend(probe_host_cached());
+    Availability av = b->availability();
     if (!av.available) {
       x.skip_reason = "process backend unavailable on this host: " + av.reason;
       return x;
     }
-    x.process = std::shared_ptr<Backend>(std::move(*b));
+    x.process = std::move(b);
     return x;
   }();
   return w;

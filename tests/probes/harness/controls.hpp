@@ -34,6 +34,9 @@ struct ProbeControl {
   Weakening kind;
   std::string_view weakening;               // human description of the negative control
   WeakenFn weaken = nullptr;                // kind == policy
+  // Extra expectation for the negative run only (after the promise's, so it wins), where the
+  // promise itself cannot be out-run on a busy shared host.
+  std::string_view negative_expect = {};
 };
 
 [[nodiscard]] const std::vector<ProbeControl>& probe_controls();

@@ -78,7 +78,14 @@ Result<std::vector<NegativeControl>> run_negative_controls(NegativeContext& ctx,
     SandboxPolicy p = ctx.policy;
     fn(p, wc);
     auto runner = ctx.make_runner(p);
-    auto r = suite(*runner, ctx, group);
+    std::vector<std::string> extra;
+    for (const auto& id : group) {
+      auto ne = find_probe_control(id)->negative_expect;
+      if (!ne.empty()) extra.emplace_back(ne);
+    }
+    auto r = suite(*runner, ctx, group, [&extra](SuiteOptions& so) {
+      so.extra_args.insert(so.extra_args.end(), extra.begin(), extra.end());
+    });
     for (const auto& id : group) {
       if (!r) {
         out.push_back({id, describe(id), "(error)", r.error().describe(), false});

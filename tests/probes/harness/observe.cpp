@@ -143,6 +143,19 @@ std::vector<std::string> root_setuid_files(const std::string& dir) {
   return out;
 }
 
+std::vector<std::string> cgroup_leftovers(pid_t launcher) {
+  std::vector<std::string> out;
+  const std::string prefix = "run-" + std::to_string(launcher) + "-";
+  std::vector<std::string> parents = {"/sys/fs/cgroup/kavach"};
+  for (const auto& h : dir_snapshot("/sys/fs/cgroup")) parents.push_back("/sys/fs/cgroup/" + h + "/kavach");
+  for (const auto& parent : parents) {
+    for (const auto& n : dir_snapshot(parent)) {
+      if (n.rfind(prefix, 0) == 0) out.push_back(parent + "/" + n);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> core_files(const std::string& dir) {
   std::vector<std::string> out;
   walk(dir, 0, [&](const std::string& p, const struct stat& st) {

@@ -27,6 +27,8 @@ void kill_processes(const std::string& needle);
 [[nodiscard]] int probe_zombies();
 // Root-owned setuid/setgid files below dir.
 [[nodiscard]] std::vector<std::string> root_setuid_files(const std::string& dir);
+// Run cgroups of the given launcher pid left behind (kavach names them kavach/run-<pid>-<n>).
+[[nodiscard]] std::vector<std::string> cgroup_leftovers(pid_t launcher);
 // Files named core or core.* below dir.
 [[nodiscard]] std::vector<std::string> core_files(const std::string& dir);
 

@@ -51,7 +51,9 @@ std::string diff_related(const std::set<std::string>& before, const std::set<std
   std::string out;
   for (const auto& line : after) {
     if (before.count(line)) continue;
-    if (line.find("kavach") != std::string::npos || line.find(scratch) != std::string::npos) {
+    // Only mounts that involve this run's paths: other kavach users on a shared host mount
+    // and unmount their own things concurrently.
+    if (line.find(scratch) != std::string::npos) {
       out += " +" + line.substr(0, 120) + ";";
     }
   }
@@ -71,6 +73,15 @@ ProbeResult parent_death(Runner& runner, Canaries& c, const SuiteOptions& o) {
     _exit(0);
   }
   ProbeResult r{"H09", "FAIL", "", "", true};
+  // A killed launcher cannot remove its run cgroup: note it (teardown defect) and clean up.
+  auto leftovers = [&launcher] {
+    std::string d;
+    for (const auto& cg : cgroup_leftovers(launcher)) {
+      d += " " + cg;
+      (void)rmdir(cg.c_str());
+    }
+    return d.empty() ? std::string() : "; run cgroup left by the killed launcher:" + d;
+  };
   bool seen = false;
   for (int i = 0; i < 1000 && !seen; ++i) {
     seen = !find_processes(tok).empty();
@@ -79,7 +90,7 @@ ProbeResult parent_death(Runner& runner, Canaries& c, const SuiteOptions& o) {
   if (!seen) {
     kill(launcher, SIGKILL);
     waitpid(launcher, nullptr, 0);
-    r.detail = "sandboxed sleeper never appeared";
+    r.detail = "sandboxed sleeper never appeared" + leftovers();
     return r;
   }
   kill(launcher, SIGKILL);
@@ -94,7 +105,7 @@ ProbeResult parent_death(Runner& runner, Canaries& c, const SuiteOptions& o) {
     std::snprintf(buf, sizeof buf, "launcher killed: sandbox still alive after %lld ms",
                   static_cast<long long>((o.parent_death_budget + 1000ms).count()));
   }
-  r.detail = buf;
+  r.detail = buf + leftovers();
   return r;
 }
 
@@ -236,13 +247,17 @@ Result<SuiteRun> run_suite(Runner& runner, Canaries& c, const SuiteOptions& o) {
   if (sel("T03")) {
     std::string d;
     for (const auto& f : root_setuid_files(work)) d += " root-owned setuid file " + f + ";";
+    // New entries carrying this run's token (other kavach users work concurrently on a shared
+    // host, so only what is provably ours counts).
     for (auto [dir, before] : {std::pair{"/tmp", &tmp_before}, std::pair{"/dev/shm", &shm_before},
                                std::pair{"/run", &run_before}}) {
       for (const auto& n : dir_snapshot(dir)) {
-        if (!before->count(n) && n.find("kavach") != std::string::npos) d += std::string(" left ") + dir + "/" + n + ";";
+        if (!before->count(n) && n.find(c.token()) != std::string::npos) d += std::string(" left ") + dir + "/" + n + ";";
       }
     }
-    set(r, "T03", d.empty() ? "PASS" : "FAIL", d.empty() ? "no scratch left, nothing setuid-root in outputs" : d);
+    for (const auto& cg : cgroup_leftovers(getpid())) d += " cgroup left: " + cg + ";";
+    set(r, "T03", d.empty() ? "PASS" : "FAIL",
+        d.empty() ? "no scratch or run cgroup left, nothing setuid-root in outputs" : d);
   }
   if (sel("F11")) {
     auto cr = collect_outputs(work, c.secret_value(), o.naive_copy_out, 3000ms);
