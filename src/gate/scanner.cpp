@@ -155,6 +155,14 @@ Result<void> Scanner::Impl::finish(std::string& out) {
   if (!error.empty()) return failed(error);
   if (finished) return {};
   finished = true;
+  if (limit_hit && whole_source_rule == UINT32_MAX) {
+    // Cut by a size limit: the held-back tail stays withheld -- it may be the beginning of a
+    // secret whose end was refused, so it cannot be judged.
+    add_size_finding();
+    report.bytes_scanned = total;
+    report.limit_exceeded = true;
+    return {};
+  }
   if (whole_source_rule != UINT32_MAX) {
     const auto& r = gate.rules.rules[whole_source_rule];
     const std::string marker = "[REDACTED:" + r.id + "]";
