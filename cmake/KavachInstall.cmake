@@ -1,5 +1,5 @@
 include(CMakePackageConfigHelpers)
-install(TARGETS kavach kavach_static kavach_warnings EXPORT kavachTargets
+install(TARGETS kavach kavach_static EXPORT kavachTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

@@ -31,7 +31,9 @@ struct Command {
   std::vector<InjectedFile> files;
 };
 
-enum class Maturity { runs_commands, config_only };
+// runs_commands: runs a command end to end; config_only: only writes a runtime config;
+// not_implemented: listed so the matrix is honest, runs nothing.
+enum class Maturity { runs_commands, config_only, not_implemented };
 [[nodiscard]] std::string_view to_string(Maturity m);
 
 struct Availability {

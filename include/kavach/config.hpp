@@ -10,6 +10,7 @@
 
 #include "kavach/audit.hpp"
 #include "kavach/backend_kind.hpp"
+#include "kavach/credential.hpp"
 #include "kavach/error.hpp"
 #include "kavach/policy.hpp"
 
@@ -19,6 +20,9 @@ struct SandboxConfig {
   BackendKind backend = BackendKind::process;
   SandboxPolicy policy;
   std::vector<std::shared_ptr<AuditHook>> hooks;
+  // Secrets delivered into every command of this sandbox (resolved per exec, scrubbed after).
+  std::shared_ptr<const CredentialProxy> credentials;
+  std::vector<SecretRef> secret_refs;
 };
 
 class SandboxConfigBuilder {
@@ -43,6 +47,9 @@ class SandboxConfigBuilder {
   SandboxConfigBuilder& seccomp(SeccompMode mode);
   SandboxConfigBuilder& allow_degrade(Control c);
   SandboxConfigBuilder& hook(std::shared_ptr<AuditHook> h);
+  // Secrets: every ref must name a secret the proxy holds (checked by Sandbox::create).
+  SandboxConfigBuilder& credentials(std::shared_ptr<const CredentialProxy> proxy,
+                                    std::vector<SecretRef> refs);
 
   // The first error any setter hit, or the validated config.
   [[nodiscard]] Result<SandboxConfig> build() const;

@@ -48,13 +48,16 @@ struct ControlStatus {
   bool requested = false;
   bool applied = false;
   std::string detail;  // what was applied ("strict allowlist, 212 rules") or why not
+  std::string mode;    // level where a control has several: seccomp strict/basic/custom,
+                       // network off/loopback/allowlist; empty otherwise
   friend bool operator==(const ControlStatus&, const ControlStatus&) = default;
 };
 
 class EnforcementReport {
  public:
   // Record (or overwrite) one control's status.
-  void set(Control c, bool requested, bool applied, std::string detail = {});
+  void set(Control c, bool requested, bool applied, std::string detail = {},
+           std::string mode = {});
   [[nodiscard]] const ControlStatus* find(Control c) const;
   [[nodiscard]] bool applied(Control c) const;
   [[nodiscard]] const std::vector<ControlStatus>& controls() const { return controls_; }

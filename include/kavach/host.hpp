@@ -20,6 +20,8 @@ struct CgroupInfo {
   std::map<std::string, std::string> v1_mounts;    // controller -> mount point (memory, pids, cpu)
   bool clone_into_cgroup = false;                  // v2 tree usable for CLONE_INTO_CGROUP
   bool cgroup_kill = false;                        // v2 cgroup.kill present
+  // Our own cgroup per hierarchy from /proc/self/cgroup: controller -> path ("v2" for unified).
+  std::map<std::string, std::string> own_paths;
   // Controller usable for limits and where: "memory" -> "v2" / "v1".
   std::map<std::string, std::string> limit_controllers;
 };

@@ -15,3 +15,5 @@
 #include "kavach/sandbox.hpp"
 #include "kavach/score.hpp"
 #include "kavach/syscalls.hpp"
+#include "kavach/gc.hpp"
+#include "kavach/json.hpp"

@@ -29,6 +29,7 @@ struct SeccompPolicy {
   std::vector<std::string> extra_allow;   // strict/basic: additionally allowed names
   std::vector<std::string> extra_deny;    // any mode: additionally denied names
   bool allow_memfd_exec = true;           // memfd_create permitted (C09 is policy-dependent)
+  friend bool operator==(const SeccompPolicy&, const SeccompPolicy&) = default;
 };
 
 // Landlock access bits (a subset users write in policies; mapped to LANDLOCK_ACCESS_FS_*).
@@ -54,6 +55,7 @@ struct LandlockPolicy {
   bool scope_signals = true;              // ABI >= 6
   bool scope_abstract_unix = true;        // ABI >= 6
   int min_abi = 1;                        // fail closed below this ABI
+  friend bool operator==(const LandlockPolicy&, const LandlockPolicy&) = default;
 };
 
 enum class NetworkMode { off, loopback, allowlist };
@@ -67,6 +69,7 @@ struct HostPort {
 struct NetworkPolicy {
   NetworkMode mode = NetworkMode::off;
   std::vector<HostPort> allow;  // mode == allowlist
+  friend bool operator==(const NetworkPolicy&, const NetworkPolicy&) = default;
 };
 
 struct ResourceLimits {
@@ -82,6 +85,7 @@ struct ResourceLimits {
   std::chrono::milliseconds wall_timeout{30'000};    // whole tree killed after this
   std::uint64_t output_bytes = 1u << 20;             // per stream capture cap
   std::uint64_t tmpfs_bytes = 64u << 20;             // size of the private /tmp and /dev/shm
+  friend bool operator==(const ResourceLimits&, const ResourceLimits&) = default;
 };
 
 struct FilesystemPolicy {
@@ -94,6 +98,23 @@ struct FilesystemPolicy {
   // Relative entries are resolved against every writable path (e.g. ".git/hooks").
   std::vector<std::filesystem::path> protected_paths;
   std::filesystem::path workdir;  // cwd inside the sandbox; empty = "/"
+  friend bool operator==(const FilesystemPolicy&, const FilesystemPolicy&) = default;
+};
+
+// Container backends (oci, gvisor): which runtime, which root filesystem. Ignored by others.
+struct OciPolicy {
+  // "" = automatic (oci: crun, else runc; gvisor: runsc). Or "crun", "runc", "runsc".
+  std::string runtime;
+  // When the requested runtime cannot run on this host (crun 1.8 on a hybrid cgroup layout),
+  // use runc instead of failing. Automatic selection always picks a runtime that can run.
+  bool allow_runtime_fallback = false;
+  // Root filesystem: empty = a read-only view of the host's system directories (fs.readonly_paths).
+  std::filesystem::path rootfs;  // a root filesystem directory on the host
+  std::filesystem::path image;   // an OCI image layout on disk, unpacked with umoci (no pulls)
+  std::string image_tag = "latest";
+  // gVisor platform: "auto" (ptrace; KVM hung on the hosts we measured), "ptrace" or "kvm".
+  std::string gvisor_platform = "auto";
+  friend bool operator==(const OciPolicy&, const OciPolicy&) = default;
 };
 
 struct SandboxPolicy {
@@ -103,6 +124,7 @@ struct SandboxPolicy {
   NetworkPolicy network;
   ResourceLimits limits;
   FilesystemPolicy fs;
+  OciPolicy oci;
   std::vector<std::string> env_allow;  // host variables passed through by name (default none)
   std::string hostname = "kavach";
   std::uint32_t uid = 0;  // uid inside the sandbox (always mapped to an unprivileged host id)

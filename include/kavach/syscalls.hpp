@@ -36,14 +36,22 @@ struct SyscallRule {
 
 struct SeccompProgram {
   SeccompAction default_action = SeccompAction::errno_eperm;
-  // Rules are ordered: deny rules with arguments first, then allows.
+  // Rules are ordered: deny rules with arguments first, then allows. Programs built by
+  // build_seccomp_program never mix actions for one syscall and never repeat the default action
+  // (libseccomp has no rule precedence: an unconditional rule swallows conditional ones), so
+  // a backend may add the rules in any order. Conditional allows under a deny default are
+  // therefore written as the permitted argument values, not as "allow minus exceptions".
   std::vector<SyscallRule> rules;
   // Foreign ABIs (i386 via int 0x80, x32) are killed/denied rather than filtered.
   bool deny_foreign_abis = true;
   std::string description;  // "strict allowlist (N syscalls)"
 };
 
-// Named groups (stable data, reviewed in one place).
+// Named groups (stable data, reviewed in one place). Names this ABI / libseccomp does not know
+// are skipped when a program is built. Names with argument rules (clone, ioctl, socket,
+// personality, mknod, mknodat, memfd_create, sendto/sendmsg/sendmmsg without MSG_FASTOPEN) are
+// allowed only under those rules; clone3 is
+// never in a group: it answers ENOSYS so libc falls back to the argument-filtered clone.
 [[nodiscard]] const std::vector<std::string_view>& strict_allowlist_syscalls();
 [[nodiscard]] const std::vector<std::string_view>& dangerous_syscalls();
 

@@ -42,10 +42,11 @@ Result<Control> parse_control(std::string_view name) {
               "unknown control '" + std::string(name) + "'; valid controls: " + valid);
 }
 
-void EnforcementReport::set(Control c, bool requested, bool applied, std::string detail) {
+void EnforcementReport::set(Control c, bool requested, bool applied, std::string detail,
+                            std::string mode) {
   auto it = std::find_if(controls_.begin(), controls_.end(),
                          [c](const ControlStatus& s) { return s.control == c; });
-  ControlStatus st{c, requested, applied, std::move(detail)};
+  ControlStatus st{c, requested, applied, std::move(detail), std::move(mode)};
   if (it == controls_.end()) {
     controls_.push_back(std::move(st));
   } else {

@@ -33,6 +33,14 @@ struct PreparedLandlock {
                                                        const std::vector<PathRule>& fs_rules,
                                                        int host_abi);
 
+// Child side, ASYNC-SIGNAL-SAFE: add a rule for a path that exists only in the child's mount
+// namespace (its own /tmp, /dev/shm or /proc mounts cannot be opened by the parent, and without
+// a rule Landlock denies them entirely). Call after mounting, before apply_landlock. The ruleset
+// is shared with the parent's fd, so a PreparedLandlock serves one run. No-op when Landlock is
+// disabled. Returns 0 or -errno.
+int add_landlock_path_in_child(const PreparedLandlock& prepared, const char* path,
+                               unsigned access) noexcept;
+
 // Child side, ASYNC-SIGNAL-SAFE: landlock_restrict_self(ruleset_fd, 0). Returns 0 or -errno.
 int apply_landlock(const PreparedLandlock& prepared) noexcept;
 

@@ -1,0 +1,133 @@
+// Credential proxy: secrets registered by name on the host, delivered into a sandbox as an
+// environment variable, a file (from memory, never host disk) or stdin — never into errors,
+// logs, audit events or JSON output.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kavach/backend.hpp"
+#include "kavach/error.hpp"
+
+namespace kavach {
+
+// Where a secret's bytes come from on the host. Secret values are never given literally (they
+// would show in argv, shell history and `ps`).
+enum class SecretSourceKind {
+  env,      // a host environment variable, read at registration
+  file,     // a host file, read once at registration
+  command,  // stdout of `/bin/sh -c COMMAND`, run once at registration
+};
+[[nodiscard]] std::string_view to_string(SecretSourceKind k);
+
+struct SecretSource {
+  SecretSourceKind kind = SecretSourceKind::env;
+  std::string location;  // host variable name, host path, or shell command
+};
+
+// How a secret reaches the sandboxed command. (`stdin` is a macro in <cstdio>, hence the name.)
+enum class InjectionMethod {
+  env,             // environment variable `target`
+  file,            // file at absolute path `target` inside the sandbox, mode 0400
+  standard_input,  // the command's stdin (target empty)
+};
+[[nodiscard]] std::string_view to_string(InjectionMethod m);
+
+struct SecretRef {
+  std::string name;
+  InjectionMethod method = InjectionMethod::env;
+  std::string target;  // variable name or sandbox path; empty for standard_input
+
+  bool operator==(const SecretRef&) const = default;
+};
+
+// Largest secret accepted from any source (guards against `file:/dev/zero` and runaway commands).
+inline constexpr std::size_t kMaxSecretBytes = 1 << 20;
+
+namespace detail {
+class SecureBuffer;
+}
+
+class CredentialProxy {
+ public:
+  CredentialProxy();
+  ~CredentialProxy();  // wipes every value (explicit_bzero) and unlocks/unmaps its pages
+  CredentialProxy(const CredentialProxy&) = delete;
+  CredentialProxy& operator=(const CredentialProxy&) = delete;
+  CredentialProxy(CredentialProxy&&) noexcept;
+  CredentialProxy& operator=(CredentialProxy&&) noexcept;
+
+  // Each returns secret_error naming the secret and its source (never the value) when the
+  // name is taken or invalid, or the source is unset, unreadable, empty, too large or failed.
+  // File and command values lose trailing newlines, like shell command substitution.
+  [[nodiscard]] Result<void> add(std::string_view name, const SecretSource& source);
+  [[nodiscard]] Result<void> add_from_env(std::string_view name, std::string_view host_var);
+  [[nodiscard]] Result<void> add_from_file(std::string_view name, const std::filesystem::path& host_path);
+  [[nodiscard]] Result<void> add_from_command(std::string_view name, std::string_view command);
+  // For library callers that already hold the value (it is copied into protected memory).
+  [[nodiscard]] Result<void> add_value(std::string_view name, std::string_view value);
+
+  // Adds the referenced secrets to `cmd` (env pairs, InjectedFile with mode 0400, stdin_data).
+  // All refs are checked first, so on error `cmd` is unchanged. Errors (secret_error): unknown
+  // name, a target used twice (also against what `cmd` already sets), a bad target, a value that
+  // cannot be an environment variable (NUL byte).
+  [[nodiscard]] Result<void> inject(const std::vector<SecretRef>& refs, Command& cmd) const;
+  // The checks inject() makes, without copying any value (e.g. before a sandbox is set up).
+  [[nodiscard]] Result<void> validate(const std::vector<SecretRef>& refs, const Command& cmd) const;
+
+  // Wipes (explicit_bzero) and removes from `cmd` every env value, file and stdin that holds a
+  // registered secret: call when the command has been handed to the backend.
+  void scrub(Command& cmd) const;
+
+  // Every registered value, for the gate's redaction. Views stay valid while the proxy lives.
+  [[nodiscard]] std::vector<std::string_view> values() const;
+  [[nodiscard]] std::vector<std::string> names() const;
+  [[nodiscard]] bool contains(std::string_view name) const;
+  [[nodiscard]] std::size_t size() const;
+  // True when every value sits in mlock'ed pages (false if RLIMIT_MEMLOCK refused some).
+  [[nodiscard]] bool memory_locked() const;
+
+ private:
+  [[nodiscard]] Result<void> store(std::string_view name, detail::SecureBuffer value, std::string source_label);
+  std::map<std::string, std::unique_ptr<detail::SecureBuffer>, std::less<>> secrets_;
+};
+
+// ---- CLI syntax (pure parsing; `kavach run` wires these to --secret / --inject) ----
+
+struct SecretSpec {
+  std::string name;
+  SecretSource source;
+};
+
+inline constexpr std::string_view kSecretOptionHelp =
+    "Register a secret: NAME=env:HOST_VAR | NAME=file:HOST_PATH | NAME=cmd:COMMAND "
+    "(read once on the host; never written to disk, logs or the audit log)";
+inline constexpr std::string_view kInjectOptionHelp =
+    "Deliver a registered secret: NAME=env:VAR | NAME=file:/PATH/IN/SANDBOX (mode 0400, from "
+    "memory) | NAME=stdin; the value is redacted from the sandbox's output";
+
+// `NAME=env:HOST_VAR`, `NAME=file:HOST_PATH`, `NAME=cmd:COMMAND` -> invalid_argument if malformed.
+[[nodiscard]] Result<SecretSpec> parse_secret_spec(std::string_view spec);
+// `NAME=env:VAR`, `NAME=file:/ABS/PATH`, `NAME=stdin` -> invalid_argument if malformed.
+[[nodiscard]] Result<SecretRef> parse_inject_spec(std::string_view spec);
+
+// A secret name: a letter or '_' then letters, digits, '_', '.', '-' (at most 64).
+[[nodiscard]] bool is_valid_secret_name(std::string_view name);
+// A POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+[[nodiscard]] bool is_valid_env_name(std::string_view name);
+
+// Everything `kavach run` needs from its --secret and --inject options: parses both lists,
+// registers the secrets (reading their sources) and checks every inject names a registered
+// secret and no target is used twice.
+struct CredentialOptions {
+  CredentialProxy proxy;
+  std::vector<SecretRef> refs;
+};
+[[nodiscard]] Result<CredentialOptions> load_credential_options(
+    const std::vector<std::string>& secret_specs, const std::vector<std::string>& inject_specs);
+
+}  // namespace kavach

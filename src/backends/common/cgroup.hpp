@@ -1,0 +1,89 @@
+// One cgroup per run, on whatever layout the host has: pure v2, hybrid (limits in v1
+// hierarchies, the v2 tree for CLONE_INTO_CGROUP and cgroup.kill) or pure v1.
+// Creation, limits, membership, whole-tree kill, read-back of peaks and limit events, removal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/common/unique_fd.hpp"
+#include "kavach/error.hpp"
+#include "kavach/host.hpp"
+
+namespace kavach::common {
+
+struct CgroupLimits {
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<std::uint64_t> swap_bytes;  // beyond memory (v1: memsw = memory + swap)
+  std::optional<double> cpu_cores;
+  std::optional<std::uint64_t> pids;
+};
+
+struct CgroupSetup {
+  std::string name;          // unique per run (a directory name)
+  CgroupLimits limits;       // only the controllers the caller wants enforced
+  bool want_v2_dir = false;  // a v2 directory even without v2 limits (CLONE_INTO_CGROUP, kill)
+};
+
+struct CgroupReadback {
+  std::uint64_t oom_kills = 0;        // memory.events / memory.oom_control "oom_kill"
+  std::uint64_t pids_max_events = 0;  // pids.events "max": forks refused by the limit
+  std::optional<std::uint64_t> memory_peak_bytes;
+  std::optional<std::uint64_t> pids_peak;
+};
+
+class RunCgroup {
+ public:
+  // Creates the directories and writes the limits. A controller that cannot be set up is listed
+  // in failures() (controller -> reason) instead of failing the whole call, so the caller
+  // decides per control: fail closed, or degrade when the policy allows it.
+  [[nodiscard]] static RunCgroup create(const CgroupInfo& host, const CgroupSetup& setup);
+
+  RunCgroup() = default;
+  RunCgroup(RunCgroup&&) noexcept = default;
+  RunCgroup& operator=(RunCgroup&& o) noexcept;
+  RunCgroup(const RunCgroup&) = delete;
+  RunCgroup& operator=(const RunCgroup&) = delete;
+  ~RunCgroup();
+
+  // O_DIRECTORY fd of the run's v2 directory (for CLONE_INTO_CGROUP), or -1.
+  [[nodiscard]] int v2_fd() const { return v2_fd_.get(); }
+  [[nodiscard]] const std::map<std::string, std::string>& failures() const { return failures_; }
+  // Human-readable placement of a controller's limit ("v1 /sys/fs/cgroup/memory/...").
+  [[nodiscard]] std::string where(const std::string& controller) const;
+  [[nodiscard]] bool enforced(const std::string& controller) const {
+    return dirs_by_controller_.count(controller) != 0;
+  }
+
+  // Moves `pid` into every v1 directory, and into the v2 one unless it was cloned there.
+  [[nodiscard]] Result<void> add_pid(pid_t pid, bool include_v2) const;
+  // SIGKILL for everything in the run's cgroups (cgroup.kill where available). Idempotent.
+  void kill_all(bool use_cgroup_kill) const noexcept;
+  [[nodiscard]] CgroupReadback read_back() const;
+  // Waits briefly for the cgroups to empty, then removes them. Idempotent.
+  void destroy() noexcept;
+
+ private:
+  std::string v2_dir_;                                  // empty when none
+  std::vector<std::string> v1_dirs_;                    // one per v1 hierarchy used
+  std::map<std::string, std::string> dirs_by_controller_;  // controller -> directory
+  std::map<std::string, std::string> version_by_controller_;
+  std::map<std::string, std::string> failures_;
+  UniqueFd v2_fd_;
+};
+
+// Removes empty run cgroups ("kavach/run-<pid>-<n>") whose creating process is gone, e.g. a
+// launcher that was killed before it could clean up. Best effort; never touches live runs.
+void remove_stale_run_cgroups(const CgroupInfo& host);
+
+// Small file helpers shared with tests: read a whole cgroup file / one "key value" field.
+[[nodiscard]] std::optional<std::string> read_cgroup_file(const std::string& path);
+[[nodiscard]] std::optional<std::uint64_t> read_keyed_value(const std::string& path,
+                                                            const std::string& key);
+
+}  // namespace kavach::common

@@ -1,0 +1,203 @@
+#include "backends/common/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "backends/common/bounded_buffer.hpp"
+
+namespace kavach::common {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+#ifndef P_PIDFD
+constexpr idtype_t P_PIDFD = static_cast<idtype_t>(3);
+#endif
+
+void set_nonblocking(int fd) {
+  if (fd < 0) return;
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// SIGPIPE for a write to a pipe whose reader died must not kill the host process. It is
+// generated for the writing thread, so blocking it here and consuming it afterwards keeps the
+// process-wide disposition untouched (other threads and the embedding program are unaffected).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SigpipeGuard() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 &&
+        sigismember(&old_, SIGPIPE) == 0) {
+      timespec zero{0, 0};
+      (void)sigtimedwait(&set, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t old_{};
+};
+
+// Reads what is available (bounded per call so the deadline is checked regularly).
+// Returns false when the stream reached EOF or failed.
+bool drain(UniqueFd& fd, BoundedBuffer& buf) {
+  std::array<char, 65536> chunk{};
+  for (int i = 0; i < 64; ++i) {
+    const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
+    if (n > 0) {
+      buf.append(chunk.data(), static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    fd.reset();  // EOF or error
+    return false;
+  }
+  return true;
+}
+
+int ms_until(Clock::time_point now, Clock::time_point t) {
+  if (t <= now) return 0;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count() + 1;
+  return static_cast<int>(std::min<long long>(ms, 60'000));
+}
+
+}  // namespace
+
+Result<SuperviseOutcome> supervise(SuperviseRequest req) {
+  SigpipeGuard sigpipe_guard;
+  SuperviseOutcome out;
+  BoundedBuffer out_buf(req.output_cap);
+  BoundedBuffer err_buf(req.output_cap);
+  set_nonblocking(req.stdout_fd.get());
+  set_nonblocking(req.stderr_fd.get());
+  set_nonblocking(req.stdin_fd.get());
+  std::size_t stdin_off = 0;
+  if (req.stdin_fd && req.stdin_data.empty()) req.stdin_fd.reset();
+
+  bool exited = false;
+  Clock::time_point exited_at{};
+  Clock::time_point last_kill{};
+  auto kill = [&] {
+    if (req.kill_tree) req.kill_tree();
+    last_kill = Clock::now();
+  };
+
+  for (;;) {
+    const auto now = Clock::now();
+    if (!exited && !out.timed_out && now >= req.deadline) {
+      out.timed_out = true;
+      kill();
+    }
+    if (exited) {
+      if (!req.stdout_fd && !req.stderr_fd) break;
+      if (now >= exited_at + req.drain_grace) {
+        out.output_cut = true;
+        break;
+      }
+    }
+    int timeout_ms = -1;
+    if (exited) {
+      timeout_ms = ms_until(now, exited_at + req.drain_grace);
+    } else if (out.timed_out) {
+      // Killed; the exit is imminent. Repeat the kill now and then in case something raced it.
+      if (now >= last_kill + std::chrono::seconds(1)) kill();
+      timeout_ms = 100;
+    } else {
+      timeout_ms = ms_until(now, req.deadline);
+    }
+
+    std::array<pollfd, 4> fds{};
+    nfds_t n = 0;
+    int idx_pid = -1;
+    int idx_out = -1;
+    int idx_err = -1;
+    int idx_in = -1;
+    if (!exited) {
+      idx_pid = static_cast<int>(n);
+      fds[n++] = {req.pidfd, POLLIN, 0};
+    }
+    if (req.stdout_fd) {
+      idx_out = static_cast<int>(n);
+      fds[n++] = {req.stdout_fd.get(), POLLIN, 0};
+    }
+    if (req.stderr_fd) {
+      idx_err = static_cast<int>(n);
+      fds[n++] = {req.stderr_fd.get(), POLLIN, 0};
+    }
+    if (req.stdin_fd && !exited) {
+      idx_in = static_cast<int>(n);
+      fds[n++] = {req.stdin_fd.get(), POLLOUT, 0};
+    }
+    const int rc = ::poll(fds.data(), n, timeout_ms);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      kill();
+      return fail(ErrorCode::internal, std::string("supervision poll failed: ") + std::strerror(e));
+    }
+    if (idx_out >= 0 && fds[idx_out].revents != 0) drain(req.stdout_fd, out_buf);
+    if (idx_err >= 0 && fds[idx_err].revents != 0) drain(req.stderr_fd, err_buf);
+    if (idx_in >= 0 && fds[idx_in].revents != 0) {
+      if ((fds[idx_in].revents & (POLLERR | POLLHUP)) != 0) {
+        req.stdin_fd.reset();
+      } else {
+        const std::size_t len = std::min<std::size_t>(req.stdin_data.size() - stdin_off, 65536);
+        const ssize_t w = ::write(req.stdin_fd.get(), req.stdin_data.data() + stdin_off, len);
+        if (w > 0) stdin_off += static_cast<std::size_t>(w);
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_off >= req.stdin_data.size()) {
+          req.stdin_fd.reset();  // EOF for the reader (or it went away: EPIPE)
+        }
+      }
+    }
+    if (idx_pid >= 0 && (fds[idx_pid].revents & POLLIN) != 0) {
+      siginfo_t info{};
+      // Raw waitid: the glibc wrapper has no rusage argument.
+      const long w = ::syscall(SYS_waitid, P_PIDFD, req.pidfd, &info, WEXITED | __WALL, &out.usage);
+      if (w < 0 && errno != EINTR) {
+        const int e = errno;
+        kill();
+        return fail(ErrorCode::internal, std::string("waitid on pidfd failed: ") + std::strerror(e));
+      }
+      if (w == 0) {
+        exited = true;
+        exited_at = Clock::now();
+        out.wait_code = info.si_code;
+        out.wait_status = info.si_status;
+        req.stdin_fd.reset();
+        kill();  // sweep anything that outlived the supervised process
+      }
+    }
+  }
+  out.stdout_truncated = out_buf.truncated();
+  out.stderr_truncated = err_buf.truncated();
+  out.stdout_total = out_buf.total_bytes();
+  out.stderr_total = err_buf.total_bytes();
+  out.stdout_data = out_buf.take();
+  out.stderr_data = err_buf.take();
+  return out;
+}
+
+}  // namespace kavach::common

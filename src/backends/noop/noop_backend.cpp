@@ -1,0 +1,32 @@
+#include "backends/noop/noop_backend.hpp"
+
+#include "kavach/score.hpp"
+
+namespace kavach::noop {
+namespace {
+
+class NoopBackend final : public Backend {
+ public:
+  BackendKind kind() const override { return BackendKind::noop; }
+  // It "runs" every command by doing nothing; that is its whole contract.
+  Maturity maturity() const override { return Maturity::runs_commands; }
+  Availability availability() const override { return {true, "always available; enforces nothing"}; }
+
+  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override {
+    if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
+    ExecResult r;
+    r.exit_code = 0;
+    // requested_report() marks nothing applied for noop: every requested control shows the gap.
+    r.enforcement = requested_report(BackendKind::noop, policy);
+    r.backend_info["backend"] = "noop";
+    return r;
+  }
+  Result<void> health_check() override { return {}; }
+  Result<void> destroy() override { return {}; }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_noop_backend() { return std::make_unique<NoopBackend>(); }
+
+}  // namespace kavach::noop

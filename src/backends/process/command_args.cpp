@@ -1,0 +1,79 @@
+#include "backends/process/command_args.hpp"
+
+#include <cstdlib>
+#include <map>
+
+namespace kavach::process {
+namespace {
+
+bool valid_env_name(const std::string& n) {
+  if (n.empty()) return false;
+  for (char c : n) {
+    if (c == '=' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+}  // namespace
+
+void CStringArray::push(std::string s) {
+  strings_.push_back(std::move(s));
+  ptrs_.back() = strings_.back().data();
+  ptrs_.push_back(nullptr);
+}
+
+Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cmd, CommandArrays& out) {
+  if (cmd.argv.empty() || cmd.argv.front().empty()) {
+    return fail(ErrorCode::invalid_argument, "command is empty: argv[0] must name a program");
+  }
+  for (std::size_t i = 0; i < cmd.argv.size(); ++i) {
+    if (has_nul(cmd.argv[i])) {
+      return fail(ErrorCode::invalid_argument, "argv[" + std::to_string(i) + "] contains a NUL byte",
+                  {{"index", std::to_string(i)}});
+    }
+    out.argv.push(cmd.argv[i]);
+  }
+
+  std::map<std::string, std::string> env;  // sorted: deterministic envp order
+  for (const auto& name : policy.env_allow) {
+    if (!valid_env_name(name)) {
+      return fail(ErrorCode::policy_value, "env_allow entry '" + name + "' is not a variable name",
+                  {{"key", "env_allow"}});
+    }
+    if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
+  }
+  for (const auto& [name, value] : cmd.env) {
+    if (!valid_env_name(name)) {
+      return fail(ErrorCode::invalid_argument, "command environment name '" + name + "' is invalid",
+                  {{"name", name}});
+    }
+    if (has_nul(value)) {
+      return fail(ErrorCode::invalid_argument, "value of environment variable " + name + " contains a NUL byte",
+                  {{"name", name}});
+    }
+    env[name] = value;
+  }
+  for (const auto& [name, value] : env) out.envp.push(name + "=" + value);
+
+  const std::string& prog = cmd.argv.front();
+  if (prog.find('/') != std::string::npos) {
+    out.exec_paths.push(prog);
+    return {};
+  }
+  const auto path_it = env.find("PATH");
+  const std::string search = path_it != env.end() ? path_it->second : kDefaultSearchPath;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = search.find(':', start);
+    std::string dir = search.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    out.exec_paths.push(dir + "/" + prog);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
+}
+
+}  // namespace kavach::process

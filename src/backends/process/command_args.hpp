@@ -1,0 +1,44 @@
+// argv, envp and the execve candidates for argv[0], built in the parent as NULL-terminated
+// C arrays the child passes to execve unchanged.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "kavach/backend.hpp"
+#include "kavach/error.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach::process {
+
+class CStringArray {
+ public:
+  void push(std::string s);
+  [[nodiscard]] char* const* data() const { return ptrs_.data(); }
+  [[nodiscard]] std::size_t size() const { return strings_.size(); }
+  [[nodiscard]] const std::string& at(std::size_t i) const { return strings_.at(i); }
+  CStringArray() { ptrs_.push_back(nullptr); }
+  CStringArray(const CStringArray&) = delete;
+  CStringArray& operator=(const CStringArray&) = delete;
+
+ private:
+  std::deque<std::string> strings_;
+  std::vector<char*> ptrs_;
+};
+
+struct CommandArrays {
+  CStringArray argv;
+  CStringArray envp;
+  CStringArray exec_paths;
+};
+
+// The environment is EMPTY except the policy's allow-listed host variables and cmd.env (which
+// wins on a name clash). argv[0] without '/' is searched in the sandbox's PATH (or the default
+// system path when the environment has none).
+[[nodiscard]] Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cmd,
+                                                CommandArrays& out);
+
+inline constexpr const char* kDefaultSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace kavach::process

@@ -1,0 +1,214 @@
+#include "backends/process/control_plan.hpp"
+
+#include <string>
+
+namespace kavach::process {
+
+Result<void> settle_control(EnforcementReport& report, const SandboxPolicy& policy, Control c,
+                            bool available, const std::string& detail_or_reason, std::string mode) {
+  if (available) {
+    report.set(c, true, true, detail_or_reason, std::move(mode));
+    return {};
+  }
+  if (policy.may_degrade.count(c) != 0) {
+    report.set(c, true, false, "degraded (allowed by policy): " + detail_or_reason, std::move(mode));
+    return {};
+  }
+  const std::string name(to_string(c));
+  return fail(ErrorCode::control_unavailable,
+              "control " + name + " cannot be applied on this host: " + detail_or_reason +
+                  " (failing closed; list \"" + name + "\" in may_degrade to run without it)",
+              {{"control", name}, {"reason", detail_or_reason}});
+}
+
+Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
+                                  const IdentityOptions& ids) {
+  ControlPlan plan;
+  EnforcementReport& r = plan.report;
+  auto settle = [&](Control c, bool ok, const std::string& text, std::string mode = {}) {
+    return settle_control(r, policy, c, ok, text, std::move(mode));
+  };
+
+  // Namespaces. Without a user namespace, only root can create the others.
+  const std::string userns_reason =
+      "user namespaces unavailable" + (host.userns_reason.empty() ? std::string() : " (" + host.userns_reason + ")");
+  if (auto s = settle(Control::ns_user, host.user_namespaces,
+                      host.user_namespaces ? "new user namespace" : userns_reason); !s) {
+    return tl::unexpected(s.error());
+  }
+  plan.userns = host.user_namespaces;
+  const bool can_ns = plan.userns || host.is_root;
+  const std::string ns_reason = "needs a user namespace or root, and neither is available (" + userns_reason + ")";
+  struct NsControl {
+    Control c;
+    bool* flag;
+    const char* what;
+  };
+  const bool want_netns = policy.network.mode != NetworkMode::allowlist;
+  for (const NsControl& n : {NsControl{Control::ns_pid, &plan.pidns, "new pid namespace, PID 1 reaps"},
+                             NsControl{Control::ns_mount, &plan.mntns, "new mount namespace"},
+                             NsControl{Control::ns_ipc, &plan.ipcns, "new IPC namespace"},
+                             NsControl{Control::ns_uts, &plan.utsns, "new UTS namespace"},
+                             NsControl{Control::ns_cgroup, &plan.cgroupns, "new cgroup namespace rooted at the run's cgroup"}}) {
+    if (auto s = settle(n.c, can_ns, can_ns ? n.what : ns_reason); !s) return tl::unexpected(s.error());
+    *n.flag = can_ns;
+  }
+
+  // Network: off and loopback are a fresh network namespace; an allowlist needs an egress filter
+  // this backend does not have. Degrading an allowlist gives NO network (stricter, not looser).
+  const std::string mode(to_string(policy.network.mode));
+  if (want_netns) {
+    if (auto s = settle(Control::ns_net, can_ns, can_ns ? "new network namespace" : ns_reason); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.netns = can_ns;
+    const std::string what = policy.network.mode == NetworkMode::off
+                                 ? "no interfaces up (loopback down)"
+                                 : "loopback only";
+    if (auto s = settle(Control::network, can_ns, can_ns ? what : ns_reason, mode); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.loopback_up = can_ns && policy.network.mode == NetworkMode::loopback;
+  } else {
+    if (auto s = settle(Control::network, false,
+                        "network allowlists need an egress filter the process backend does not have; "
+                        "degraded runs get no network at all", mode); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.netns = can_ns;
+    r.set(Control::ns_net, false, can_ns, can_ns ? "network off instead of the allowlist" : ns_reason);
+  }
+
+  if (policy.fs.readonly_root) {
+    if (auto s = settle(Control::readonly_root, plan.mntns,
+                        plan.mntns ? "root is a read-only tmpfs with read-only binds"
+                                   : "needs a mount namespace"); !s) {
+      return tl::unexpected(s.error());
+    }
+  } else {
+    r.set(Control::readonly_root, false, false, "not requested");
+  }
+  plan.readonly_root = policy.fs.readonly_root && plan.mntns;
+
+  // Seccomp.
+  const std::string seccomp_mode(to_string(policy.seccomp.mode));
+  if (policy.seccomp.mode != SeccompMode::none) {
+    if (auto s = settle(Control::seccomp, host.seccomp_available,
+                        host.seccomp_available ? "seccomp " + seccomp_mode
+                                               : "the kernel has no seccomp filter mode", seccomp_mode); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.seccomp = host.seccomp_available;
+  } else {
+    r.set(Control::seccomp, false, false, "not requested", seccomp_mode);
+  }
+
+  // Landlock, negotiated down to the host's ABI.
+  const LandlockPolicy& ll = policy.landlock;
+  const int abi = host.landlock_abi;
+  plan.landlock_policy = ll;
+  if (ll.enabled) {
+    const int need = ll.min_abi < 1 ? 1 : ll.min_abi;
+    const bool ok = abi >= need;
+    std::string why = abi == 0 ? "Landlock is not available in this kernel"
+                               : "host Landlock ABI " + std::to_string(abi) +
+                                     " is below policy.landlock.min_abi " + std::to_string(need);
+    if (!ok && abi > 0) why += "; the host's ABI " + std::to_string(abi) + " rules are applied anyway";
+    if (auto s = settle(Control::landlock_fs, ok, ok ? "filesystem rules (ABI " + std::to_string(abi) + ")" : why); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.landlock = abi > 0;
+    plan.landlock_policy.min_abi = abi > 0 && abi < need ? abi : need;
+    if (ll.restrict_tcp) {
+      const bool net_ok = abi >= 4;
+      if (auto s = settle(Control::landlock_net, net_ok,
+                          net_ok ? "TCP bind/connect rules" : "TCP rules need Landlock ABI 4, host has " + std::to_string(abi)); !s) {
+        return tl::unexpected(s.error());
+      }
+      plan.landlock_policy.restrict_tcp = net_ok;
+    } else {
+      r.set(Control::landlock_net, false, false, "not requested");
+    }
+    if (ll.scope_signals || ll.scope_abstract_unix) {
+      const bool scope_ok = abi >= 6;
+      if (auto s = settle(Control::landlock_scopes, scope_ok,
+                          scope_ok ? "signal and abstract unix socket scopes"
+                                   : "scopes need Landlock ABI 6, host has " + std::to_string(abi)); !s) {
+        return tl::unexpected(s.error());
+      }
+      if (!scope_ok) {
+        plan.landlock_policy.scope_signals = false;
+        plan.landlock_policy.scope_abstract_unix = false;
+      }
+    } else {
+      r.set(Control::landlock_scopes, false, false, "not requested");
+    }
+  } else {
+    r.set(Control::landlock_fs, false, false, "not requested");
+    r.set(Control::landlock_net, false, false, "not requested");
+    r.set(Control::landlock_scopes, false, false, "not requested");
+  }
+
+  // Cgroup limits: the controller must exist here; placement is settled after creation.
+  auto has_ctrl = [&](const char* c) { return host.cgroups.limit_controllers.count(c) != 0; };
+  auto no_ctrl = [&](const char* c) {
+    return std::string("the host has no usable ") + c + " cgroup controller (layout " +
+           std::string(to_string(host.cgroups.layout)) + ")";
+  };
+  struct Limit {
+    Control c;
+    const char* ctrl;
+    bool requested;
+    bool* flag;
+  };
+  for (const Limit& l : {Limit{Control::cgroup_memory, "memory", policy.limits.memory_bytes.has_value(), &plan.cgroup_memory},
+                         Limit{Control::cgroup_cpu, "cpu", policy.limits.cpu_cores.has_value(), &plan.cgroup_cpu},
+                         Limit{Control::cgroup_pids, "pids", policy.limits.pids.has_value(), &plan.cgroup_pids}}) {
+    if (!l.requested) {
+      r.set(l.c, false, false, "not requested");
+      continue;
+    }
+    const bool ok = has_ctrl(l.ctrl);
+    if (auto s = settle(l.c, ok, ok ? std::string(l.ctrl) + " limit" : no_ctrl(l.ctrl)); !s) {
+      return tl::unexpected(s.error());
+    }
+    *l.flag = ok;
+  }
+
+  r.set(Control::rlimits, true, true, "core=0 and the policy's limits");
+  r.set(Control::capabilities, true, true, "all capability sets emptied");
+  r.set(Control::no_new_privs, true, true, "PR_SET_NO_NEW_PRIVS");
+
+  // Identity: the sandbox user is never host root.
+  plan.inside_uid = policy.uid;
+  plan.inside_gid = policy.gid;
+  const bool caller_root = ids.caller_uid == 0;
+  if (plan.userns) {
+    plan.write_id_maps = true;
+    plan.host_uid = caller_root ? ids.sandbox_host_uid : ids.caller_uid;
+    plan.host_gid = caller_root ? ids.sandbox_host_gid : ids.caller_gid;
+    plan.deny_setgroups = !caller_root;
+    plan.idmap_writable = caller_root && plan.mntns;
+  } else if (caller_root) {
+    // No user namespace but root: switch to the unprivileged host ids directly.
+    plan.inside_uid = ids.sandbox_host_uid;
+    plan.inside_gid = ids.sandbox_host_gid;
+    plan.host_uid = ids.sandbox_host_uid;
+    plan.host_gid = ids.sandbox_host_gid;
+  } else {
+    plan.inside_uid = ids.caller_uid;
+    plan.inside_gid = ids.caller_gid;
+    plan.host_uid = ids.caller_uid;
+    plan.host_gid = ids.caller_gid;
+  }
+  const bool unpriv = plan.host_uid != 0;
+  if (auto s = settle(Control::unprivileged_uid, unpriv,
+                      unpriv ? "sandbox uid " + std::to_string(plan.inside_uid) + " -> host uid " +
+                                   std::to_string(plan.host_uid)
+                             : "the sandbox user would be host root"); !s) {
+    return tl::unexpected(s.error());
+  }
+  return plan;
+}
+
+}  // namespace kavach::process

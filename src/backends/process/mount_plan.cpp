@@ -1,0 +1,558 @@
+#include "backends/process/mount_plan.hpp"
+
+#include <linux/landlock.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+namespace kavach::process {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kNewRoot = "/newroot";
+constexpr const char* kOldRoot = "/oldroot";
+constexpr const char* kEmptyFile = "/kavach-empty";  // in the scratch root; source of file masks
+
+constexpr std::uint64_t kRoAttrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+constexpr std::uint64_t kRwAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+// /proc entries that leak host kernel state or accept dangerous writes.
+constexpr const char* kProcMaskedFiles[] = {
+    "kcore",       "kmsg",       "timer_list", "sched_debug", "keys",       "key-users",
+    "latency_stats", "timer_stats", "kpagecount", "kpageflags", "kpagecgroup", "config.gz"};
+constexpr const char* kProcMaskedDirs[] = {"acpi", "scsi", "asound", "driver"};
+constexpr const char* kProcReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
+constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+bool is_under(const fs::path& p, const fs::path& dir) {
+  if (dir == "/") return true;
+  auto d = dir.begin();
+  auto q = p.begin();
+  for (; d != dir.end(); ++d, ++q) {
+    if (q == p.end() || *q != *d) return false;
+  }
+  return true;
+}
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+struct Entry {
+  fs::path target;  // path inside the sandbox
+  fs::path source;  // canonical host path
+  bool writable = false;
+  bool is_dir = true;
+  bool symlink = false;
+  std::string link_text;
+};
+
+class Builder {
+ public:
+  explicit Builder(const MountPlanInput& in) : in_(in) {}
+
+  Result<MountPlan> build();
+
+ private:
+  void op(MountOp o, std::string text) {
+    plan_.ops.push_back(o);
+    plan_.op_text.push_back(std::move(text));
+  }
+  const char* nr(const fs::path& p) { return plan_.keep(std::string(kNewRoot) + p.string()); }
+  const char* old(const fs::path& p) { return plan_.keep(std::string(kOldRoot) + p.string()); }
+
+  void mkdir_parents(const fs::path& target);
+  void mkdir_at(const fs::path& target, unsigned mode = 0755);
+  Result<void> collect(const std::vector<fs::path>& paths, bool writable, const char* key);
+  Result<void> mount_entry(const Entry& e);
+  void mount_tmp();
+  void mount_dev();
+  void mount_proc();
+  Result<void> protect();
+  Result<void> inject_files();
+  bool covered_by_entry(const fs::path& p) const;
+
+  const MountPlanInput& in_;
+  MountPlan plan_;
+  std::vector<Entry> entries_;
+  std::set<std::string> made_dirs_;
+  bool own_tmp_ = true;
+};
+
+void Builder::mkdir_at(const fs::path& target, unsigned mode) {
+  if (!made_dirs_.insert(target.string()).second) return;
+  MountOp o;
+  o.kind = MountKind::mkdir;
+  o.target = nr(target);
+  o.mode = mode;
+  op(o, "mkdir " + target.string());
+}
+
+void Builder::mkdir_parents(const fs::path& target) {
+  fs::path cur = "/";
+  for (auto it = target.begin(); it != target.end(); ++it) {
+    if (*it == "/") continue;
+    cur /= *it;
+    if (cur == target) break;
+    mkdir_at(cur);
+  }
+}
+
+Result<void> Builder::collect(const std::vector<fs::path>& paths, bool writable, const char* key) {
+  for (const auto& raw : paths) {
+    if (!raw.is_absolute()) {
+      return fail(ErrorCode::path_not_absolute,
+                  std::string(key) + " entry '" + raw.string() + "' is not an absolute path",
+                  {{"path", raw.string()}, {"key", key}});
+    }
+    const fs::path lexical = raw.lexically_normal();
+    struct stat st {};
+    if (::lstat(lexical.c_str(), &st) != 0) {
+      const int e = errno;
+      return fail(ErrorCode::path_not_found,
+                  std::string(key) + " entry '" + lexical.string() + "' cannot be used: " + errno_text(e),
+                  {{"path", lexical.string()}, {"key", key}});
+    }
+    std::error_code ec;
+    const fs::path canonical = fs::canonical(lexical, ec);
+    if (ec) {
+      return fail(ErrorCode::path_not_found,
+                  std::string(key) + " entry '" + lexical.string() + "' does not resolve: " + ec.message(),
+                  {{"path", lexical.string()}, {"key", key}});
+    }
+    for (const char* reserved : {"/proc", "/dev"}) {
+      if (is_under(canonical, reserved) || is_under(lexical, reserved)) {
+        return fail(ErrorCode::policy_value,
+                    std::string(key) + " entry '" + lexical.string() + "' lies in " + reserved +
+                        ", which the sandbox builds itself",
+                    {{"path", lexical.string()}, {"key", key}});
+      }
+    }
+    if (canonical == "/") {
+      return fail(ErrorCode::policy_value,
+                  std::string(key) + " entry '/' would expose the whole host filesystem",
+                  {{"path", lexical.string()}, {"key", key}});
+    }
+    Entry e;
+    e.writable = writable;
+    e.source = canonical;
+    if (S_ISLNK(st.st_mode)) {
+      e.symlink = true;
+      e.target = lexical;
+      e.link_text = fs::read_symlink(lexical, ec).string();
+    } else {
+      e.target = canonical;
+    }
+    struct stat target_st {};
+    e.is_dir = ::stat(canonical.c_str(), &target_st) == 0 && S_ISDIR(target_st.st_mode);
+    for (const auto& other : entries_) {
+      if (other.target == e.target && other.writable != e.writable) {
+        return fail(ErrorCode::policy_value,
+                    "path '" + e.target.string() + "' is listed both read-only and writable",
+                    {{"path", e.target.string()}});
+      }
+    }
+    const bool dup = std::any_of(entries_.begin(), entries_.end(),
+                                 [&](const Entry& o) { return o.target == e.target; });
+    if (!dup) entries_.push_back(std::move(e));
+  }
+  return {};
+}
+
+Result<void> Builder::mount_entry(const Entry& e) {
+  mkdir_parents(e.target);
+  if (e.is_dir) {
+    mkdir_at(e.target);
+  } else {
+    MountOp t;
+    t.kind = MountKind::touch;
+    t.target = nr(e.target);
+    t.mode = 0444;
+    op(t, "create mount point " + e.target.string());
+  }
+  common::UniqueFd tree;
+  if (e.writable && in_.writable_tree) {
+    auto fd = in_.writable_tree(e.source);
+    if (!fd) return tl::unexpected(fd.error());
+    tree = std::move(*fd);  // invalid: the caller chose a plain bind instead
+  }
+  if (tree) {
+    MountOp m;
+    m.kind = MountKind::move_mount;
+    m.fd = tree.get();
+    m.target = nr(e.target);
+    plan_.fds.push_back(std::move(tree));
+    op(m, "attach idmapped " + e.source.string() + " at " + e.target.string());
+  } else {
+    MountOp b;
+    b.kind = MountKind::bind;
+    b.source = old(e.source);
+    b.target = nr(e.target);
+    b.recursive = true;
+    b.attrs = e.writable ? kRwAttrs : kRoAttrs;
+    op(b, std::string(e.writable ? "bind rw " : "bind ro ") + e.source.string() + " at " +
+              e.target.string());
+  }
+  plan_.landlock_host_rules.push_back(
+      {e.source, e.writable ? (kAccessRead | kAccessWrite | kAccessExec) : (kAccessRead | kAccessExec)});
+  (e.writable ? plan_.writable_entries : plan_.readonly_entries)++;
+  return {};
+}
+
+void Builder::mount_tmp() {
+  mkdir_at("/tmp", 01777);
+  MountOp t;
+  t.kind = MountKind::tmpfs;
+  t.target = nr("/tmp");
+  t.flags = MS_NOSUID | MS_NODEV;
+  t.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=1777");
+  op(t, "tmpfs /tmp");
+  plan_.landlock_child_rules.emplace_back("/tmp", ChildPathRights::tmp);
+}
+
+void Builder::mount_dev() {
+  mkdir_at("/dev");
+  MountOp t;
+  t.kind = MountKind::tmpfs;
+  t.target = nr("/dev");
+  t.flags = MS_NOSUID | MS_NOEXEC;
+  t.source = "size=64k,mode=0755";
+  op(t, "tmpfs /dev");
+  for (const char* node : kDevNodes) {
+    const fs::path p = fs::path("/dev") / node;
+    const bool optional = std::strcmp(node, "tty") == 0;
+    MountOp touch;
+    touch.kind = MountKind::touch;
+    touch.target = nr(p);
+    touch.mode = 0666;
+    op(touch, "create /dev/" + std::string(node));
+    MountOp b;
+    b.kind = MountKind::bind;
+    b.source = old(p);
+    b.target = nr(p);
+    b.attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+    b.optional = optional;
+    op(b, "bind host /dev/" + std::string(node));
+  }
+  const std::pair<const char*, const char*> links[] = {
+      {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
+      {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+      {"pts/ptmx", "/dev/ptmx"}};
+  for (const auto& [to, at] : links) {
+    MountOp l;
+    l.kind = MountKind::symlink;
+    l.source = to;
+    l.target = nr(at);
+    op(l, std::string("symlink ") + at);
+  }
+  mkdir_at("/dev/pts");
+  MountOp pts;
+  pts.kind = MountKind::devpts;
+  pts.target = nr("/dev/pts");
+  pts.flags = MS_NOSUID | MS_NOEXEC;
+  pts.source = "newinstance,ptmxmode=0666,mode=0620";
+  op(pts, "devpts /dev/pts");
+  mkdir_at("/dev/shm", 01777);
+  MountOp shm;
+  shm.kind = MountKind::tmpfs;
+  shm.target = nr("/dev/shm");
+  shm.flags = MS_NOSUID | MS_NODEV;
+  shm.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=1777");
+  op(shm, "tmpfs /dev/shm");
+  plan_.landlock_child_rules.emplace_back("/dev", ChildPathRights::dev);
+  plan_.landlock_child_rules.emplace_back("/dev/pts", ChildPathRights::pts);
+  plan_.landlock_child_rules.emplace_back("/dev/shm", ChildPathRights::tmp);
+}
+
+void Builder::mount_proc() {
+  mkdir_at("/proc", 0555);
+  MountOp p;
+  p.kind = MountKind::proc;
+  p.target = nr("/proc");
+  p.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  op(p, "procfs /proc");
+  for (const char* f : kProcMaskedFiles) {
+    MountOp b;
+    b.kind = MountKind::bind;
+    b.source = kEmptyFile;
+    b.target = nr(fs::path("/proc") / f);
+    b.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
+    b.optional = true;
+    op(b, std::string("mask /proc/") + f);
+  }
+  for (const char* d : kProcMaskedDirs) {
+    MountOp t;
+    t.kind = MountKind::tmpfs;
+    t.target = nr(fs::path("/proc") / d);
+    t.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    t.source = "size=4k,mode=0555";
+    t.optional = true;
+    op(t, std::string("mask /proc/") + d);
+  }
+  for (const char* r : kProcReadOnly) {
+    MountOp b;
+    b.kind = MountKind::bind;
+    b.source = nr(fs::path("/proc") / r);
+    b.target = b.source;
+    b.recursive = true;
+    b.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
+    b.optional = true;
+    op(b, std::string("read-only /proc/") + r);
+  }
+  plan_.landlock_child_rules.emplace_back("/proc", ChildPathRights::read);
+}
+
+// Protected paths stay read-only even inside writable ones. Every existing component between
+// the writable root and the protected path is pinned with a bind onto itself (a mount point
+// cannot be renamed or removed, so the sandbox cannot move the protected path aside and
+// recreate it); the first missing component is masked by a read-only placeholder so it cannot
+// be created during the run.
+Result<void> Builder::protect() {
+  std::vector<fs::path> candidates;
+  for (const auto& p : in_.fs->protected_paths) {
+    if (p.empty()) continue;
+    if (p.is_absolute()) {
+      candidates.push_back(p.lexically_normal());
+    } else {
+      for (const auto& e : entries_) {
+        if (e.writable && !e.symlink) candidates.push_back((e.target / p).lexically_normal());
+      }
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::set<std::string> pinned;
+  for (const auto& c : candidates) {
+    const Entry* root = nullptr;
+    for (const auto& e : entries_) {
+      if (e.writable && !e.symlink && is_under(c, e.target) &&
+          (root == nullptr || e.target.string().size() > root->target.string().size())) {
+        root = &e;
+      }
+    }
+    if (root == nullptr || c == root->target) continue;  // not writable here: nothing to do
+    fs::path cur = root->target;
+    const fs::path rel = c.lexically_relative(root->target);
+    for (auto it = rel.begin(); it != rel.end(); ++it) {
+      cur /= *it;
+      const bool last = std::next(it) == rel.end();
+      struct stat st {};
+      if (::lstat(cur.c_str(), &st) != 0) {
+        if (errno != ENOENT) {
+          const int e = errno;
+          return fail(ErrorCode::setup_failed,
+                      "cannot inspect protected path '" + cur.string() + "': " + errno_text(e),
+                      {{"path", cur.string()}, {"stage", "mounts"}});
+        }
+        if (!pinned.insert(cur.string()).second) break;
+        MountOp m;
+        if (last) {
+          MountOp t;
+          t.kind = MountKind::touch;
+          t.target = nr(cur);
+          t.mode = 0444;
+          op(t, "placeholder " + cur.string());
+          m.kind = MountKind::bind;
+          m.source = kEmptyFile;
+          m.target = nr(cur);
+          m.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
+        } else {
+          MountOp d;
+          d.kind = MountKind::mkdir;
+          d.target = nr(cur);
+          d.mode = 0755;
+          op(d, "placeholder " + cur.string());
+          m.kind = MountKind::tmpfs;
+          m.target = nr(cur);
+          m.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+          m.source = "size=4k,mode=0555";
+        }
+        op(m, "mask missing protected path " + cur.string());
+        plan_.placeholders.push_back({cur.string(), !last});
+        plan_.protected_masks++;
+        break;
+      }
+      if (S_ISLNK(st.st_mode)) {
+        return fail(ErrorCode::setup_failed,
+                    "protected path component '" + cur.string() +
+                        "' is a symbolic link; refusing to run (it could redirect the read-only mask)",
+                    {{"path", cur.string()}, {"stage", "mounts"}});
+      }
+      if (!pinned.insert(cur.string()).second) {
+        if (last) break;
+        continue;
+      }
+      MountOp b;
+      b.kind = MountKind::bind;
+      b.source = nr(cur);
+      b.target = b.source;
+      b.recursive = true;
+      const bool read_only = last || !S_ISDIR(st.st_mode);
+      b.attrs = read_only ? kRoAttrs : kRwAttrs;
+      op(b, std::string(read_only ? "protect " : "pin ") + cur.string());
+      if (read_only) {
+        plan_.protected_masks++;
+        break;
+      }
+    }
+  }
+  return {};
+}
+
+bool Builder::covered_by_entry(const fs::path& p) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return is_under(p, e.target); });
+}
+
+Result<void> Builder::inject_files() {
+  if (in_.files == nullptr) return {};
+  std::set<fs::path> seen;
+  for (const auto& f : *in_.files) {
+    const fs::path p = f.path.lexically_normal();
+    const std::string ps = p.string();
+    if (!f.path.is_absolute() || p != f.path || p.filename().empty()) {
+      return fail(ErrorCode::invalid_argument,
+                  "injected file path '" + f.path.string() + "' must be an absolute, normalized file path",
+                  {{"path", f.path.string()}});
+    }
+    if (!seen.insert(p).second) {
+      return fail(ErrorCode::invalid_argument, "injected file '" + ps + "' is given twice",
+                  {{"path", ps}});
+    }
+    const bool in_shm = is_under(p, "/dev/shm") && p != "/dev/shm";
+    if (covered_by_entry(p) || ((is_under(p, "/dev") && !in_shm)) || is_under(p, "/proc")) {
+      return fail(ErrorCode::invalid_argument,
+                  "injected file '" + ps +
+                      "' would land on a host bind mount or a kernel filesystem; put it under /tmp, "
+                      "/run or another path that only the sandbox's own tmpfs holds",
+                  {{"path", ps}});
+    }
+    mkdir_parents(p);  // in the root tmpfs, the sandbox's /tmp or its /dev/shm
+    MountOp w;
+    w.kind = MountKind::write_file;
+    w.target = nr(p);
+    w.source = plan_.keep(f.content);
+    w.length = f.content.size();
+    w.mode = f.mode & 0777u;
+    op(w, "inject file " + ps);
+    plan_.landlock_child_rules.emplace_back(ps, ChildPathRights::file_read);
+  }
+  return {};
+}
+
+Result<MountPlan> Builder::build() {
+  if (auto r = collect(in_.fs->readonly_paths, false, "fs.readonly_paths"); !r) return tl::unexpected(r.error());
+  if (auto r = collect(in_.fs->writable_paths, true, "fs.writable_paths"); !r) return tl::unexpected(r.error());
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.target < b.target; });
+  own_tmp_ = std::none_of(entries_.begin(), entries_.end(),
+                          [](const Entry& e) { return e.target == "/tmp"; });
+
+  MountOp empty;
+  empty.kind = MountKind::touch;
+  empty.target = kEmptyFile;
+  empty.mode = 0444;
+  op(empty, "create mask source");
+  made_dirs_.insert("/");
+  MountOp root;
+  root.kind = MountKind::tmpfs;
+  root.target = kNewRoot;
+  root.flags = MS_NOSUID | MS_NODEV;
+  root.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=0755");
+  op(root, "tmpfs new root");
+
+  // Directories and symlinks come in path order so every parent exists before its children;
+  // the sandbox's own /tmp joins that order so host paths below /tmp stay visible on top of it.
+  bool tmp_done = !own_tmp_;
+  for (const auto& e : entries_) {
+    if (e.symlink) continue;
+    if (!tmp_done && fs::path("/tmp") < e.target) {
+      mount_tmp();
+      tmp_done = true;
+    }
+    if (auto r = mount_entry(e); !r) return tl::unexpected(r.error());
+  }
+  if (!tmp_done) mount_tmp();
+  for (const auto& e : entries_) {
+    if (!e.symlink) continue;
+    const bool target_visible = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
+      return !o.symlink && is_under(e.source, o.target);
+    });
+    if (target_visible) {
+      mkdir_parents(e.target);
+      MountOp l;
+      l.kind = MountKind::symlink;
+      l.source = plan_.keep(e.link_text);
+      l.target = nr(e.target);
+      op(l, "symlink " + e.target.string() + " -> " + e.link_text);
+    } else {
+      Entry bound = e;
+      bound.symlink = false;
+      if (auto r = mount_entry(bound); !r) return tl::unexpected(r.error());
+    }
+  }
+  mount_dev();
+  if (in_.mount_proc) mount_proc();
+  if (auto r = protect(); !r) return tl::unexpected(r.error());
+  if (auto r = inject_files(); !r) return tl::unexpected(r.error());
+
+  MountOp dev_ro;
+  dev_ro.kind = MountKind::set_attrs;
+  dev_ro.target = nr("/dev");
+  dev_ro.attrs = MOUNT_ATTR_RDONLY;
+  op(dev_ro, "read-only /dev");
+  if (in_.fs->readonly_root) {
+    MountOp ro;
+    ro.kind = MountKind::set_attrs;
+    ro.target = kNewRoot;
+    ro.attrs = kRoAttrs;
+    op(ro, "read-only root");
+  }
+  plan_.landlock_child_rules.emplace_back("/", ChildPathRights::read_dir_only);
+  plan_.workdir = in_.fs->workdir.empty() ? "/" : in_.fs->workdir.lexically_normal().string();
+  return std::move(plan_);
+}
+
+}  // namespace
+
+const char* MountPlan::keep(std::string s) {
+  strings_.push_back(std::move(s));
+  return strings_.back().c_str();
+}
+
+Result<MountPlan> build_mount_plan(const MountPlanInput& in) { return Builder(in).build(); }
+
+std::uint64_t child_rule_access(ChildPathRights rights, int abi) {
+  // Access bits newer than Debian 12's <linux/landlock.h> (stable kernel ABI values).
+  constexpr std::uint64_t kTruncate = 1ull << 14;  // ABI 3
+  constexpr std::uint64_t kIoctlDev = 1ull << 15;  // ABI 5
+  std::uint64_t handled = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1
+  if (abi >= 2) handled |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) handled |= kTruncate;
+  if (abi >= 5) handled |= kIoctlDev;
+  const std::uint64_t truncate = kTruncate;
+  const std::uint64_t ioctl_dev = kIoctlDev;
+  const std::uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+  const std::uint64_t file_rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | truncate;
+  std::uint64_t want = 0;
+  switch (rights) {
+    case ChildPathRights::read_dir_only: want = LANDLOCK_ACCESS_FS_READ_DIR; break;
+    case ChildPathRights::read: want = read; break;
+    case ChildPathRights::file_read: want = LANDLOCK_ACCESS_FS_READ_FILE; break;
+    case ChildPathRights::dev: want = read | file_rw | ioctl_dev; break;
+    case ChildPathRights::pts: want = read | file_rw | ioctl_dev; break;
+    case ChildPathRights::device_file: want = file_rw | ioctl_dev; break;
+    case ChildPathRights::tmp:
+      // Everything but device nodes (the tmpfs is nodev anyway).
+      want = handled & ~(static_cast<std::uint64_t>(LANDLOCK_ACCESS_FS_MAKE_CHAR) |
+                         LANDLOCK_ACCESS_FS_MAKE_BLOCK);
+      break;
+  }
+  return want & handled;
+}
+
+}  // namespace kavach::process

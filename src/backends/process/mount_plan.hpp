@@ -1,0 +1,68 @@
+// Parent side of the filesystem view: turns the policy into an ordered list of mount ops the
+// child runs verbatim (see mount_exec.hpp). All path decisions, checks and string building
+// happen here, where allocation and errors with context are allowed.
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backends/common/unique_fd.hpp"
+#include "backends/process/child_plan.hpp"
+#include "kavach/backend.hpp"
+#include "kavach/error.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach::process {
+
+// Where a path-based Landlock rule for a sandbox-only path should grant access.
+enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read, device_file };
+
+struct MountPlanInput {
+  const FilesystemPolicy* fs = nullptr;
+  std::uint64_t tmpfs_bytes = 64u << 20;
+  const std::vector<InjectedFile>* files = nullptr;
+  bool mount_proc = true;  // only with a pid namespace: a fresh procfs would show host pids else
+  // When set, writable paths are mounted from a detached (idmapped) tree this returns, instead
+  // of a plain bind: how a sandbox uid that is not the owner still writes there.
+  std::function<Result<common::UniqueFd>(const std::filesystem::path& host_path)> writable_tree;
+};
+
+struct Placeholder {
+  std::string host_path;  // created by the child as a mask point inside a writable path
+  bool is_dir = false;
+};
+
+struct MountPlan {
+  std::vector<MountOp> ops;
+  std::vector<std::string> op_text;  // one line per op, for error messages
+  std::vector<common::UniqueFd> fds;  // detached trees the child moves into place
+  std::vector<Placeholder> placeholders;
+  std::vector<PathRule> landlock_host_rules;  // host paths the ruleset is built from
+  std::vector<std::pair<std::string, ChildPathRights>> landlock_child_rules;
+  std::string workdir = "/";
+  std::size_t readonly_entries = 0;
+  std::size_t writable_entries = 0;
+  std::size_t protected_masks = 0;
+
+  MountPlan() = default;
+  MountPlan(MountPlan&&) = default;
+  MountPlan& operator=(MountPlan&&) = default;
+  MountPlan(const MountPlan&) = delete;
+  MountPlan& operator=(const MountPlan&) = delete;
+
+  // Stable storage for the C strings the ops point to.
+  const char* keep(std::string s);
+
+ private:
+  std::deque<std::string> strings_;
+};
+
+[[nodiscard]] Result<MountPlan> build_mount_plan(const MountPlanInput& in);
+
+// Landlock access masks (LANDLOCK_ACCESS_FS_*) for a child-side rule at the given ABI.
+[[nodiscard]] std::uint64_t child_rule_access(ChildPathRights rights, int abi);
+
+}  // namespace kavach::process

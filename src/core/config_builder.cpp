@@ -1,0 +1,145 @@
+// SandboxConfigBuilder: setters record the FIRST error; build() returns it or the validated config.
+#include "kavach/config.hpp"
+
+namespace kavach {
+
+SandboxConfigBuilder::SandboxConfigBuilder() { config_.policy = preset_policy(Preset::agent); }
+
+void SandboxConfigBuilder::set_error(Error e) {
+  if (!error_) error_ = std::move(e);
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::backend(BackendKind kind) {
+  config_.backend = kind;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::backend(std::string_view name) {
+  if (auto k = parse_backend(name)) config_.backend = *k;
+  else set_error(k.error());
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::preset(Preset p) {
+  config_.policy = preset_policy(p);
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::preset(std::string_view name) {
+  if (auto p = parse_preset(name)) config_.policy = preset_policy(*p);
+  else set_error(p.error());
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::policy(SandboxPolicy p) {
+  config_.policy = std::move(p);
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::policy_file(const std::filesystem::path& file) {
+  if (auto p = load_policy_file(file)) config_.policy = std::move(*p);
+  else set_error(p.error());
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::timeout(std::chrono::milliseconds t) {
+  if (t.count() <= 0) set_error(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+  else config_.policy.limits.wall_timeout = t;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::memory_limit(std::uint64_t bytes) {
+  if (bytes < (4u << 20)) set_error(make_error(ErrorCode::invalid_argument, "memory limit must be at least 4 MiB"));
+  else config_.policy.limits.memory_bytes = bytes;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::cpu_limit(double cores) {
+  if (!(cores > 0.0)) set_error(make_error(ErrorCode::invalid_argument, "cpu limit must be > 0 cores"));
+  else config_.policy.limits.cpu_cores = cores;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::pids_limit(std::uint64_t n) {
+  if (n == 0) set_error(make_error(ErrorCode::invalid_argument, "pids limit must be at least 1"));
+  else config_.policy.limits.pids = n;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::output_limit(std::uint64_t bytes) {
+  if (bytes == 0) set_error(make_error(ErrorCode::invalid_argument, "output limit must be positive"));
+  else config_.policy.limits.output_bytes = bytes;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::network(NetworkMode mode) {
+  config_.policy.network.mode = mode;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::writable(const std::filesystem::path& host_path) {
+  if (!host_path.is_absolute()) {
+    set_error(make_error(ErrorCode::path_not_absolute,
+                         "writable path '" + host_path.string() + "' must be absolute",
+                         {{"path", host_path.string()}}));
+  } else {
+    config_.policy.fs.writable_paths.push_back(host_path.lexically_normal());
+  }
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::readonly(const std::filesystem::path& host_path) {
+  if (!host_path.is_absolute()) {
+    set_error(make_error(ErrorCode::path_not_absolute,
+                         "read-only path '" + host_path.string() + "' must be absolute",
+                         {{"path", host_path.string()}}));
+  } else {
+    config_.policy.fs.readonly_paths.push_back(host_path.lexically_normal());
+  }
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::allow_env(std::string name) {
+  if (name.empty() || name.find('=') != std::string::npos) {
+    set_error(make_error(ErrorCode::invalid_argument, "environment name '" + name + "' is invalid"));
+  } else {
+    config_.policy.env_allow.push_back(std::move(name));
+  }
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::seccomp(SeccompMode mode) {
+  config_.policy.seccomp.mode = mode;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::allow_degrade(Control c) {
+  config_.policy.may_degrade.insert(c);
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::hook(std::shared_ptr<AuditHook> h) {
+  if (!h) set_error(make_error(ErrorCode::invalid_argument, "audit hook is null"));
+  else config_.hooks.push_back(std::move(h));
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::credentials(std::shared_ptr<const CredentialProxy> proxy,
+                                                        std::vector<SecretRef> refs) {
+  // Names are checked against the proxy by Sandbox::create (core does not link the proxy).
+  if (!proxy && !refs.empty()) {
+    set_error(make_error(ErrorCode::secret_error, "secret refs given without a credential proxy"));
+    return *this;
+  }
+  config_.credentials = std::move(proxy);
+  config_.secret_refs = std::move(refs);
+  return *this;
+}
+
+Result<SandboxConfig> SandboxConfigBuilder::build() const {
+  if (error_) return tl::unexpected(*error_);
+  if (auto v = validate_policy(config_.policy); !v) return tl::unexpected(v.error());
+  return config_;
+}
+
+}  // namespace kavach

@@ -1,0 +1,194 @@
+// Argument rules: clone namespaces, terminal-injection ioctls, socket families, personality,
+// device nodes and executable memfds. See seccomp_arg_rules.hpp for why each exists twice.
+#include "seccomp_arg_rules.hpp"
+
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <linux/netlink.h>
+
+#include <algorithm>
+
+namespace kavach::seccomp_detail {
+namespace {
+
+// linux/memfd.h of Debian 12 (6.1 headers) predates it (kernel 6.3).
+constexpr std::uint64_t kMfdNoexecSeal = 0x0008U;
+
+constexpr std::uint64_t low_bits(unsigned n) {
+  return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+ArgCond masked(unsigned arg, std::uint64_t mask, std::uint64_t value) {
+  return ArgCond{arg, ArgOp::masked_eq, value & mask, mask};
+}
+
+// Walk the binary trie of `values` from the field's top bit; every subtree without a listed
+// value becomes one cube (fixed prefix, free suffix).
+void cubes(unsigned arg, unsigned shift, unsigned width, const std::vector<std::uint64_t>& values,
+           unsigned depth, std::uint64_t prefix, std::vector<ArgCond>& out) {
+  const unsigned free_bits = width - depth;
+  const bool any = std::any_of(values.begin(), values.end(), [&](std::uint64_t v) {
+    return (v >> free_bits) == prefix;
+  });
+  if (!any) {
+    const std::uint64_t mask = (low_bits(width) & ~low_bits(free_bits)) << shift;
+    out.push_back(masked(arg, mask, (prefix << free_bits) << shift));
+    return;
+  }
+  if (depth == width) return;  // this exact value is excluded
+  cubes(arg, shift, width, values, depth + 1, prefix << 1, out);
+  cubes(arg, shift, width, values, depth + 1, (prefix << 1) | 1U, out);
+}
+
+std::vector<std::uint64_t> in_field(unsigned width, std::vector<std::uint64_t> values) {
+  for (auto& v : values) v &= low_bits(width);
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+// Each single condition as its own alternative.
+Alternatives each(const std::vector<ArgCond>& conds) {
+  Alternatives out;
+  for (const auto& c : conds) out.push_back({c});
+  return out;
+}
+
+// `first` AND each of `rest` as alternatives.
+Alternatives with_each(const ArgCond& first, const std::vector<ArgCond>& rest) {
+  Alternatives out;
+  for (const auto& c : rest) out.push_back({first, c});
+  return out;
+}
+
+void append(Alternatives& to, Alternatives from) {
+  for (auto& a : from) to.push_back(std::move(a));
+}
+
+// clone(flags, ...): no CLONE_NEW* flag. CLONE_NEWTIME (0x80) is not listed: for clone() that
+// bit is part of the exit signal, and clone() cannot create a time namespace.
+ArgFilter clone_filter() {
+  constexpr std::uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+                                            CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                            CLONE_NEWNET;
+  ArgFilter f{"clone", {{masked(0, kNamespaceFlags, 0)}}, {}};
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    const std::uint64_t b = std::uint64_t{1} << bit;
+    if (kNamespaceFlags & b) f.deny.push_back({masked(0, b, b)});
+  }
+  return f;
+}
+
+// ioctl(fd, cmd, ...): no terminal input injection (TIOCSTI), console control (TIOCLINUX),
+// line-discipline change (TIOCSETD) or console redirection (TIOCCONS). cmd is compared on its
+// low 32 bits only: the kernel truncates it to unsigned int, so high bits must not hide it.
+ArgFilter ioctl_filter() {
+  const std::vector<std::uint64_t> denied = in_field(32, {TIOCSTI, TIOCLINUX, TIOCSETD, TIOCCONS});
+  return {"ioctl", each(field_not_in(1, 0, 32, denied)), each(field_in(1, 0, 32, denied))};
+}
+
+// personality(persona): only the Linux personalities (and the 0xffffffff query); no
+// READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE and friends.
+ArgFilter personality_filter() {
+  const std::vector<std::uint64_t> allowed =
+      in_field(32, {PER_LINUX, PER_LINUX32, UNAME26, std::uint64_t{PER_LINUX32} | UNAME26, 0xffffffffU});
+  return {"personality", each(field_in(0, 0, 32, allowed)), each(field_not_in(0, 0, 32, allowed))};
+}
+
+// socket(domain, type, protocol): AF_UNIX; AF_INET/AF_INET6 stream or datagram (no raw IP, no
+// SOCK_PACKET, no SCTP seqpacket); AF_NETLINK with NETLINK_ROUTE only (glibc's getaddrinfo uses
+// it). Every other family — AF_PACKET, AF_VSOCK, AF_KEY, AF_ALG, AF_BLUETOOTH, AF_APPLETALK,
+// AF_XDP, AF_RDS, AF_TIPC, ... — is refused. The type is compared on SOCK_TYPE_MASK (0xf) so
+// SOCK_NONBLOCK / SOCK_CLOEXEC pass.
+ArgFilter socket_filter() {
+  constexpr unsigned kTypeBits = 4;  // SOCK_TYPE_MASK
+  const std::vector<std::uint64_t> families = in_field(32, {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK});
+  const std::vector<std::uint64_t> ip_types = in_field(kTypeBits, {SOCK_STREAM, SOCK_DGRAM});
+  const std::vector<std::uint64_t> netlink_protocols = in_field(32, {NETLINK_ROUTE});
+
+  ArgFilter f{"socket", {}, {}};
+  f.permit.push_back({masked(0, low_bits(32), AF_UNIX)});
+  for (std::uint64_t fam : {std::uint64_t{AF_INET}, std::uint64_t{AF_INET6}}) {
+    append(f.permit, with_each(masked(0, low_bits(32), fam), field_in(1, 0, kTypeBits, ip_types)));
+  }
+  append(f.permit, with_each(masked(0, low_bits(32), AF_NETLINK),
+                             field_in(2, 0, 32, netlink_protocols)));
+
+  append(f.deny, each(field_not_in(0, 0, 32, families)));
+  for (std::uint64_t fam : {std::uint64_t{AF_INET}, std::uint64_t{AF_INET6}}) {
+    append(f.deny, with_each(masked(0, low_bits(32), fam), field_not_in(1, 0, kTypeBits, ip_types)));
+  }
+  append(f.deny, with_each(masked(0, low_bits(32), AF_NETLINK),
+                           field_not_in(2, 0, 32, netlink_protocols)));
+  return f;
+}
+
+// mknod/mknodat: regular files, FIFOs and sockets only — never device nodes.
+ArgFilter mknod_filter(std::string_view name, unsigned mode_arg) {
+  constexpr unsigned kShift = 12;  // S_IFMT = 0170000
+  constexpr unsigned kBits = 4;
+  const std::vector<std::uint64_t> types =
+      in_field(kBits, {0, S_IFREG >> kShift, S_IFIFO >> kShift, S_IFSOCK >> kShift});
+  return {name, each(field_in(mode_arg, kShift, kBits, types)),
+          each(field_not_in(mode_arg, kShift, kBits, types))};
+}
+
+// memfd_create(name, flags) when memfd exec is not allowed: only sealed non-executable memfds
+// (MFD_NOEXEC_SEAL, kernel >= 6.3; older kernels reject the flag, so memfds fail closed).
+ArgFilter memfd_filter() {
+  return {"memfd_create", {{masked(1, kMfdNoexecSeal, kMfdNoexecSeal)}},
+          {{masked(1, kMfdNoexecSeal, 0)}}};
+}
+
+// sendto/sendmsg/sendmmsg without MSG_FASTOPEN: a TCP Fast Open send connects implicitly and
+// Landlock's connect rules do not see it (measured on 6.18: sendto(MSG_FASTOPEN) to a port
+// Landlock denies goes through). Plain connect() + send is unaffected.
+ArgFilter no_fastopen_filter(std::string_view name, unsigned flags_arg) {
+  return {name, {{masked(flags_arg, MSG_FASTOPEN, 0)}}, {{masked(flags_arg, MSG_FASTOPEN, MSG_FASTOPEN)}}};
+}
+
+std::vector<ArgFilter> make_filters(bool allow_memfd_exec) {
+  std::vector<ArgFilter> out{clone_filter(),           ioctl_filter(),
+                             personality_filter(),     socket_filter(),
+                             mknod_filter("mknod", 1), mknod_filter("mknodat", 2),
+                             no_fastopen_filter("sendto", 3), no_fastopen_filter("sendmsg", 2),
+                             no_fastopen_filter("sendmmsg", 3)};
+  if (!allow_memfd_exec) out.push_back(memfd_filter());
+  return out;
+}
+
+}  // namespace
+
+std::vector<ArgCond> field_in(unsigned arg, unsigned shift, unsigned width,
+                              const std::vector<std::uint64_t>& values) {
+  std::vector<ArgCond> out;
+  const std::uint64_t mask = low_bits(width) << shift;
+  for (std::uint64_t v : in_field(width, values)) out.push_back(masked(arg, mask, v << shift));
+  return out;
+}
+
+std::vector<ArgCond> field_not_in(unsigned arg, unsigned shift, unsigned width,
+                                  const std::vector<std::uint64_t>& values) {
+  std::vector<ArgCond> out;
+  cubes(arg, shift, width, in_field(width, values), 0, 0, out);
+  return out;
+}
+
+const std::vector<ArgFilter>& argument_filters(bool allow_memfd_exec) {
+  static const std::vector<ArgFilter> with_memfd = make_filters(true);
+  static const std::vector<ArgFilter> without_memfd = make_filters(false);
+  return allow_memfd_exec ? with_memfd : without_memfd;
+}
+
+const ArgFilter* find_argument_filter(std::string_view name, bool allow_memfd_exec) {
+  for (const auto& f : argument_filters(allow_memfd_exec)) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace kavach::seccomp_detail

@@ -1,0 +1,156 @@
+// Sandbox: lifecycle FSM around one backend, with audit events for every step.
+#include "kavach/sandbox.hpp"
+
+#include <openssl/rand.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+
+namespace kavach {
+namespace {
+
+std::string new_sandbox_id() {
+  std::array<unsigned char, 8> raw{};
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    static std::atomic<unsigned> counter{0};
+    return "kv-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  }
+  std::string id = "kv-";
+  char hex[3];
+  for (unsigned char b : raw) {
+    std::snprintf(hex, sizeof hex, "%02x", b);
+    id += hex;
+  }
+  return id;
+}
+
+nlohmann::json report_json(const EnforcementReport& r) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& c : r.controls()) {
+    arr.push_back({{"control", std::string(to_string(c.control))},
+                   {"requested", c.requested},
+                   {"applied", c.applied},
+                   {"detail", c.detail}});
+  }
+  return arr;
+}
+
+}  // namespace
+
+Sandbox::Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend)
+    : config_(std::move(config)), backend_(std::move(backend)), id_(new_sandbox_id()) {}
+
+Sandbox::~Sandbox() {
+  if (state_ != State::destroyed) {
+    (void)backend_->destroy();
+  }
+}
+
+Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config) {
+  auto backend = create_backend(config.backend);
+  if (!backend) return tl::unexpected(backend.error());
+  return create(std::move(config), std::move(*backend));
+}
+
+Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
+                                                 std::unique_ptr<Backend> backend) {
+  if (!backend) return fail(ErrorCode::invalid_argument, "backend is null");
+  if (auto v = validate_policy(config.policy); !v) return tl::unexpected(v.error());
+  if (!config.secret_refs.empty()) {
+    if (!config.credentials) {
+      return fail(ErrorCode::secret_error, "secret refs given without a credential proxy");
+    }
+    // Unknown names and duplicate targets fail here, before `created` is emitted.
+    if (auto v = config.credentials->validate(config.secret_refs, Command{}); !v) {
+      return tl::unexpected(v.error());
+    }
+  }
+  std::unique_ptr<Sandbox> s(new Sandbox(std::move(config), std::move(backend)));
+  s->emit(AuditEventType::created, {{"backend", std::string(to_string(s->backend_->kind()))},
+                                    {"policy", s->config_.policy.name}});
+  return s;
+}
+
+void Sandbox::emit(AuditEventType type, nlohmann::json data) {
+  AuditEvent ev;
+  ev.type = type;
+  ev.sandbox_id = id_;
+  ev.data = std::move(data);
+  for (const auto& h : config_.hooks) h->on_event(ev);
+}
+
+Result<void> Sandbox::move(LifecycleEvent e) {
+  auto next = transition(state_, e);
+  if (!next) return tl::unexpected(next.error());
+  state_ = *next;
+  return {};
+}
+
+Result<RunReport> Sandbox::exec(const Command& cmd) {
+  if (auto m = move(LifecycleEvent::start); !m) return tl::unexpected(m.error());
+  if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
+  // argv[0] only: arguments may carry data the caller considers sensitive.
+  // Secrets go into a private copy of the command, which is wiped as soon as the backend is done.
+  Command prepared = cmd;
+  nlohmann::json secret_names = nlohmann::json::array();
+  if (config_.credentials && !config_.secret_refs.empty()) {
+    if (auto inj = config_.credentials->inject(config_.secret_refs, prepared); !inj) {
+      emit(AuditEventType::setup_failure, {{"stage", "credentials"}, {"message", inj.error().message}});
+      return tl::unexpected(inj.error());
+    }
+    for (const auto& r : config_.secret_refs) {
+      secret_names.push_back({{"name", r.name}, {"method", std::string(to_string(r.method))}});
+    }
+  }
+  emit(AuditEventType::exec_started,
+       {{"program", cmd.argv.front()}, {"argc", cmd.argv.size()}, {"secrets", secret_names}});
+  auto result = backend_->exec(config_.policy, prepared);
+  if (config_.credentials) config_.credentials->scrub(prepared);
+  if (!result) {
+    emit(AuditEventType::setup_failure, {{"code", std::string(to_string(result.error().code))},
+                                         {"message", result.error().message}});
+    return tl::unexpected(result.error());
+  }
+  RunReport report{std::move(*result), {}};
+  report.score = compute_score(backend_->kind(), report.result.enforcement);
+  emit(AuditEventType::enforcement, {{"controls", report_json(report.result.enforcement)}});
+  nlohmann::json finished = {{"timed_out", report.result.timed_out},
+                             {"oom_killed", report.result.oom_killed},
+                             {"duration_ms", report.result.duration_ms}};
+  if (report.result.exit_code) finished["exit_code"] = *report.result.exit_code;
+  if (report.result.signal) finished["signal"] = *report.result.signal;
+  if (report.result.setup_failure) finished["setup_failure_stage"] = report.result.setup_failure->stage;
+  emit(AuditEventType::exec_finished, finished);
+  emit(AuditEventType::score, {{"value", report.score.value}, {"label", report.score.label}});
+  return report;
+}
+
+Result<void> Sandbox::pause() {
+  if (auto m = move(LifecycleEvent::pause); !m) return m;
+  emit(AuditEventType::paused);
+  return {};
+}
+
+Result<void> Sandbox::resume() {
+  if (auto m = move(LifecycleEvent::resume); !m) return m;
+  emit(AuditEventType::resumed);
+  return {};
+}
+
+Result<void> Sandbox::stop() {
+  if (auto m = move(LifecycleEvent::stop); !m) return m;
+  emit(AuditEventType::stopped);
+  return {};
+}
+
+Result<void> Sandbox::destroy() {
+  if (auto m = move(LifecycleEvent::destroy); !m) return m;
+  auto r = backend_->destroy();
+  emit(AuditEventType::destroyed);
+  return r;
+}
+
+}  // namespace kavach

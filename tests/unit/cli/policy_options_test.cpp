@@ -1,0 +1,57 @@
+// CLI parsing: flags shape the policy; bad values are precise errors.
+#include <gtest/gtest.h>
+
+#include "policy_options.hpp"
+
+namespace kavach::cli {
+namespace {
+
+Result<SandboxPolicy> parse(std::vector<std::string> args) {
+  CLI::App app;
+  PolicyOptions o;
+  add_policy_options(&app, o);
+  std::vector<std::string> argv = {"kavach"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(raw.size()), raw.data());
+  } catch (const CLI::ParseError& e) {
+    return fail(ErrorCode::invalid_argument, e.what());
+  }
+  return resolve_policy(o);
+}
+
+TEST(CliPolicyOptions, DefaultIsAgentPreset) {
+  auto p = parse({});
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->name, "agent");
+}
+
+TEST(CliPolicyOptions, FlagsOverridePreset) {
+  auto p = parse({"--preset", "strict", "--timeout-ms", "1500", "--memory-mb", "64", "--pids", "16",
+                  "--network", "loopback", "--rw", "/tmp", "--ro", "/usr/share", "--env", "HOME"});
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->name, "strict");
+  EXPECT_EQ(p->limits.wall_timeout.count(), 1500);
+  EXPECT_EQ(p->limits.memory_bytes, 64u << 20);
+  EXPECT_EQ(p->limits.pids, 16u);
+  EXPECT_EQ(p->network.mode, NetworkMode::loopback);
+  EXPECT_EQ(p->fs.workdir, std::filesystem::canonical("/tmp"));
+  EXPECT_EQ(p->fs.readonly_paths.back(), "/usr/share");
+  EXPECT_EQ(p->env_allow.back(), "HOME");
+}
+
+TEST(CliPolicyOptions, Errors) {
+  EXPECT_EQ(parse({"--preset", "paranoid"}).error().code, ErrorCode::unknown_preset);
+  EXPECT_EQ(parse({"--network", "internet"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(parse({"--rw", "/no/such/dir/kavach"}).error().code, ErrorCode::path_not_found);
+  EXPECT_EQ(parse({"--timeout-ms", "0"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(parse({"--memory-mb", "1"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(parse({"--env", "A=B"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(parse({"--policy", "/no/such/policy.toml"}).error().code, ErrorCode::path_not_found);
+  EXPECT_EQ(parse({"--rw", "/etc/hostname"}).error().code, ErrorCode::invalid_argument);
+}
+
+}  // namespace
+}  // namespace kavach::cli

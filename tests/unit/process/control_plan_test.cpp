@@ -1,0 +1,189 @@
+// Fail-closed decisions of the process backend, from injected host descriptions.
+#include "backends/process/control_plan.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kavach::process {
+namespace {
+
+HostInfo full_host() {
+  HostInfo h;
+  h.kernel_release = "6.18.0";
+  h.landlock_abi = 7;
+  h.seccomp_available = true;
+  h.user_namespaces = true;
+  h.is_root = true;
+  h.cgroups.layout = CgroupLayout::v2;
+  h.cgroups.v2_mount = "/sys/fs/cgroup";
+  h.cgroups.limit_controllers = {{"memory", "v2"}, {"cpu", "v2"}, {"pids", "v2"}};
+  return h;
+}
+
+IdentityOptions root_caller() { return IdentityOptions{}; }
+
+SandboxPolicy strict() { return preset_policy(Preset::strict); }
+
+TEST(ControlPlan, FullHostAppliesEverythingRequested) {
+  auto plan = plan_controls(full_host(), strict(), root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  for (const auto& c : plan->report.controls()) {
+    EXPECT_EQ(c.requested, c.applied) << to_string(c.control);
+  }
+  EXPECT_TRUE(plan->userns && plan->pidns && plan->mntns && plan->netns && plan->ipcns && plan->utsns);
+  EXPECT_EQ(plan->report.find(Control::seccomp)->mode, "strict");
+  EXPECT_EQ(plan->report.find(Control::network)->mode, "off");
+}
+
+TEST(ControlPlan, RootCallerMapsToTheDedicatedHostIdAndIdmapsWritablePaths) {
+  auto plan = plan_controls(full_host(), strict(), root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->inside_uid, 0u);
+  EXPECT_EQ(plan->host_uid, IdentityOptions{}.sandbox_host_uid);
+  EXPECT_NE(plan->host_uid, 0u);
+  EXPECT_FALSE(plan->deny_setgroups);
+  EXPECT_TRUE(plan->idmap_writable);
+}
+
+TEST(ControlPlan, UnprivilegedCallerMapsToItself) {
+  IdentityOptions ids;
+  ids.caller_uid = 1000;
+  ids.caller_gid = 1000;
+  HostInfo h = full_host();
+  h.is_root = false;
+  auto plan = plan_controls(h, strict(), ids);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->host_uid, 1000u);
+  EXPECT_TRUE(plan->deny_setgroups);
+  EXPECT_FALSE(plan->idmap_writable);
+}
+
+TEST(ControlPlan, NoUserNamespaceFailsClosedNamingTheControl) {
+  HostInfo h = full_host();
+  h.user_namespaces = false;
+  h.userns_reason = "sysctl user.max_user_namespaces = 0";
+  h.is_root = false;
+  auto plan = plan_controls(h, strict(), root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().code, ErrorCode::control_unavailable);
+  EXPECT_EQ(plan.error().context.at("control"), "ns_user");
+  EXPECT_NE(plan.error().message.find("max_user_namespaces"), std::string::npos);
+}
+
+TEST(ControlPlan, DegradingTheUserNamespaceStillNeedsTheOthers) {
+  HostInfo h = full_host();
+  h.user_namespaces = false;
+  h.is_root = false;
+  SandboxPolicy p = strict();
+  p.may_degrade = {Control::ns_user};
+  auto plan = plan_controls(h, p, IdentityOptions{1000, 1000});
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "ns_pid");
+}
+
+TEST(ControlPlan, RootWithoutUserNamespacesKeepsTheOtherNamespaces) {
+  HostInfo h = full_host();
+  h.user_namespaces = false;
+  SandboxPolicy p = strict();
+  p.may_degrade = {Control::ns_user};
+  auto plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  EXPECT_FALSE(plan->userns);
+  EXPECT_TRUE(plan->pidns && plan->mntns && plan->netns);
+  EXPECT_FALSE(plan->report.applied(Control::ns_user));
+  EXPECT_TRUE(plan->report.find(Control::ns_user)->requested);
+  // Without a user namespace the child switches to the unprivileged host id itself.
+  EXPECT_EQ(plan->inside_uid, IdentityOptions{}.sandbox_host_uid);
+  EXPECT_TRUE(plan->report.applied(Control::unprivileged_uid));
+}
+
+TEST(ControlPlan, LandlockAbiNegotiation) {
+  HostInfo h = full_host();
+  h.landlock_abi = 4;
+  SandboxPolicy p = strict();
+  auto plan = plan_controls(h, p, root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "landlock_scopes");
+  p.may_degrade = {Control::landlock_scopes};
+  plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->report.applied(Control::landlock_fs));
+  EXPECT_TRUE(plan->report.applied(Control::landlock_net));
+  EXPECT_FALSE(plan->report.applied(Control::landlock_scopes));
+  EXPECT_FALSE(plan->landlock_policy.scope_signals);
+  EXPECT_TRUE(plan->landlock);
+}
+
+TEST(ControlPlan, LandlockBelowMinAbiAppliesWhatExistsWhenDegraded) {
+  HostInfo h = full_host();
+  h.landlock_abi = 2;
+  SandboxPolicy p = strict();
+  p.landlock.min_abi = 3;
+  p.landlock.restrict_tcp = false;
+  p.landlock.scope_signals = p.landlock.scope_abstract_unix = false;
+  auto plan = plan_controls(h, p, root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_NE(plan.error().message.find("below policy.landlock.min_abi 3"), std::string::npos);
+  p.may_degrade = {Control::landlock_fs};
+  plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_FALSE(plan->report.applied(Control::landlock_fs));
+  EXPECT_TRUE(plan->landlock) << "the host's ABI 2 rules still apply";
+  EXPECT_EQ(plan->landlock_policy.min_abi, 2);
+}
+
+TEST(ControlPlan, MissingCgroupControllerFailsClosed) {
+  HostInfo h = full_host();
+  h.cgroups.limit_controllers.erase("pids");
+  auto plan = plan_controls(h, strict(), root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "cgroup_pids");
+  SandboxPolicy p = strict();
+  p.limits.pids.reset();
+  plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << "a limit that is not requested needs no controller";
+  EXPECT_FALSE(plan->report.find(Control::cgroup_pids)->requested);
+}
+
+TEST(ControlPlan, AllowlistNetworkDegradesToNoNetwork) {
+  SandboxPolicy p = strict();
+  p.network.mode = NetworkMode::allowlist;
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "network");
+  p.may_degrade = {Control::network};
+  plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->netns);
+  EXPECT_FALSE(plan->loopback_up);
+  EXPECT_FALSE(plan->report.applied(Control::network));
+}
+
+TEST(ControlPlan, LoopbackModeBringsLoUp) {
+  SandboxPolicy p = strict();
+  p.network.mode = NetworkMode::loopback;
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->loopback_up);
+  EXPECT_EQ(plan->report.find(Control::network)->mode, "loopback");
+}
+
+TEST(ControlPlan, SandboxUserMappedToHostRootIsRefused) {
+  IdentityOptions ids;
+  ids.sandbox_host_uid = 0;
+  auto plan = plan_controls(full_host(), strict(), ids);
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "unprivileged_uid");
+}
+
+TEST(ControlPlan, NotRequestedControlsAreMarkedSo) {
+  SandboxPolicy p = preset_policy(Preset::minimal);
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_FALSE(plan->report.find(Control::seccomp)->requested);
+  EXPECT_FALSE(plan->seccomp);
+  EXPECT_FALSE(plan->report.find(Control::landlock_fs)->requested);
+  EXPECT_FALSE(plan->landlock);
+}
+
+}  // namespace
+}  // namespace kavach::process
