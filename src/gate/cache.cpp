@@ -37,8 +37,11 @@ std::optional<std::filesystem::path> cache_dir(const std::optional<std::filesyst
     return std::nullopt;
   }
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(dir.c_str(), 0700);  // only ours; no-op when it already is
+  if (std::filesystem::create_directories(dir, ec)) {
+    ::chmod(dir.c_str(), 0700);  // created now: only ours
+  }
+  // An existing directory is used as it is: loosened permissions mean someone else may have
+  // written entries already, so it is not trusted rather than "repaired".
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
       (st.st_mode & 022) != 0) {

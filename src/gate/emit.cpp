@@ -97,11 +97,11 @@ void Scanner::Impl::add_size_finding() {
   const auto it = pol.by_rule.find(kSizeLimitRule);
   f.verdict = it != pol.by_rule.end() ? it->second : pol.size_limit;
   f.source = filter.source;
-  f.begin = cut_at;
+  f.begin = emitted;
   f.end = cut_at + dropped;
   f.line = line;
-  f.preview = "output cut after " + std::to_string(cut_at) + " bytes, " + std::to_string(dropped) +
-              " bytes withheld (limits: stream " +
+  f.preview = "size limit: " + std::to_string(emitted) + " bytes released, " +
+              std::to_string(cut_at + dropped - emitted) + " withheld (limits: stream " +
               std::to_string(session->options.limits.max_stream_bytes) + ", total " +
               std::to_string(session->options.limits.max_total_bytes) + ")";
   report.verdict = std::max(report.verdict, f.verdict);

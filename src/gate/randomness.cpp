@@ -172,9 +172,11 @@ bool is_placeholder(std::string_view s) {
     }
   }
   // Values people type in examples and tests.
-  static constexpr std::array<std::string_view, 16> kExact{
-      "secret", "passwd", "pass", "pwd", "admin", "root", "test", "guest",
-      "user", "username", "token", "apikey", "api_key", "changeit", "letmein", "hunter2"};
+  static constexpr std::array<std::string_view, 23> kExact{
+      "secret", "passwd",   "pass",   "pwd",     "admin",    "root",     "test",    "guest",
+      "user",   "username", "token",  "apikey",  "api_key",  "changeit", "letmein", "hunter2",
+      // service defaults of development containers
+      "postgres", "mysql",  "mariadb", "redis",  "rabbitmq", "mongo",    "toor"};
   for (auto e : kExact) {
     if (l == e) return true;
   }

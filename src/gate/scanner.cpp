@@ -155,6 +155,14 @@ Result<void> Scanner::Impl::finish(std::string& out) {
   if (!error.empty()) return failed(error);
   if (finished) return {};
   finished = true;
+  if (limit_hit && whole_source_rule == UINT32_MAX) {
+    // Cut by a size limit: the held-back tail stays withheld -- it may be the beginning of a
+    // secret whose end was refused, so it cannot be judged.
+    add_size_finding();
+    report.bytes_scanned = total;
+    report.limit_exceeded = true;
+    return {};
+  }
   if (whole_source_rule != UINT32_MAX) {
     const auto& r = gate.rules.rules[whole_source_rule];
     const std::string marker = "[REDACTED:" + r.id + "]";
@@ -207,7 +215,10 @@ bool Scanner::Impl::confirm_hits(std::vector<Hit>& batch, std::string_view text,
       const std::uint64_t to = std::min(tend, h.last + p.right);
       return std::pair{from, to};
     };
-    auto [from, to] = window_of(batch[i]);
+    // (plain variables, not a structured binding: the lambda below captures them)
+    const auto first_window = window_of(batch[i]);
+    std::uint64_t from = first_window.first;
+    std::uint64_t to = first_window.second;
     std::size_t j = i + 1;
     auto flush = [&]() {
       std::string why;
@@ -219,7 +230,7 @@ bool Scanner::Impl::confirm_hits(std::vector<Hit>& batch, std::string_view text,
       return true;
     };
     for (; j < batch.size() && pats[batch[j].pattern].rule == rule; ++j) {
-      auto [f2, t2] = window_of(batch[j]);
+      const auto [f2, t2] = window_of(batch[j]);
       if (f2 <= to && t2 - from <= kMaxMergedWindow) {
         to = std::max(to, t2);
         continue;

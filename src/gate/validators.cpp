@@ -241,6 +241,7 @@ bool basic_auth_ok(std::string_view s) {
   if (!base64_decode(s, B64::standard, raw)) return false;
   const auto colon = raw.find(':');
   if (colon == std::string::npos || colon == 0 || raw.size() - colon - 1 < 3) return false;
+  if (is_placeholder(std::string_view(raw).substr(colon + 1))) return false;  // "user:password"
   return std::all_of(raw.begin(), raw.end(),
                      [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
