@@ -7,6 +7,7 @@
 #include "kavach/config.hpp"
 #include "kavach/enforcement.hpp"
 #include "kavach/error.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/host.hpp"
 #include "kavach/lifecycle.hpp"
 #include "kavach/policy.hpp"
