@@ -132,7 +132,7 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
                       "network namespaces instead"
                     : "not requested");
 
-  auto limit = [&](Control ctl, const char* ctrl, bool wanted, std::string what, bool& flag) -> Result<void> {
+  auto limit = [&](Control ctl, const char* ctrl, bool wanted, const std::string& what, bool& flag) -> Result<void> {
     if (!wanted) {
       r.set(ctl, false, false, "not requested");
       return {};

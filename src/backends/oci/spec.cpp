@@ -116,6 +116,7 @@ Result<std::vector<std::string>> container_env(
   }
   if (env.count("PATH") == 0) env["PATH"] = kDefaultPath;
   std::vector<std::string> out;
+  out.reserve(env.size());
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
 }
