@@ -1,0 +1,427 @@
+// bench/spawn: start-to-reap latency of one short command through kavach and its peers, measured
+// in ONE run with the methods interleaved round-robin, so every ratio compares numbers taken
+// under the same machine load. Then the per-stage set-up timings of `strict` and the throughput
+// of `strict` with N concurrent callers on one backend object.
+//
+//   bench/spawn [--iterations N] [--throughput-seconds S] [--json]
+//
+// A plain program (not a timed unit test): `make bench` runs it via scripts/run-bench.
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "kavach/backend.hpp"
+#include "kavach/policy.hpp"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int iterations = 100;
+  double throughput_seconds = 3.0;
+  bool json = false;
+};
+
+// One way of running a command. `run` returns the latency in ms or an error text.
+struct Method {
+  std::string name;
+  std::string command;  // "true" or "echo"
+  std::function<std::optional<std::string>(double& ms)> run;
+  std::vector<double> samples;
+  std::vector<std::string> errors;
+  std::map<std::string, std::vector<double>> stages;  // kavach methods only
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  // Nearest-rank: the smallest value with at least p of the samples at or below it.
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+  if (rank == 0) rank = 1;
+  return v[std::min(rank, v.size()) - 1];
+}
+
+double elapsed_ms(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// posix_spawn + waitpid, stdout/stderr to /dev/null: the bare baseline.
+std::optional<std::string> spawn_and_reap(const std::vector<std::string>& argv, double& ms) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  auto t0 = Clock::now();
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return std::string("posix_spawn: ") + std::strerror(rc);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return std::string("waitpid: ") + std::strerror(errno);
+  }
+  ms = elapsed_ms(t0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return "exit status " + std::to_string(status);
+  return std::nullopt;
+}
+
+// bubblewrap doing roughly what `minimal`/`strict` set up (without filters, cgroups, rlimits):
+// every namespace, read-only system dirs as this host lays them out, fresh /proc, /dev, /tmp.
+std::vector<std::string> bwrap_prefix() {
+  std::vector<std::string> a = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
+                                "--ro-bind",      "/usr",          "/usr",
+                                "--ro-bind",      "/etc",          "/etc"};
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    std::error_code ec;
+    auto st = std::filesystem::symlink_status(top, ec);
+    if (ec || !std::filesystem::exists(st)) continue;
+    if (std::filesystem::is_symlink(st)) {
+      a.insert(a.end(), {"--symlink", std::filesystem::read_symlink(top, ec).string(), top});
+    } else {
+      a.insert(a.end(), {"--ro-bind", top, top});
+    }
+  }
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--"});
+  return a;
+}
+
+std::vector<std::string> command_argv(const std::string& which) {
+  if (which == "true") return {"/bin/true"};
+  return {"/bin/sh", "-c", "echo x"};
+}
+
+// One kavach exec; checks the command really ran (exit 0, and "x\n" for echo).
+std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::SandboxPolicy& policy,
+                                       const std::string& which, double& ms,
+                                       std::map<std::string, std::vector<double>>* stages) {
+  kavach::Command cmd;
+  cmd.argv = command_argv(which);
+  auto t0 = Clock::now();
+  auto r = b.exec(policy, cmd);
+  ms = elapsed_ms(t0);
+  if (!r) return r.error().message;
+  if (!r->exit_code || *r->exit_code != 0) {
+    return "command failed: exit " + (r->exit_code ? std::to_string(*r->exit_code) : "-") +
+           (r->setup_failure ? " setup " + r->setup_failure->stage : "") + " " + r->stderr_data;
+  }
+  if (which == "echo" && r->stdout_data != "x\n") return "unexpected stdout: " + r->stdout_data;
+  if (stages) {
+    double sum = 0;
+    for (const auto& t : r->timings) {
+      (*stages)[t.stage].push_back(t.ms);
+      sum += t.ms;
+    }
+    // Time exec() spent that no stage accounts for (before the first or after the last stamp).
+    (*stages)["(outside stages)"].push_back(ms - sum);
+    (*stages)["(duration_ms)"].push_back(r->duration_ms);
+  }
+  return std::nullopt;
+}
+
+struct Throughput {
+  int callers = 0;
+  long completed = 0;
+  long failed = 0;
+  double seconds = 0;
+  double per_second = 0;
+};
+
+// N threads call exec in a loop on ONE backend object for `seconds`.
+Throughput measure_throughput(kavach::Backend& b, const kavach::SandboxPolicy& policy, int callers,
+                              double seconds) {
+  std::atomic<long> done{0};
+  std::atomic<long> failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  auto t0 = Clock::now();
+  for (int i = 0; i < callers; ++i) {
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        double ms = 0;
+        if (kavach_exec(b, policy, "true", ms, nullptr)) {
+          failed.fetch_add(1);
+        } else {
+          done.fetch_add(1);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  Throughput r;
+  r.callers = callers;
+  r.completed = done.load();
+  r.failed = failed.load();
+  r.seconds = elapsed_ms(t0) / 1000.0;  // includes the runs in flight when told to stop
+  r.per_second = static_cast<double>(r.completed) / r.seconds;
+  return r;
+}
+
+std::string load_average() {
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "?";
+  char buf[128] = {};
+  if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
+  std::fclose(f);
+  std::string s(buf);
+  // First three fields only.
+  std::size_t pos = 0;
+  for (int i = 0; i < 3 && pos != std::string::npos; ++i) pos = s.find(' ', pos + 1);
+  return s.substr(0, pos);
+}
+
+int usage(const char* argv0) {
+  std::fprintf(stderr, "usage: %s [--iterations N] [--throughput-seconds S] [--json]\n", argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      opt.json = true;
+    } else if (a == "--iterations" && i + 1 < argc) {
+      opt.iterations = std::atoi(argv[++i]);
+      if (opt.iterations < 1) return usage(argv[0]);
+    } else if (a == "--throughput-seconds" && i + 1 < argc) {
+      opt.throughput_seconds = std::atof(argv[++i]);
+      if (opt.throughput_seconds < 0) return usage(argv[0]);
+    } else {
+      return usage(argv[0]);
+    }
+  }
+  std::FILE* out = opt.json ? stderr : stdout;  // --json: human text to stderr, JSON to stdout
+  const std::string load_before = load_average();
+
+  std::vector<std::string> skipped;
+  auto process = kavach::create_backend(kavach::BackendKind::process);
+  if (!process) {
+    std::fprintf(stderr, "process backend: %s\n", process.error().message.c_str());
+    return 1;
+  }
+  kavach::Backend& pb = **process;
+  if (auto av = pb.availability(); !av.available) {
+    std::fprintf(stderr, "process backend unavailable: %s\n", av.reason.c_str());
+    return 1;
+  }
+
+  // The agent preset's writable work directory: a fresh temp dir, removed at the end.
+  char tmpl[] = "/tmp/kavach-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::filesystem::path work = tmpl;
+
+  std::map<std::string, kavach::SandboxPolicy> policies;
+  for (auto p : {kavach::Preset::minimal, kavach::Preset::basic, kavach::Preset::strict,
+                 kavach::Preset::agent}) {
+    auto pol = kavach::preset_policy(p);
+    if (p == kavach::Preset::agent) {
+      pol.fs.writable_paths.push_back(work);
+      pol.fs.workdir = work;
+    }
+    policies[std::string(kavach::to_string(p))] = pol;
+  }
+
+  // Other backends that can run commands here (oci, gvisor), under `strict`.
+  std::vector<std::pair<std::string, std::unique_ptr<kavach::Backend>>> others;
+  for (auto k : {kavach::BackendKind::oci, kavach::BackendKind::gvisor}) {
+    auto b = kavach::create_backend(k);
+    std::string name(kavach::to_string(k));
+    if (!b) {
+      skipped.push_back(name + ": " + b.error().message);
+    } else if ((*b)->maturity() != kavach::Maturity::runs_commands) {
+      skipped.push_back(name + ": " + std::string(kavach::to_string((*b)->maturity())));
+    } else if (auto av = (*b)->availability(); !av.available) {
+      skipped.push_back(name + ": " + av.reason);
+    } else {
+      others.emplace_back(name, std::move(*b));
+    }
+  }
+  const bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+  if (!have_bwrap) skipped.push_back("bwrap: /usr/bin/bwrap not installed");
+  const auto bwrap = bwrap_prefix();
+
+  std::vector<Method> methods;
+  methods.reserve(64);  // the run lambdas keep pointers into elements: no reallocation
+  for (const std::string which : {"true", "echo"}) {
+    methods.push_back({"posix_spawn", which, [which](double& ms) {
+                         return spawn_and_reap(command_argv(which), ms);
+                       }, {}, {}, {}});
+    for (const char* preset : {"minimal", "basic", "strict", "agent"}) {
+      methods.push_back({std::string("kavach ") + preset, which, nullptr, {}, {}, {}});
+      Method& m = methods.back();
+      const kavach::SandboxPolicy* pol = &policies[preset];
+      auto* stages = &m.stages;
+      m.run = [&pb, pol, which, stages](double& ms) {
+        return kavach_exec(pb, *pol, which, ms, stages);
+      };
+    }
+    if (have_bwrap) {
+      methods.push_back({"bwrap", which, [which, &bwrap](double& ms) {
+                           auto a = bwrap;
+                           for (auto& s : command_argv(which)) a.push_back(s);
+                           return spawn_and_reap(a, ms);
+                         }, {}, {}, {}});
+    }
+    for (auto& [name, b] : others) {
+      kavach::Backend* bp = b.get();
+      const kavach::SandboxPolicy* pol = &policies["strict"];
+      methods.push_back({"kavach " + name + " strict", which, [bp, pol, which](double& ms) {
+                           return kavach_exec(*bp, *pol, which, ms, nullptr);
+                         }, {}, {}, {}});
+    }
+  }
+  for (const auto& s : skipped) std::fprintf(out, "skipped %s\n", s.c_str());
+
+  // Warm-up round (not recorded): first-use costs such as the seccomp cache and page cache.
+  for (auto& m : methods) {
+    double ms = 0;
+    if (auto err = m.run(ms)) std::fprintf(out, "warm-up %s %s: %s\n", m.name.c_str(),
+                                           m.command.c_str(), err->c_str());
+  }
+  for (auto& m : methods) m.stages.clear();
+
+  // Round-robin: every iteration runs every method once, starting at a rotating offset so no
+  // method always follows the same neighbour.
+  const auto bench_t0 = Clock::now();
+  for (int it = 0; it < opt.iterations; ++it) {
+    for (std::size_t j = 0; j < methods.size(); ++j) {
+      Method& m = methods[(j + static_cast<std::size_t>(it)) % methods.size()];
+      double ms = 0;
+      if (auto err = m.run(ms)) {
+        m.errors.push_back(*err);
+      } else {
+        m.samples.push_back(ms);
+      }
+    }
+  }
+  const double latency_s = elapsed_ms(bench_t0) / 1000.0;
+  const std::string load_after = load_average();
+
+  nlohmann::json j;
+  j["iterations"] = opt.iterations;
+  j["load_average_before"] = load_before;
+  j["load_average_after"] = load_after;
+  j["skipped"] = skipped;
+  std::fprintf(out,
+               "\nbench/spawn: %d iterations, methods interleaved, %.1f s; load average before "
+               "%s, after %s\n",
+               opt.iterations, latency_s, load_before.c_str(), load_after.c_str());
+  for (const std::string which : {"true", "echo"}) {
+    double base = 0;
+    for (auto& m : methods)
+      if (m.command == which && m.name == "posix_spawn") base = percentile(m.samples, 0.5);
+    std::fprintf(out, "\ncommand: %s\n", which == "true" ? "/bin/true" : "sh -c 'echo x'");
+    std::fprintf(out, "%-26s %10s %10s %8s %6s\n", "method", "median ms", "p99 ms", "ratio",
+                 "fails");
+    for (auto& m : methods) {
+      if (m.command != which) continue;
+      double med = percentile(m.samples, 0.5);
+      double p99 = percentile(m.samples, 0.99);
+      double ratio = base > 0 ? med / base : 0;
+      std::fprintf(out, "%-26s %10.3f %10.3f %7.2fx %6zu\n", m.name.c_str(), med, p99, ratio,
+                   m.errors.size());
+      if (!m.errors.empty()) std::fprintf(out, "    first error: %s\n", m.errors[0].c_str());
+      j["latency"][which][m.name] = {{"median_ms", med},
+                                     {"p99_ms", p99},
+                                     {"ratio_to_posix_spawn", ratio},
+                                     {"samples", m.samples.size()},
+                                     {"failures", m.errors.size()}};
+    }
+  }
+
+  // Per-stage medians for strict, /bin/true, in the order the backend reports them.
+  for (auto& m : methods) {
+    if (m.name != "kavach strict" || m.command != "true") continue;
+    std::fprintf(out, "\nkavach strict /bin/true: median per stage (ExecResult.timings)\n");
+    double sum = 0;
+    // m.stages is sorted by name; report in pipeline order, taken from one more run.
+    std::vector<std::string> pipeline;
+    {
+      kavach::Command cmd;
+      cmd.argv = command_argv("true");
+      if (auto r = pb.exec(policies["strict"], cmd))
+        for (const auto& t : r->timings) pipeline.push_back(t.stage);
+    }
+    for (const auto& stage : pipeline) {
+      auto it = m.stages.find(stage);
+      if (it == m.stages.end()) continue;
+      double med = percentile(it->second, 0.5);
+      sum += med;
+      std::fprintf(out, "  %-18s %8.3f ms\n", stage.c_str(), med);
+      j["strict_stages_ms"].push_back({{"stage", stage}, {"median_ms", med}});
+    }
+    std::fprintf(out, "  %-18s %8.3f ms (end-to-end median %.3f ms)\n", "sum of medians", sum,
+                 percentile(m.samples, 0.5));
+    for (const char* extra : {"(outside stages)", "(duration_ms)"}) {
+      double med = percentile(m.stages[extra], 0.5);
+      std::fprintf(out, "  %-18s %8.3f ms\n", extra, med);
+      j["strict_stages_ms"].push_back({{"stage", extra}, {"median_ms", med}});
+    }
+  }
+
+  // Throughput of strict with N concurrent callers on one backend object.
+  bool strict_ok = false;
+  for (auto& m : methods)
+    if (m.name == "kavach strict" && m.command == "true") strict_ok = m.errors.empty();
+  if (opt.throughput_seconds > 0 && !strict_ok) {
+    std::fprintf(out, "\nthroughput skipped: kavach strict failed in the latency runs\n");
+  } else if (opt.throughput_seconds > 0) {
+    std::fprintf(out, "\nkavach strict /bin/true throughput (one backend object, %.1f s each)\n",
+                 opt.throughput_seconds);
+    std::fprintf(out, "%8s %10s %8s %14s  %s\n", "callers", "completed", "failed", "sandboxes/s",
+                 "load average after");
+    for (int n : {1, 2, 8}) {
+      auto t = measure_throughput(pb, policies["strict"], n, opt.throughput_seconds);
+      std::string la = load_average();
+      std::fprintf(out, "%8d %10ld %8ld %14.1f  %s\n", n, t.completed, t.failed, t.per_second,
+                   la.c_str());
+      j["throughput"].push_back({{"callers", n},
+                                 {"completed", t.completed},
+                                 {"failed", t.failed},
+                                 {"seconds", t.seconds},
+                                 {"per_second", t.per_second},
+                                 {"load_average_after", la}});
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
+  if (opt.json) std::printf("%s\n", j.dump(2).c_str());
+  bool any_fail = false;
+  for (auto& m : methods) any_fail = any_fail || !m.errors.empty();
+  return any_fail ? 1 : 0;
+}
