@@ -130,6 +130,28 @@ TEST(ProbeControls, TableCoversEveryProbe) {
   EXPECT_EQ(probe_controls().size(), ids.size()) << "table lists probes the binary does not have";
 }
 
+// Bad input to the probe binary is refused with a precise message and status 2, never ignored
+// (a typo in an expectation must not silently turn a check into a SKIP).
+TEST(ProbeBinary, RejectsBadInput) {
+  DirectRunner runner(kProbe);
+  struct Case {
+    std::vector<std::string> argv;
+    const char* message;
+  };
+  for (const Case& c : {Case{{kProbe, "Z99"}, "unknown selector: Z99"},
+                        Case{{kProbe, "H01", "--no-such-key=1"}, "unknown key: no-such-key"},
+                        Case{{kProbe, "H01", "--workdir"}, "option without value: --workdir"},
+                        Case{{kProbe}, "nothing selected"}}) {
+    RunSpec spec;
+    spec.argv = c.argv;
+    auto r = runner.run(spec);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->exit_code, 2) << c.message;
+    EXPECT_NE(r->stderr_data.find(c.message), std::string::npos) << r->stderr_data;
+    EXPECT_TRUE(r->stdout_data.empty()) << "no verdicts on bad input";
+  }
+}
+
 TEST(ProbeSuiteProcess, StrictMatchesPinned) { expect_pinned(Preset::strict); }
 TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(Preset::agent); }
 

@@ -1,6 +1,6 @@
 // kavach-probe-check: run the probe suite on this host without kavach — directly (the open-host
 // negative control: most probes must FAIL) or behind bwrap/unshare (a sanity check of PASS paths).
-//   kavach-probe-check [--wrap=none|bwrap|unshare] [--select=ID,..] [--json] [--probe=PATH]
+//   kavach-probe-check [--wrap=none|bwrap|unshare] [--select=ID,..] [--expect-preset=P] [--json]
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +9,8 @@
 #include <string>
 
 #include "canaries.hpp"
+#include "kavach/policy.hpp"
+#include "policy_facts.hpp"
 #include "results.hpp"
 #include "runner.hpp"
 #include "suite.hpp"
@@ -34,7 +36,7 @@ std::vector<std::string> wrapper(const std::string& kind, const Canaries& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string wrap = "none", probe = KAVACH_PROBE_BUILD_PATH;
+  std::string wrap = "none", probe = KAVACH_PROBE_BUILD_PATH, preset;
   std::vector<std::string> sel{"all"};
   bool json = false, scenarios = true;
   for (int i = 1; i < argc; ++i) {
@@ -51,10 +53,16 @@ int main(int argc, char** argv) {
         if (c > pos) sel.push_back(s.substr(pos, c - pos));
         pos = c + 1;
       }
-    } else if (a == "--json") json = true;
+    } else if (a.rfind("--expect-preset=", 0) == 0) {
+      preset = a.substr(16);
+    } else if (a == "--json") {
+      json = true;
+    }
     else if (a == "--no-scenarios") scenarios = false;
     else {
-      std::fprintf(stderr, "usage: kavach-probe-check [--wrap=none|bwrap|unshare] [--select=IDS] [--json] [--probe=PATH] [--no-scenarios]\n");
+      std::fprintf(stderr,
+                   "usage: kavach-probe-check [--wrap=none|bwrap|unshare] [--select=IDS] [--expect-preset=P]\n"
+                   "                          [--json] [--probe=PATH] [--no-scenarios]\n");
       return 2;
     }
   }
@@ -71,6 +79,17 @@ int main(int argc, char** argv) {
   so.selection = sel;
   so.scenarios = scenarios;
   so.output_cap = 1u << 20;
+  if (!preset.empty()) {
+    // Judge the host against what a preset promises (limits, env allow-list, capabilities).
+    auto p = kavach::parse_preset(preset);
+    if (!p) {
+      std::fprintf(stderr, "%s\n", p.error().describe().c_str());
+      return 2;
+    }
+    kavach::SandboxPolicy pol = kavach::preset_policy(*p);
+    so.extra_args = expectation_args(pol);
+    so.output_cap = pol.limits.output_bytes;
+  }
   auto run = run_suite(runner, c, so);
   if (!run) {
     std::fprintf(stderr, "suite: %s\n", run.error().describe().c_str());
