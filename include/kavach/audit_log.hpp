@@ -120,6 +120,12 @@ class AuditFileSink final : public AuditHook {
   std::unique_ptr<Impl> impl_;
 };
 
+// What `kavach run --audit-log FILE [--audit-key KEY]` needs: the key resolved (the per-user key
+// is created on first use) and the log opened and checked.
+[[nodiscard]] Result<std::shared_ptr<AuditFileSink>> open_audit_log(
+    const std::filesystem::path& path, const std::optional<std::filesystem::path>& key_file,
+    AuditFileOptions options = {});
+
 struct AuditVerifyReport {
   std::uint64_t records = 0;
   std::uint64_t last_seq = 0;

@@ -76,6 +76,8 @@ class CredentialProxy {
   // name, a target used twice (also against what `cmd` already sets), a bad target, a value that
   // cannot be an environment variable (NUL byte).
   [[nodiscard]] Result<void> inject(const std::vector<SecretRef>& refs, Command& cmd) const;
+  // The checks inject() makes, without copying any value (e.g. before a sandbox is set up).
+  [[nodiscard]] Result<void> validate(const std::vector<SecretRef>& refs, const Command& cmd) const;
 
   // Wipes (explicit_bzero) and removes from `cmd` every env value, file and stdin that holds a
   // registered secret: call when the command has been handed to the backend.
@@ -90,8 +92,7 @@ class CredentialProxy {
   [[nodiscard]] bool memory_locked() const;
 
  private:
-  [[nodiscard]] Result<void> store(std::string_view name, detail::SecureBuffer value,
-                                   const SecretSource& source);
+  [[nodiscard]] Result<void> store(std::string_view name, detail::SecureBuffer value, std::string source_label);
   std::map<std::string, std::unique_ptr<detail::SecureBuffer>, std::less<>> secrets_;
 };
 

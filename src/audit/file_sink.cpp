@@ -222,6 +222,14 @@ Result<std::shared_ptr<AuditFileSink>> AuditFileSink::open(const std::filesystem
   return std::shared_ptr<AuditFileSink>(new AuditFileSink(std::move(impl)));
 }
 
+Result<std::shared_ptr<AuditFileSink>> open_audit_log(const std::filesystem::path& path,
+                                                      const std::optional<std::filesystem::path>& key_file,
+                                                      AuditFileOptions options) {
+  auto key = AuditKey::resolve(key_file, /*create_default=*/true);
+  if (!key) return tl::unexpected(key.error());
+  return AuditFileSink::open(path, std::move(*key), std::move(options));
+}
+
 void AuditFileSink::on_event(const AuditEvent& event) noexcept {
   Result<std::uint64_t> r = tl::unexpected(make_error(ErrorCode::internal, ""));
   try {

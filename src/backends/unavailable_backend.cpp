@@ -32,7 +32,7 @@ std::string reason_for(BackendKind kind, const HostInfo& host) {
     case BackendKind::gvisor:
       return "gVisor backend (runsc) not built yet";
     case BackendKind::process:
-      return "process backend not built yet";
+      return "process backend is built in; this path is never taken";
     case BackendKind::noop:
       return "";
   }

@@ -39,6 +39,9 @@ Result<void> validate_policy(const SandboxPolicy& p) {
   if (auto r = validate_syscall_names(p.seccomp.custom_allow, "seccomp.custom_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_allow, "seccomp.extra_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_deny, "seccomp.extra_deny"); !r) return r;
+  // The program builder knows the combination rules (clone3 never allowable, allow/deny overlap,
+  // custom lists without execve): surface them when the policy is loaded, not at run time.
+  if (auto prog = build_seccomp_program(p.seccomp); !prog) return tl::unexpected(prog.error());
 
   for (const auto& d : p.fs.readonly_paths) {
     if (auto r = check_existing(d, "fs.readonly_paths"); !r) return r;
@@ -96,6 +99,30 @@ Result<void> validate_policy(const SandboxPolicy& p) {
   if (l.output_bytes == 0) {
     return fail(ErrorCode::policy_value, "limits.output_bytes must be positive",
                 {{"key", "limits.output_bytes"}});
+  }
+  const OciPolicy& o = p.oci;
+  if (!o.runtime.empty() && o.runtime != "crun" && o.runtime != "runc" && o.runtime != "runsc") {
+    return fail(ErrorCode::policy_value,
+                "oci.runtime: unknown runtime '" + o.runtime + "'; valid: crun, runc, runsc",
+                {{"key", "oci.runtime"}});
+  }
+  if (o.gvisor_platform != "auto" && o.gvisor_platform != "ptrace" && o.gvisor_platform != "kvm") {
+    return fail(ErrorCode::policy_value,
+                "oci.gvisor_platform: unknown platform '" + o.gvisor_platform + "'; valid: auto, ptrace, kvm",
+                {{"key", "oci.gvisor_platform"}});
+  }
+  if (!o.rootfs.empty() && !o.image.empty()) {
+    return fail(ErrorCode::policy_value, "oci.rootfs and oci.image are alternatives; set one",
+                {{"key", "oci.image"}});
+  }
+  if (!o.rootfs.empty()) {
+    if (auto r = check_existing(o.rootfs, "oci.rootfs"); !r) return r;
+  }
+  if (!o.image.empty()) {
+    if (auto r = check_existing(o.image, "oci.image"); !r) return r;
+    if (o.image_tag.empty()) {
+      return fail(ErrorCode::policy_value, "oci.image_tag must not be empty", {{"key", "oci.image_tag"}});
+    }
   }
   if (p.hostname.empty() || p.hostname.size() > 64) {
     return fail(ErrorCode::policy_value, "hostname must be 1..64 characters", {{"key", "hostname"}});

@@ -136,9 +136,7 @@ Result<CredentialOptions> load_credential_options(const std::vector<std::string>
     if (auto r = out.proxy.add(spec.name, spec.source); !r) return tl::unexpected(r.error());
   }
   // Unknown names and duplicate targets fail here, before the sandbox is set up.
-  Command probe;
-  if (auto r = out.proxy.inject(out.refs, probe); !r) return tl::unexpected(r.error());
-  out.proxy.scrub(probe);
+  if (auto r = out.proxy.validate(out.refs, Command{}); !r) return tl::unexpected(r.error());
   return out;
 }
 

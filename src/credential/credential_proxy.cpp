@@ -33,10 +33,9 @@ CredentialProxy::~CredentialProxy() = default;  // each SecureBuffer wipes itsel
 CredentialProxy::CredentialProxy(CredentialProxy&&) noexcept = default;
 CredentialProxy& CredentialProxy::operator=(CredentialProxy&&) noexcept = default;
 
-Result<void> CredentialProxy::store(std::string_view name, SecureBuffer value,
-                                    const SecretSource& source) {
+Result<void> CredentialProxy::store(std::string_view name, SecureBuffer value, std::string source_label) {
   // `value` is wiped by its destructor on every error path below.
-  const std::string src = std::string(to_string(source.kind)) + ":" + source.location;
+  const std::string src = std::move(source_label);
   if (secrets_.find(name) != secrets_.end()) {
     return fail(ErrorCode::secret_error, "secret '" + std::string(name) + "' is registered twice",
                 {{"secret", std::string(name)}, {"source", src}});
@@ -66,7 +65,7 @@ Result<void> CredentialProxy::add(std::string_view name, const SecretSource& sou
     return fail(ErrorCode::secret_error, "unknown secret source kind");
   }();
   if (!value) return tl::unexpected(value.error());
-  return store(name, std::move(*value), source);
+  return store(name, std::move(*value), std::string(to_string(source.kind)) + ":" + source.location);
 }
 
 Result<void> CredentialProxy::add_from_env(std::string_view name, std::string_view host_var) {
@@ -97,7 +96,7 @@ Result<void> CredentialProxy::add_value(std::string_view name, std::string_view 
   }
   auto buf = SecureBuffer::copy_of(value);
   if (!buf) return tl::unexpected(buf.error());
-  return store(name, std::move(*buf), SecretSource{SecretSourceKind::env, "<value>"});
+  return store(name, std::move(*buf), "in-memory value");
 }
 
 std::vector<std::string_view> CredentialProxy::values() const {

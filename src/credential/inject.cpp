@@ -30,7 +30,7 @@ bool is_valid_sandbox_file(std::string_view target) {
 
 }  // namespace
 
-Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command& cmd) const {
+Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const Command& cmd) const {
   // Targets already taken, with who took them, for precise duplicate messages.
   std::map<std::string, std::string> env_owner;
   std::map<std::string, std::string> file_owner;
@@ -41,7 +41,6 @@ Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command
 
   const auto owner_of = [](const SecretRef& ref) { return "secret '" + ref.name + "'"; };
 
-  // Check everything first so an error leaves `cmd` untouched.
   for (const auto& ref : refs) {
     const auto it = secrets_.find(ref.name);
     if (it == secrets_.end()) {
@@ -91,6 +90,21 @@ Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command
     }
   }
 
+  return {};
+}
+
+Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command& cmd) const {
+  if (auto r = validate(refs, cmd); !r) return r;
+  // Reserve first: a vector that grows moves short (inline-stored) strings and frees the old
+  // buffer unwiped, which would leave stray copies of a value in the heap.
+  std::size_t envs = 0;
+  std::size_t files = 0;
+  for (const auto& ref : refs) {
+    envs += ref.method == InjectionMethod::env ? 1 : 0;
+    files += ref.method == InjectionMethod::file ? 1 : 0;
+  }
+  cmd.env.reserve(cmd.env.size() + envs);
+  cmd.files.reserve(cmd.files.size() + files);
   for (const auto& ref : refs) {
     const std::string_view value = secrets_.find(ref.name)->second->view();
     switch (ref.method) {

@@ -18,7 +18,7 @@ extern char** environ;  // NOLINT: POSIX global, passed to the secret command un
 namespace kavach::detail {
 namespace {
 
-Error secret_failure(std::string_view name, std::string_view source, std::string what) {
+Error secret_failure(std::string_view name, std::string_view source, const std::string& what) {
   return make_error(ErrorCode::secret_error,
                     "secret '" + std::string(name) + "': " + what,
                     {{"secret", std::string(name)}, {"source", std::string(source)}});

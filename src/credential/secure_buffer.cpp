@@ -89,7 +89,7 @@ Result<char*> SecureBuffer::reserve(std::size_t n) {
   if (want < size_ + n) want = size_ + n;
   auto bigger = with_capacity(want);
   if (!bigger) return tl::unexpected(bigger.error());
-  if (size_ > 0) std::memcpy(bigger->data_, data_, size_);
+  if (size_ > 0 && data_ != nullptr) std::memcpy(bigger->data_, data_, size_);
   bigger->size_ = size_;
   *this = std::move(*bigger);  // wipes and unmaps the old pages
   return data_ + size_;

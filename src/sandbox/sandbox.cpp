@@ -59,10 +59,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
                                                  std::unique_ptr<Backend> backend) {
   if (!backend) return fail(ErrorCode::invalid_argument, "backend is null");
   if (auto v = validate_policy(config.policy); !v) return tl::unexpected(v.error());
-  for (const auto& ref : config.secret_refs) {
-    if (!config.credentials || !config.credentials->contains(ref.name)) {
-      return fail(ErrorCode::secret_error, "unknown secret '" + ref.name + "': register it first",
-                  {{"secret", ref.name}});
+  if (!config.secret_refs.empty()) {
+    if (!config.credentials) {
+      return fail(ErrorCode::secret_error, "secret refs given without a credential proxy");
+    }
+    // Unknown names and duplicate targets fail here, before `created` is emitted.
+    if (auto v = config.credentials->validate(config.secret_refs, Command{}); !v) {
+      return tl::unexpected(v.error());
     }
   }
   std::unique_ptr<Sandbox> s(new Sandbox(std::move(config), std::move(backend)));

@@ -26,23 +26,13 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-// --secret / --inject into a proxy and refs; errors never contain a secret value.
+// --secret / --inject: everything is parsed and checked before any secret source is read.
 Result<void> add_credentials(const RunOptions& o, SandboxConfig& config) {
   if (o.secrets.empty() && o.injects.empty()) return {};
-  auto proxy = std::make_shared<CredentialProxy>();
-  for (const auto& raw : o.secrets) {
-    auto spec = parse_secret_spec(raw);
-    if (!spec) return tl::unexpected(spec.error());
-    if (auto r = proxy->add(spec->name, spec->source); !r) return r;
-  }
-  std::vector<SecretRef> refs;
-  for (const auto& raw : o.injects) {
-    auto ref = parse_inject_spec(raw);
-    if (!ref) return tl::unexpected(ref.error());
-    refs.push_back(*ref);
-  }
-  config.credentials = std::move(proxy);
-  config.secret_refs = std::move(refs);
+  auto loaded = load_credential_options(o.secrets, o.injects);
+  if (!loaded) return tl::unexpected(loaded.error());
+  config.credentials = std::make_shared<CredentialProxy>(std::move(loaded->proxy));
+  config.secret_refs = std::move(loaded->refs);
   return {};
 }
 
@@ -52,9 +42,7 @@ Result<void> add_audit_log(const RunOptions& o, SandboxConfig& config) {
   if (o.audit_log.empty()) return {};
   std::optional<std::filesystem::path> key_file;
   if (!o.audit_key.empty()) key_file = o.audit_key;
-  auto key = AuditKey::resolve(key_file, true);
-  if (!key) return tl::unexpected(key.error());
-  auto sink = AuditFileSink::open(o.audit_log, std::move(*key));
+  auto sink = open_audit_log(o.audit_log, key_file);
   if (!sink) return tl::unexpected(sink.error());
   config.hooks.push_back(*sink);
   return {};

@@ -170,6 +170,19 @@ TEST(AuditFileSink, BatchedSyncStillKeepsTheHeadCurrent) {
   EXPECT_TRUE((*sink)->flush());
 }
 
+TEST(AuditFileSink, OpenAuditLogResolvesTheKeyLikeTheCli) {
+  TempDir dir;
+  const auto log = dir / "audit.jsonl";
+  const auto key_file = test::write_key(dir, "key", test::kKeyHex);
+  auto sink = open_audit_log(log, key_file);
+  ASSERT_TRUE(sink) << sink.error().message;
+  ASSERT_TRUE((*sink)->append(test::event(AuditEventType::created, 1)));
+  EXPECT_TRUE(verify_audit_log(log, test::key_from_hex(dir)));
+  auto missing = open_audit_log(log, dir / "no-such-key");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::audit_error);
+}
+
 TEST(CallbackAuditSink, DeliversEventsAndContainsExceptions) {
   std::vector<std::string> seen;
   CallbackAuditSink sink([&](const AuditEvent& e) {

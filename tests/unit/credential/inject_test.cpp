@@ -136,6 +136,18 @@ TEST(Inject, ValueWithNulCannotBeAnEnvironmentVariable) {
   EXPECT_EQ(cmd.files.at(0).content, std::string("ab\0cd", 5));
 }
 
+TEST(Inject, ValidateChecksWithoutCopyingValues) {
+  const auto p = proxy();
+  Command cmd;
+  cmd.env = {{"T", "taken"}};
+  EXPECT_TRUE(p.validate({{"TOKEN", InjectionMethod::env, "OTHER"}}, cmd));
+  auto dup = p.validate({{"TOKEN", InjectionMethod::env, "T"}}, cmd);
+  ASSERT_FALSE(dup);
+  EXPECT_NE(dup.error().message.find("duplicate target"), std::string::npos);
+  EXPECT_FALSE(p.validate({{"NOPE", InjectionMethod::standard_input, ""}}, cmd));
+  EXPECT_EQ(cmd.env.size(), 1u);
+}
+
 TEST(Inject, ScrubWipesInjectedCopiesOnly) {
   const auto p = proxy();
   Command cmd;
