@@ -88,6 +88,19 @@ TEST_F(Hygiene, SandboxRootIsAnUnprivilegedHostId) {
       << "/etc/shadow must be unreadable for the unprivileged host id: " << r.stderr_data;
 }
 
+// A non-root sandbox user: ids switch inside the user namespace, capabilities still end empty,
+// and the idmapped writable path is still writable for it.
+TEST_F(Hygiene, NonRootSandboxUser) {
+  HostScratch work;
+  SandboxPolicy pol = quick_policy();
+  pol.uid = 1000;
+  pol.gid = 1000;
+  pol.fs.writable_paths = {work.path()};
+  const ExecResult r = run(pol, sh("id -u; id -g; id -G; grep CapEff /proc/self/status; echo x > " +
+                                   work.path().string() + "/f && echo WRITE_OK"));
+  EXPECT_EQ(r.stdout_data, "1000\n1000\n1000\nCapEff:\t0000000000000000\nWRITE_OK\n") << r.stderr_data;
+}
+
 // Mitigation off: without a pid namespace (FailClosed.WithoutNamespacesTheHolesAreVisible)
 // the host's pids are listed.
 TEST_F(Hygiene, ProcShowsOnlySandboxPids) {
