@@ -7,6 +7,7 @@
 #include "kavach/config.hpp"
 #include "kavach/enforcement.hpp"
 #include "kavach/error.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/host.hpp"
 #include "kavach/lifecycle.hpp"
 #include "kavach/policy.hpp"
@@ -14,4 +15,5 @@
 #include "kavach/sandbox.hpp"
 #include "kavach/score.hpp"
 #include "kavach/syscalls.hpp"
+#include "kavach/gc.hpp"
 #include "kavach/json.hpp"

@@ -101,6 +101,22 @@ struct FilesystemPolicy {
   friend bool operator==(const FilesystemPolicy&, const FilesystemPolicy&) = default;
 };
 
+// Container backends (oci, gvisor): which runtime, which root filesystem. Ignored by others.
+struct OciPolicy {
+  // "" = automatic (oci: crun, else runc; gvisor: runsc). Or "crun", "runc", "runsc".
+  std::string runtime;
+  // When the requested runtime cannot run on this host (crun 1.8 on a hybrid cgroup layout),
+  // use runc instead of failing. Automatic selection always picks a runtime that can run.
+  bool allow_runtime_fallback = false;
+  // Root filesystem: empty = a read-only view of the host's system directories (fs.readonly_paths).
+  std::filesystem::path rootfs;  // a root filesystem directory on the host
+  std::filesystem::path image;   // an OCI image layout on disk, unpacked with umoci (no pulls)
+  std::string image_tag = "latest";
+  // gVisor platform: "auto" (ptrace; KVM hung on the hosts we measured), "ptrace" or "kvm".
+  std::string gvisor_platform = "auto";
+  friend bool operator==(const OciPolicy&, const OciPolicy&) = default;
+};
+
 struct SandboxPolicy {
   std::string name = "custom";
   SeccompPolicy seccomp;
@@ -108,6 +124,7 @@ struct SandboxPolicy {
   NetworkPolicy network;
   ResourceLimits limits;
   FilesystemPolicy fs;
+  OciPolicy oci;
   std::vector<std::string> env_allow;  // host variables passed through by name (default none)
   std::string hostname = "kavach";
   std::uint32_t uid = 0;  // uid inside the sandbox (always mapped to an unprivileged host id)

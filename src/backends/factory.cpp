@@ -2,6 +2,7 @@
 #include <string>
 
 #include "backends/noop/noop_backend.hpp"
+#include "backends/oci/oci_backend.hpp"
 #include "backends/process/process_backend.hpp"
 #include "backends/unavailable_backend.hpp"
 #include "kavach/backend.hpp"
@@ -27,6 +28,10 @@ Result<std::unique_ptr<Backend>> create_backend(BackendKind kind, const HostInfo
       return noop::make_noop_backend();
     case BackendKind::process:
       return process::make_process_backend(host);
+    case BackendKind::oci:
+      return oci::make_oci_backend(host, {});
+    case BackendKind::gvisor:
+      return oci::make_gvisor_backend(host);
     default:
       return make_unavailable_backend(kind, host);
   }

@@ -104,6 +104,15 @@ std::string policy_to_toml(const SandboxPolicy& p) {
   if (!p.fs.workdir.empty()) fs.insert("workdir", p.fs.workdir.string());
   root.insert("fs", fs);
 
+  toml::table oci;
+  oci.insert("runtime", p.oci.runtime);
+  oci.insert("allow_runtime_fallback", p.oci.allow_runtime_fallback);
+  if (!p.oci.rootfs.empty()) oci.insert("rootfs", p.oci.rootfs.string());
+  if (!p.oci.image.empty()) oci.insert("image", p.oci.image.string());
+  oci.insert("image_tag", p.oci.image_tag);
+  oci.insert("gvisor_platform", p.oci.gvisor_platform);
+  root.insert("oci", oci);
+
   std::ostringstream out;
   out << toml::toml_formatter(root) << "\n";
   return out.str();

@@ -373,10 +373,48 @@ Result<void> read_fs(const PolicyReader& r, const toml::table& t, FilesystemPoli
   return {};
 }
 
+Result<void> read_oci(const PolicyReader& r, const toml::table& t, OciPolicy& o) {
+  KV_TRY(r.only_keys(t, "oci", {"runtime", "allow_runtime_fallback", "rootfs", "image", "image_tag",
+                                "gvisor_platform"}));
+  auto abs_path = [&r](const toml::node& v, const std::string& key,
+                       std::filesystem::path& out) -> Result<void> {
+    std::string s;
+    KV_ASSIGN(s, r.str(v, key));
+    out = s;
+    if (!out.is_absolute()) {
+      return tl::unexpected(r.error(ErrorCode::path_not_absolute, v, key, "path '" + s + "' must be absolute"));
+    }
+    out = out.lexically_normal();
+    return {};
+  };
+  for (auto&& [k, v] : t) {
+    const std::string key = "oci." + std::string(k.str());
+    if (k == "runtime") {
+      KV_ASSIGN(o.runtime, r.str(v, key));
+      if (o.runtime != "" && o.runtime != "crun" && o.runtime != "runc" && o.runtime != "runsc") {
+        return tl::unexpected(r.error(ErrorCode::policy_value, v, key,
+                                      "unknown runtime '" + o.runtime + "'; valid: crun, runc, runsc"));
+      }
+    } else if (k == "allow_runtime_fallback") KV_ASSIGN(o.allow_runtime_fallback, r.boolean(v, key));
+    else if (k == "rootfs") KV_TRY(abs_path(v, key, o.rootfs));
+    else if (k == "image") KV_TRY(abs_path(v, key, o.image));
+    else if (k == "image_tag") KV_ASSIGN(o.image_tag, r.str(v, key));
+    else if (k == "gvisor_platform") {
+      KV_ASSIGN(o.gvisor_platform, r.str(v, key));
+      if (o.gvisor_platform != "auto" && o.gvisor_platform != "ptrace" && o.gvisor_platform != "kvm") {
+        return tl::unexpected(r.error(ErrorCode::policy_value, v, key,
+                                      "unknown gVisor platform '" + o.gvisor_platform +
+                                          "'; valid: auto, ptrace, kvm"));
+      }
+    }
+  }
+  return {};
+}
+
 Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root) {
   KV_TRY(r.only_keys(root, "", {"extends", "name", "hostname", "uid", "gid", "env_allow",
                                 "keep_capabilities", "may_degrade", "seccomp", "landlock",
-                                "network", "limits", "fs"}));
+                                "network", "limits", "fs", "oci"}));
   // Without `extends`: strict's filters and fs view, but no resource limits (a limit is only set
   // when the file says so — this is also what makes emitted policies round-trip).
   SandboxPolicy p = preset_policy(Preset::strict);
@@ -421,6 +459,7 @@ Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root
       else if (key == "network") KV_TRY(read_network(r, *t, p.network));
       else if (key == "limits") KV_TRY(read_limits(r, *t, p.limits));
       else if (key == "fs") KV_TRY(read_fs(r, *t, p.fs));
+      else if (key == "oci") KV_TRY(read_oci(r, *t, p.oci));
     }
   }
   return p;

@@ -100,6 +100,30 @@ Result<void> validate_policy(const SandboxPolicy& p) {
     return fail(ErrorCode::policy_value, "limits.output_bytes must be positive",
                 {{"key", "limits.output_bytes"}});
   }
+  const OciPolicy& o = p.oci;
+  if (!o.runtime.empty() && o.runtime != "crun" && o.runtime != "runc" && o.runtime != "runsc") {
+    return fail(ErrorCode::policy_value,
+                "oci.runtime: unknown runtime '" + o.runtime + "'; valid: crun, runc, runsc",
+                {{"key", "oci.runtime"}});
+  }
+  if (o.gvisor_platform != "auto" && o.gvisor_platform != "ptrace" && o.gvisor_platform != "kvm") {
+    return fail(ErrorCode::policy_value,
+                "oci.gvisor_platform: unknown platform '" + o.gvisor_platform + "'; valid: auto, ptrace, kvm",
+                {{"key", "oci.gvisor_platform"}});
+  }
+  if (!o.rootfs.empty() && !o.image.empty()) {
+    return fail(ErrorCode::policy_value, "oci.rootfs and oci.image are alternatives; set one",
+                {{"key", "oci.image"}});
+  }
+  if (!o.rootfs.empty()) {
+    if (auto r = check_existing(o.rootfs, "oci.rootfs"); !r) return r;
+  }
+  if (!o.image.empty()) {
+    if (auto r = check_existing(o.image, "oci.image"); !r) return r;
+    if (o.image_tag.empty()) {
+      return fail(ErrorCode::policy_value, "oci.image_tag must not be empty", {{"key", "oci.image_tag"}});
+    }
+  }
   if (p.hostname.empty() || p.hostname.size() > 64) {
     return fail(ErrorCode::policy_value, "hostname must be 1..64 characters", {{"key", "hostname"}});
   }

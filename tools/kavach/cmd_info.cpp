@@ -64,8 +64,14 @@ void register_doctor(CLI::App& app, int& exit_code) {
       std::printf("  %-6s limits   %s\n", c, it == h.cgroups.limit_controllers.end() ? "unavailable" : it->second.c_str());
     }
     std::printf("  clone-into-cgroup %s, cgroup.kill %s\n", yn(h.cgroups.clone_into_cgroup), yn(h.cgroups.cgroup_kill));
-    if (h.cgroups.layout == CgroupLayout::hybrid) {
-      std::printf("  note: hybrid layout — crun 1.8 (Debian 12) refuses to run here; runc works\n");
+    // The container backends name the runtime they will use, and why not another (crun refuses
+    // hybrid layouts whose unified tree offers controllers).
+    for (BackendKind k : {BackendKind::oci, BackendKind::gvisor}) {
+      auto b = create_backend(k, h);
+      if (!b) continue;
+      const Availability a = (*b)->availability();
+      std::printf("%-17s %s%s\n", (std::string(to_string(k)) + " backend").c_str(), a.available ? "" : "unavailable: ",
+                  a.reason.c_str());
     }
     std::printf("kvm               %s\n", yn(h.kvm_usable));
     std::printf("sgx / sev / tdx   %s / %s / %s\n", yn(h.sgx_device), yn(h.sev_device), yn(h.tdx_device));

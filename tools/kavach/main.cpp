@@ -3,6 +3,9 @@
 
 #include "cli_common.hpp"
 #include "cmd_audit.hpp"
+#include "cmd_gc.hpp"
+#include "cmd_scan.hpp"
+#include "cmd_verify.hpp"
 #include "commands.hpp"
 #include "kavach/error.hpp"
 
@@ -16,7 +19,10 @@ int main(int argc, char** argv) {
   kavach::cli::register_doctor(app, exit_code);
   kavach::cli::register_score(app, exit_code);
   kavach::cli::register_policy(app, exit_code);
+  kavach::cli::register_scan(app, exit_code);
   kavach::cli::register_audit(app, exit_code);
+  kavach::cli::register_gc(app, exit_code);
+  kavach::cli::register_verify(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

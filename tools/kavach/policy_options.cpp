@@ -15,9 +15,16 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
   cmd->add_option("--pids", o.pids, "maximum number of processes/threads (cgroup)");
   cmd->add_option("--network", o.network, "network: off or loopback")
       ->check(CLI::IsMember({"off", "loopback"}));
-  cmd->add_option("--rw", o.rw, "host directory mounted writable (repeatable; the first is the cwd)");
-  cmd->add_option("--ro", o.ro, "host path mounted read-only (repeatable)");
-  cmd->add_option("--env", o.env, "host environment variable passed through by name (repeatable)");
+  cmd->add_option("--rw", o.rw, "host directory mounted writable (repeatable; the first is the cwd)")
+      ->allow_extra_args(false);
+  cmd->add_option("--ro", o.ro, "host path mounted read-only (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--env", o.env, "host environment variable passed through by name (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--runtime", o.runtime, "oci/gvisor backends: OCI runtime (crun, runc, runsc; default automatic)")
+      ->check(CLI::IsMember({"crun", "runc", "runsc"}));
+  cmd->add_option("--rootfs", o.rootfs, "oci/gvisor backends: root filesystem directory (default: read-only host view)");
+  cmd->add_option("--image", o.image, "oci/gvisor backends: OCI image layout on disk, PATH[:TAG] (unpacked with umoci; no pulls)");
 }
 
 namespace {
@@ -77,6 +84,23 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     auto path = absolute_existing(raw, "--ro");
     if (!path) return tl::unexpected(path.error());
     p.fs.readonly_paths.push_back(*path);
+  }
+  if (!o.runtime.empty()) p.oci.runtime = o.runtime;
+  if (!o.rootfs.empty()) {
+    std::error_code ec;
+    p.oci.rootfs = std::filesystem::absolute(o.rootfs, ec).lexically_normal();
+  }
+  if (!o.image.empty()) {
+    std::string path = o.image;
+    // PATH[:TAG]: a colon after the last slash separates the tag.
+    const auto colon = path.rfind(':');
+    const auto slash = path.rfind('/');
+    if (colon != std::string::npos && colon > 0 && (slash == std::string::npos || colon > slash)) {
+      p.oci.image_tag = path.substr(colon + 1);
+      path.resize(colon);
+    }
+    std::error_code ec;
+    p.oci.image = std::filesystem::absolute(path, ec).lexically_normal();
   }
   for (const auto& name : o.env) {
     if (name.empty() || name.find('=') != std::string::npos) {

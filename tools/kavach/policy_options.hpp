@@ -23,6 +23,9 @@ struct PolicyOptions {
   std::vector<std::string> rw;
   std::vector<std::string> ro;
   std::vector<std::string> env;
+  std::string runtime;  // oci/gvisor: crun, runc, runsc (policy.oci.runtime)
+  std::string rootfs;   // oci/gvisor: root filesystem directory (policy.oci.rootfs)
+  std::string image;    // oci/gvisor: OCI image layout[:tag] (policy.oci.image)
 };
 
 void add_policy_options(CLI::App* cmd, PolicyOptions& o);

@@ -1,5 +1,6 @@
 #include "backends/common/cgroup.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -184,6 +186,33 @@ std::optional<std::uint64_t> read_keyed_value(const std::string& path, const std
     if (k == key) return v;
   }
   return std::nullopt;
+}
+
+void remove_stale_run_cgroups(const CgroupInfo& host) {
+  std::set<std::string> parents;
+  auto own = [&](const std::string& key) {
+    auto it = host.own_paths.find(key);
+    return it == host.own_paths.end() ? std::string("/") : it->second;
+  };
+  if (!host.v2_mount.empty()) {
+    parents.insert(join(host.v2_mount, own("v2")) + "/" + kParentDir);
+    parents.insert(host.v2_mount + "/" + kParentDir);
+  }
+  for (const auto& [ctrl, mount] : host.v1_mounts) parents.insert(join(mount, own(ctrl)) + "/" + kParentDir);
+  for (const auto& parent : parents) {
+    DIR* d = ::opendir(parent.c_str());
+    if (d == nullptr) continue;
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(d)) {
+      long pid = 0;
+      unsigned long n = 0;
+      if (std::sscanf(e->d_name, "run-%ld-%lu", &pid, &n) != 2 || pid <= 0) continue;
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // its owner lives
+      stale.push_back(parent + "/" + e->d_name);
+    }
+    ::closedir(d);
+    for (const auto& dir : stale) (void)::rmdir(dir.c_str());  // fails harmlessly if not empty
+  }
 }
 
 RunCgroup RunCgroup::create(const CgroupInfo& host, const CgroupSetup& setup) {

@@ -77,6 +77,10 @@ class RunCgroup {
   UniqueFd v2_fd_;
 };
 
+// Removes empty run cgroups ("kavach/run-<pid>-<n>") whose creating process is gone, e.g. a
+// launcher that was killed before it could clean up. Best effort; never touches live runs.
+void remove_stale_run_cgroups(const CgroupInfo& host);
+
 // Small file helpers shared with tests: read a whole cgroup file / one "key value" field.
 [[nodiscard]] std::optional<std::string> read_cgroup_file(const std::string& path);
 [[nodiscard]] std::optional<std::uint64_t> read_keyed_value(const std::string& path,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backends/common/cgroup.hpp"
 #include "backends/process/process_backend_impl.hpp"
 
 namespace kavach::process {
@@ -60,6 +61,7 @@ ProcessBackend::ProcessBackend(HostInfo host, ProcessBackendOptions options)
     : host_(std::move(host)),
       options_(options),
       idmap_(options.identity.sandbox_host_uid, options.identity.sandbox_host_gid) {
+  common::remove_stale_run_cgroups(host_.cgroups);
   try {
     auto [area, len] = own_arg_area();
     arg_area_ = area;

@@ -2,6 +2,7 @@
 // balloon (reported as such), an output flood is truncated without growing our memory,
 // background processes neither survive nor hang the run, and the timeout kills the whole tree.
 // Every test is bounded by a short wall timeout.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -137,6 +138,51 @@ TEST_F(Resources, CgroupPeaksAreReadBack) {
   EXPECT_GT(*r.usage.memory_peak_bytes, 0u);
   ASSERT_TRUE(r.usage.pids_peak.has_value());
   EXPECT_GE(*r.usage.pids_peak, 2u);
+}
+
+}  // namespace
+}  // namespace kavach::testing
+
+namespace kavach::testing {
+namespace {
+
+// H09: killing the launcher kills the sandbox (PID 1 has PR_SET_PDEATHSIG; its death ends the
+// pid namespace). The launcher is a forked copy of this test that runs one sandbox.
+TEST_F(Resources, KillingTheLauncherKillsTheSandbox) {
+  const std::string marker = "1002." + unique_token();
+  const pid_t launcher = ::fork();
+  if (launcher == 0) {
+    auto b = process::make_process_backend(probe_host_cached());
+    (void)b->exec(quick_policy(Preset::strict, std::chrono::milliseconds(20'000)), sh("sleep " + marker));
+    ::_exit(0);
+  }
+  ASSERT_GT(launcher, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (processes_with("sleep " + marker).empty() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    ::usleep(10'000);
+  }
+  ASSERT_FALSE(processes_with("sleep " + marker).empty()) << "the sandbox never started";
+  ::kill(launcher, SIGKILL);
+  ::waitpid(launcher, nullptr, 0);
+  const auto t1 = std::chrono::steady_clock::now();
+  while (!processes_with("sleep " + marker).empty() && std::chrono::steady_clock::now() - t1 < std::chrono::seconds(3)) {
+    ::usleep(10'000);
+  }
+  EXPECT_TRUE(processes_with("sleep " + marker).empty()) << "the sandbox outlived its launcher";
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(1));
+  kill_processes_with("sleep " + marker);
+  // The next backend removes the cgroups the killed launcher left behind.
+  auto cleaner = process::make_process_backend(probe_host_cached());
+  const CgroupInfo& cg = probe_host_cached().cgroups;
+  for (const auto& [ctrl, mount] : cg.v1_mounts) {
+    const auto own = cg.own_paths.count(ctrl) != 0 ? cg.own_paths.at(ctrl) : std::string("/");
+    const std::filesystem::path parent = std::filesystem::path(mount + (own == "/" ? "" : own)) / "kavach";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+      EXPECT_NE(e.path().filename().string().rfind("run-" + std::to_string(launcher) + "-", 0), 0u)
+          << "stale cgroup left: " << e.path();
+    }
+  }
 }
 
 }  // namespace

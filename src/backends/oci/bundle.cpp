@@ -1,0 +1,122 @@
+#include "backends/oci/bundle.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "backends/oci/spec.hpp"
+
+namespace kavach::oci {
+namespace {
+
+std::mutex g_placeholder_mu;
+std::map<std::string, int> g_placeholder_refs;  // path -> runs using it (created by us)
+
+}  // namespace
+
+Result<void> PlaceholderLease::acquire(const std::vector<std::filesystem::path>& dirs) {
+  std::lock_guard<std::mutex> lock(g_placeholder_mu);
+  for (const auto& d : dirs) {
+    auto it = g_placeholder_refs.find(d.string());
+    if (it != g_placeholder_refs.end()) {
+      ++it->second;
+      held_.push_back(d);
+      continue;
+    }
+    if (::mkdir(d.c_str(), 0555) != 0) {
+      return fail(ErrorCode::setup_failed,
+                  "cannot create the placeholder masking protected path " + d.string() + ": " + std::strerror(errno),
+                  {{"path", d.string()}, {"stage", "mounts"}});
+    }
+    g_placeholder_refs[d.string()] = 1;
+    held_.push_back(d);
+  }
+  return {};
+}
+
+void PlaceholderLease::release() noexcept {
+  std::lock_guard<std::mutex> lock(g_placeholder_mu);
+  for (const auto& d : held_) {
+    auto it = g_placeholder_refs.find(d.string());
+    if (it == g_placeholder_refs.end()) continue;
+    if (--it->second == 0) {
+      (void)::rmdir(d.c_str());  // only if still empty: never removes content
+      g_placeholder_refs.erase(it);
+    }
+  }
+  held_.clear();
+}
+
+Result<std::unique_ptr<Bundle>> Bundle::create(const StateDirs& dirs, const std::string& id, const RuntimeCommand& rt,
+                                               uid_t host_uid, gid_t host_gid) {
+  const std::filesystem::path dir = dirs.bundles() / id;
+  if (::mkdir(dir.c_str(), 0711) != 0) {
+    return fail(ErrorCode::io_error, "cannot create bundle " + dir.string() + ": " + std::strerror(errno),
+                {{"path", dir.string()}});
+  }
+  (void)::chmod(dir.c_str(), 0711);
+  std::unique_ptr<Bundle> b(new Bundle(dir, id, rt, host_uid, host_gid));
+  const Owner owner = current_owner();
+  nlohmann::json rec = {{"id", id},
+                        {"pid", owner.pid},
+                        {"start_time", owner.start_time},
+                        {"runtime", rt.runtime.name},
+                        {"runtime_path", rt.runtime.path},
+                        {"global_args", rt.global_args}};
+  std::ofstream out(dir / kOwnerFile);
+  out << rec.dump() << "\n";
+  if (!out) {
+    return fail(ErrorCode::io_error, "cannot write " + (dir / kOwnerFile).string(), {{"path", dir.string()}});
+  }
+  return b;
+}
+
+
+Result<void> Bundle::write_config(const nlohmann::json& spec) const {
+  const auto path = dir_ / "config.json";
+  std::ofstream out(path);
+  out << spec.dump(1) << "\n";
+  out.close();
+  if (!out) return fail(ErrorCode::io_error, "cannot write " + path.string(), {{"path", path.string()}});
+  return {};
+}
+
+Result<void> Bundle::cleanup() noexcept {
+  if (cleaned_) return {};
+  cleaned_ = true;
+  Result<void> first;
+  try {
+    if (container_ && container_known(rt_, id_)) {
+      if (auto r = delete_container(rt_, id_); !r && first) first = r;
+    }
+    idmaps_.release();
+    placeholders_.release();
+    if (auto r = remove_bundle_dir(dir_); !r && first) first = r;
+  } catch (const std::exception& e) {
+    if (first) first = fail(ErrorCode::internal, std::string("bundle cleanup: ") + e.what());
+  }
+  return first;
+}
+
+Result<void> remove_bundle_dir(const std::filesystem::path& dir) {
+  const std::string name = dir.filename().string();
+  if (name.rfind(kContainerPrefix, 0) != 0 || dir.parent_path().filename() != "bundles") {
+    return fail(ErrorCode::internal, "refusing to remove " + dir.string() + ": not a kavach bundle",
+                {{"path", dir.string()}});
+  }
+  detach_all_below(dir);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) {
+    return fail(ErrorCode::io_error, "cannot remove bundle " + dir.string() + ": " + ec.message(),
+                {{"path", dir.string()}});
+  }
+  return {};
+}
+
+}  // namespace kavach::oci

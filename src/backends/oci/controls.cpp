@@ -1,0 +1,220 @@
+#include "backends/oci/controls.hpp"
+
+#include <cmath>
+
+#include "backends/oci/spec.hpp"
+
+namespace kavach::oci {
+namespace {
+
+std::string hex(std::uint32_t v) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  do {
+    s.insert(s.begin(), digits[v & 15]);
+    v >>= 4;
+  } while (v != 0);
+  return "0x" + s;
+}
+
+}  // namespace
+
+Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
+                            std::string mode) {
+  if (ok) {
+    r.set(c, true, true, text, std::move(mode));
+    return {};
+  }
+  if (p.may_degrade.count(c) != 0) {
+    r.set(c, true, false, "degraded (allowed by policy): " + text, std::move(mode));
+    return {};
+  }
+  const std::string name(to_string(c));
+  return fail(ErrorCode::control_unavailable,
+              "control " + name + " cannot be applied by this backend here: " + text +
+                  " (failing closed; list \"" + name + "\" in may_degrade to run without it)",
+              {{"control", name}, {"reason", text}});
+}
+
+namespace {
+
+Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
+                    std::string mode = {}) {
+  return settle_control(r, p, c, ok, text, std::move(mode));
+}
+
+}  // namespace
+
+Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, const SandboxPolicy& p,
+                                      const RuntimeChoice& rt) {
+  OciControls c;
+  EnforcementReport& r = c.report;
+  const bool gvisor = kind == BackendKind::gvisor;
+  const std::string by = rt.name + " " + rt.version;
+  const std::string asked = "requested in config.json, applied by " + by;
+
+  if (!host.is_root) {
+    return fail(ErrorCode::backend_unavailable,
+                "the " + std::string(to_string(kind)) +
+                    " backend runs its runtime as root (container users map to unprivileged host ids "
+                    "from " + hex(kHostIdBase) + "); rootless operation is not implemented",
+                {{"backend", std::string(to_string(kind))}});
+  }
+  const std::uint32_t host_uid = kHostIdBase + p.uid;
+  if (auto s = settle(r, p, Control::ns_user, host.user_namespaces,
+                      host.user_namespaces
+                          ? (gvisor ? "user namespace in config.json (gofer runs as host uid " + hex(kHostIdBase) +
+                                          "); the sentry runs as nobody in runsc's own user namespace"
+                                    : "user namespace: container ids 0-65535 -> host " + hex(kHostIdBase) + "+, " + asked)
+                          : "user namespaces unavailable (" + host.userns_reason + ")");
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto s = settle(r, p, Control::unprivileged_uid, host.user_namespaces,
+                      host.user_namespaces
+                          ? (gvisor ? "application uid " + std::to_string(p.uid) +
+                                          " inside the sentry; sentry = host nobody, gofer = host uid " + hex(kHostIdBase)
+                                    : "container uid " + std::to_string(p.uid) + " = host uid " + hex(host_uid))
+                          : "needs a user namespace");
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  const std::string ns_how = gvisor ? "emulated by the gVisor sentry for the application; " + asked : asked;
+  for (Control n : {Control::ns_pid, Control::ns_mount, Control::ns_ipc, Control::ns_uts, Control::ns_cgroup}) {
+    r.set(n, true, true, ns_how);
+  }
+
+  const std::string net_mode(to_string(p.network.mode));
+  if (p.network.mode == NetworkMode::allowlist) {
+    if (auto s = settle(r, p, Control::network, false,
+                        "network allowlists need an egress filter OCI runtimes do not have; "
+                        "degraded runs get no network at all",
+                        net_mode);
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    r.set(Control::ns_net, false, true, "network namespace without interfaces instead of the allowlist");
+  } else {
+    const std::string what = gvisor ? "runsc --network=none: the sentry's netstack has loopback only, no host interface"
+                                    : "new network namespace with loopback only (" + rt.name + " brings lo up), no route out";
+    r.set(Control::ns_net, true, true, gvisor ? "network namespace; " + asked : "new network namespace, " + asked);
+    r.set(Control::network, true, true, what, net_mode);
+  }
+
+  const std::string sc_mode(to_string(p.seccomp.mode));
+  if (p.seccomp.mode != SeccompMode::none) {
+    const bool ok = host.seccomp_available;
+    if (auto s = settle(r, p, Control::seccomp, ok,
+                        ok ? (gvisor ? "OCI profile enforced on the application by the sentry (--oci-seccomp); "
+                                       "gVisor's own filter confines the sentry on the host"
+                                     : "OCI profile in config.json, loaded by " + by + " before exec")
+                           : "the kernel has no seccomp filter mode",
+                        sc_mode);
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    c.seccomp = ok;
+  } else {
+    r.set(Control::seccomp, false, false, "not requested", sc_mode);
+  }
+
+  // Landlock: not something an OCI runtime can be asked for. Reported, not silently dropped.
+  const std::string no_landlock = "not offered by OCI runtimes (" + by +
+                                  " has no Landlock); the filesystem is confined by the container's mount "
+                                  "namespace (only the policy's paths are mounted)";
+  r.set(Control::landlock_fs, p.landlock.enabled, false, p.landlock.enabled ? no_landlock : "not requested");
+  const bool want_net = p.landlock.enabled && p.landlock.restrict_tcp;
+  r.set(Control::landlock_net, want_net, false,
+        want_net ? "not offered by OCI runtimes; TCP is confined by the network namespace instead" : "not requested");
+  const bool want_scopes = p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix);
+  r.set(Control::landlock_scopes, want_scopes, false,
+        want_scopes ? "not offered by OCI runtimes; signals and abstract sockets are confined by the pid and "
+                      "network namespaces instead"
+                    : "not requested");
+
+  auto limit = [&](Control ctl, const char* ctrl, bool wanted, std::string what, bool& flag) -> Result<void> {
+    if (!wanted) {
+      r.set(ctl, false, false, "not requested");
+      return {};
+    }
+    const auto it = host.cgroups.limit_controllers.find(ctrl);
+    const bool ok = it != host.cgroups.limit_controllers.end();
+    const std::string writer = gvisor ? "written by kavach into the cgroup runsc runs the sandbox in (runsc keeps a "
+                                        "pre-created cgroup as it is)"
+                                      : "written by " + by;
+    auto s = settle(r, p, ctl, ok,
+                    ok ? what + " in the container's cgroup (" + it->second + "), " + writer
+                       : "the host has no usable " + std::string(ctrl) + " controller");
+    flag = ok;
+    return s;
+  };
+  const auto& l = p.limits;
+  if (gvisor && l.pids) c.extra_pids = kGvisorPidsOverhead;
+  std::string mem = l.memory_bytes ? std::to_string(*l.memory_bytes >> 20) + " MiB" : "";
+  if (l.memory_bytes && l.swap_bytes) mem += " + swap " + std::to_string(*l.swap_bytes >> 20) + " MiB";
+  if (gvisor) mem += " for the whole sandbox (sentry + application; exceeding it kills the sandbox)";
+  if (auto s = limit(Control::cgroup_memory, "memory", l.memory_bytes.has_value(), mem, c.memory); !s) return tl::unexpected(s.error());
+  if (auto s = limit(Control::cgroup_cpu, "cpu", l.cpu_cores.has_value(),
+                     l.cpu_cores ? std::to_string(*l.cpu_cores) + " cores" : "", c.cpu);
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  std::string pids = l.pids ? std::to_string(*l.pids) + " pids" : "";
+  if (gvisor && l.pids) {
+    pids = std::to_string(*l.pids + c.extra_pids) + " host tasks (" + std::to_string(*l.pids) + " + " +
+           std::to_string(c.extra_pids) + " for the sentry; reaching it kills the sandbox)";
+  }
+  if (auto s = limit(Control::cgroup_pids, "pids", l.pids.has_value(), pids, c.pids); !s) return tl::unexpected(s.error());
+
+  std::string rl = "core=0";
+  if (l.open_files) rl += " nofile=" + std::to_string(*l.open_files);
+  if (l.file_size_bytes) rl += " fsize=" + std::to_string(*l.file_size_bytes);
+  if (l.address_space_bytes) rl += " as=" + std::to_string(*l.address_space_bytes);
+  if (l.cpu_time_seconds) rl += " cpu=" + std::to_string(*l.cpu_time_seconds) + "s";
+  if (l.nproc) rl += " nproc=" + std::to_string(*l.nproc);
+  r.set(Control::rlimits, true, true, rl + ", " + asked);
+  std::string kept;
+  for (const auto& k : p.keep_capabilities) kept += (kept.empty() ? "" : ",") + k;
+  r.set(Control::capabilities, true, true,
+        (kept.empty() ? std::string("all five sets empty") : "all five sets = {" + kept + "}") + ", " + asked);
+  r.set(Control::no_new_privs, true, true, "noNewPrivileges, " + asked);
+  if (p.fs.readonly_root) {
+    r.set(Control::readonly_root, true, true, "root.readonly, " + asked);
+  } else {
+    r.set(Control::readonly_root, false, false, "not requested");
+  }
+  return c;
+}
+
+void confirm_limits(OciControls& c, const SandboxPolicy& p, const LimitReadback& rb) {
+  auto confirm = [&](Control ctl, bool planned, bool held, const std::string& read) {
+    if (!planned) return;
+    const ControlStatus* st = c.report.find(ctl);
+    if (st == nullptr || !st->applied) return;
+    if (!rb.found) {
+      c.report.set(ctl, true, true, st->detail + " (not verified: the container's cgroup could not be read)");
+      return;
+    }
+    if (held) {
+      c.report.set(ctl, true, true, st->detail + "; verified: " + read);
+    } else {
+      c.report.set(ctl, true, false, "requested but not found in the container's cgroup: " + read);
+    }
+  };
+  const auto& l = p.limits;
+  if (l.memory_bytes) {
+    confirm(Control::cgroup_memory, c.memory, rb.memory_limit && *rb.memory_limit == *l.memory_bytes,
+            "memory limit " + (rb.memory_limit ? std::to_string(*rb.memory_limit) : std::string("none")) + " at " + rb.where);
+  }
+  if (l.pids) {
+    confirm(Control::cgroup_pids, c.pids, rb.pids_limit && *rb.pids_limit == *l.pids + c.extra_pids,
+            "pids.max " + (rb.pids_limit ? std::to_string(*rb.pids_limit) : std::string("max")));
+  }
+  if (l.cpu_cores) {
+    const auto want = static_cast<std::int64_t>(std::llround(*l.cpu_cores * 100'000.0));
+    confirm(Control::cgroup_cpu, c.cpu, rb.cpu_quota_us && std::llabs(*rb.cpu_quota_us - want) <= 1000,
+            "cpu quota " + (rb.cpu_quota_us ? std::to_string(*rb.cpu_quota_us) + " us/100 ms" : std::string("none")));
+  }
+}
+
+}  // namespace kavach::oci

@@ -1,0 +1,52 @@
+// What the runtime is asked to apply for a policy, decided before the bundle is written, and the
+// enforcement report that says so. Fail closed: a requested control this backend/host cannot
+// have is an error unless policy.may_degrade lists it. One exception, by design of the backend
+// and reported as not applied: Landlock, which no OCI runtime offers (runc 1.1, crun 1.8,
+// runsc 2022 have no Landlock support) — the container's mount namespace confines the filesystem.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "backends/oci/runtime.hpp"
+#include "kavach/backend_kind.hpp"
+#include "kavach/enforcement.hpp"
+#include "kavach/error.hpp"
+#include "kavach/host.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach::oci {
+
+struct OciControls {
+  bool network_namespace = true;
+  bool seccomp = false;
+  bool memory = false;
+  bool cpu = false;
+  bool pids = false;
+  std::uint64_t extra_pids = 0;  // gVisor: the sentry's own threads share the sandbox's pids limit
+  EnforcementReport report;
+};
+
+// gVisor's ptrace platform runs the sentry's goroutine threads and one host stub per
+// application thread in the sandbox's cgroup: measured ~50 threads before the first user process.
+inline constexpr std::uint64_t kGvisorPidsOverhead = 64;
+
+[[nodiscard]] Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host,
+                                                    const SandboxPolicy& policy, const RuntimeChoice& rt);
+
+// Apply, degrade (policy.may_degrade) or fail closed for one control decided later.
+[[nodiscard]] Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok,
+                                          const std::string& text, std::string mode = {});
+
+// After the run: the limits the kernel actually held in the container's cgroup replace
+// "requested" details with what was read back; a limit that is not there is not applied.
+struct LimitReadback {
+  std::optional<std::uint64_t> memory_limit;
+  std::optional<std::uint64_t> pids_limit;
+  std::optional<std::int64_t> cpu_quota_us;
+  bool found = false;  // the container's cgroup could be read at all
+  std::string where;
+};
+void confirm_limits(OciControls& c, const SandboxPolicy& policy, const LimitReadback& rb);
+
+}  // namespace kavach::oci

@@ -1,0 +1,50 @@
+// The container's filesystem view as OCI mounts, from the policy's FilesystemPolicy: the same
+// meaning as the process backend's view (read-only system dirs, fresh /proc, minimal /dev,
+// private /tmp and /dev/shm with a size, writable and read-only binds nodev/nosuid, protected
+// paths read-only even inside writable ones — missing ones masked at their first missing
+// component), written for a runtime to apply.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backends/oci/spec.hpp"
+#include "kavach/error.hpp"
+#include "kavach/policy.hpp"
+
+namespace kavach::oci {
+
+enum class RootfsKind { host_view, directory, image };
+[[nodiscard]] const char* to_string(RootfsKind k);
+
+// The host directories that make up the read-only host view. With a directory or image root
+// they are not mounted (the root filesystem brings its own); other read-only paths still are.
+[[nodiscard]] bool is_system_dir(const std::filesystem::path& p);
+
+struct MountPlanInput {
+  const SandboxPolicy* policy = nullptr;
+  RootfsKind rootfs = RootfsKind::host_view;
+  // Where a writable host path is bound from (an idmapped copy, see idmap.hpp); default: itself.
+  std::function<std::string(const std::filesystem::path&)> writable_source;
+};
+
+struct RootfsSymlink {
+  std::string name;    // path inside the root ("/bin")
+  std::string target;  // link text ("usr/bin")
+};
+
+struct MountPlan {
+  std::vector<OciMount> mounts;        // in mount order (parents first)
+  std::vector<RootfsSymlink> symlinks;  // host view: merged-/usr links recreated in the rootfs
+  std::vector<std::filesystem::path> placeholders;  // host dirs created to mask missing protected paths
+  std::string cwd = "/";
+  std::size_t readonly_binds = 0;
+  std::size_t writable_binds = 0;
+  std::size_t protected_masks = 0;
+};
+
+[[nodiscard]] Result<MountPlan> plan_mounts(const MountPlanInput& in);
+
+}  // namespace kavach::oci

@@ -1,0 +1,397 @@
+// OCI / gVisor backend: policy -> controls -> bundle (rootfs, mounts, config.json) -> runtime
+// run -> cgroup read-back -> delete -> result. Every run has its own bundle and container id and
+// is cleaned up on every path.
+#include "backends/oci/oci_backend.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <map>
+
+#include "backends/common/cgroup.hpp"
+#include "backends/oci/bundle.hpp"
+#include "backends/oci/cgroup_stats.hpp"
+#include "backends/oci/container_run.hpp"
+#include "backends/oci/controls.hpp"
+#include "backends/oci/mount_plan.hpp"
+#include "backends/oci/rootfs.hpp"
+#include "backends/oci/runtime.hpp"
+#include "backends/oci/seccomp_json.hpp"
+#include "backends/oci/spec.hpp"
+#include "backends/oci/state_dirs.hpp"
+#include "kavach/syscalls.hpp"
+
+namespace kavach::oci {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// The runtime could not execute the command itself (not found, not executable): the command's
+// failure (exit 127, setup_failure "exec"), not the sandbox's. Wording per runtime:
+// runc "exec: \"x\": executable file not found in $PATH", crun "executable file `x` not found",
+// runsc "creating process: failed to load /bin/x: no such file or directory".
+bool is_exec_failure(const std::string& msg) {
+  auto has = [&msg](const char* s) { return msg.find(s) != std::string::npos; };
+  const bool missing = has("no such file or directory") || has("not found") || has("permission denied");
+  return has("executable file not found") || has("executable file `") ||
+         (missing && (has("exec") || has("failed to load") || has("creating process")));
+}
+
+std::string gvisor_platform(const OciPolicy& oci, const HostInfo& host, std::string& why) {
+  if (oci.gvisor_platform == "kvm") {
+    why = host.kvm_usable ? "kvm (policy)" : "";
+    return host.kvm_usable ? "kvm" : "";
+  }
+  // runsc 20221219 knows ptrace and kvm only (no systrap); its KVM platform spun at 100% CPU
+  // without starting a container on the kernel 6.x hosts we measured, so "auto" is ptrace.
+  why = oci.gvisor_platform == "ptrace" ? "ptrace (policy)" : "ptrace (auto: runsc's KVM platform is not used unasked)";
+  return "ptrace";
+}
+
+class ContainerBackend final : public Backend {
+ public:
+  ContainerBackend(BackendKind kind, HostInfo host, std::string runtime_override)
+      : kind_(kind), host_(std::move(host)), override_(std::move(runtime_override)) {}
+
+  BackendKind kind() const override { return kind_; }
+  Maturity maturity() const override { return Maturity::runs_commands; }
+
+  Availability availability() const override {
+    auto rt = choose_runtime(kind_, host_, OciPolicy{}, override_);
+    if (!rt) return {false, rt.error().message};
+    if (!host_.is_root) return {false, "needs root (rootless operation is not implemented)"};
+    std::string reason = rt->name + " " + rt->version;
+    if (kind_ == BackendKind::gvisor) {
+      reason = "runsc (gVisor " + rt->version + "), platform ptrace";
+      if (host_.kvm_usable) reason += " (KVM platform only when the policy asks: it hung on the kernels we measured)";
+    }
+    if (!rt->note.empty()) reason += "; " + rt->note;
+    return {true, reason};
+  }
+
+  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override;
+
+  Result<void> health_check() override;
+
+  Result<void> destroy() override { return {}; }
+
+ private:
+  Result<RuntimeCommand> runtime_command(const SandboxPolicy& policy, const RuntimeChoice& rt, const StateDirs& dirs,
+                                         const std::filesystem::path& log, const OciControls& controls,
+                                         std::map<std::string, std::string>& info) const;
+
+  BackendKind kind_;
+  HostInfo host_;
+  std::string override_;
+};
+
+Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& policy, const RuntimeChoice& rt,
+                                                         const StateDirs& dirs, const std::filesystem::path& log,
+                                                         const OciControls& controls,
+                                                         std::map<std::string, std::string>& info) const {
+  RuntimeCommand c{rt, {}};
+  const auto root = dirs.runtime_root(rt.name);
+  if (auto r = make_dirs(root, 0700); !r) return tl::unexpected(r.error());
+  c.global_args = {"--root", root.string(), "--log", log.string(), "--log-format", "json"};
+  if (rt.flavor == RuntimeFlavor::runsc) {
+    std::string why;
+    const std::string platform = gvisor_platform(policy.oci, host_, why);
+    if (platform.empty()) {
+      return fail(ErrorCode::control_unavailable, "oci.gvisor_platform = \"kvm\" but /dev/kvm is not usable here",
+                  {{"platform", "kvm"}});
+    }
+    c.global_args.push_back("--platform=" + platform);
+    // Global flags: every runsc call for this container must repeat them.
+    c.global_args.push_back("--network=none");
+    // Troubleshooting: the sentry's, gofer's and runsc's debug logs in a directory of your choice.
+    if (const char* dbg = std::getenv("KAVACH_RUNSC_DEBUG_LOG"); dbg != nullptr && *dbg == '/') {
+      c.global_args.push_back("--debug");
+      c.global_args.push_back(std::string("--debug-log=") + dbg + "/");
+    }
+    if (controls.seccomp) c.global_args.push_back("--oci-seccomp");
+    info["gvisor_platform"] = why;
+    info["gvisor_version"] = rt.version;
+  }
+  return c;
+}
+
+Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
+  const auto t_start = Clock::now();
+  auto t = t_start;
+  ExecResult result;
+  std::vector<StageTiming> timings;
+  auto lap = [&](const char* stage) {
+    timings.push_back({stage, ms_since(t)});
+    t = Clock::now();
+  };
+
+  // 1. Policy, runtime, controls: fail closed here, before anything is created.
+  if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
+  if (cmd.argv.empty() || cmd.argv.front().empty()) {
+    return fail(ErrorCode::invalid_argument, "command is empty: argv[0] must name a program");
+  }
+  if (!cmd.files.empty()) {
+    return fail(ErrorCode::invalid_argument,
+                "injected files are not supported by the " + std::string(to_string(kind_)) +
+                    " backend yet (their content must not touch host disk)");
+  }
+  auto rt = choose_runtime(kind_, host_, policy.oci, override_);
+  if (!rt) return tl::unexpected(rt.error());
+  auto controls = plan_oci_controls(kind_, host_, policy, *rt);
+  if (!controls) return tl::unexpected(controls.error());
+  auto env = container_env(policy, cmd.env);
+  if (!env) return tl::unexpected(env.error());
+  auto caps = capability_set(policy.keep_capabilities);
+  if (!caps) return tl::unexpected(caps.error());
+  nlohmann::json seccomp;
+  if (controls->seccomp) {
+    auto program = build_seccomp_program(policy.seccomp);
+    if (!program) return tl::unexpected(program.error());
+    std::string adapted;
+    seccomp = kind_ == BackendKind::gvisor ? seccomp_to_oci_for_gvisor(*program, adapted) : seccomp_to_oci(*program);
+    const ControlStatus* st = controls->report.find(Control::seccomp);
+    controls->report.set(Control::seccomp, true, true,
+                         program->description + "; " + (st ? st->detail : "") + (adapted.empty() ? "" : "; " + adapted),
+                         std::string(to_string(policy.seccomp.mode)));
+  }
+  lap("prepare");
+
+  // 2. The bundle.
+  auto dirs = state_dirs();
+  if (!dirs) return tl::unexpected(dirs.error());
+  const std::string id = new_container_id();
+  std::map<std::string, std::string>& info = result.backend_info;
+  const auto log = dirs->bundles() / id / "runtime.log";
+  auto rtc = runtime_command(policy, *rt, *dirs, log, *controls, info);
+  if (!rtc) return tl::unexpected(rtc.error());
+  const std::uint32_t host_uid = kHostIdBase + policy.uid;
+  const std::uint32_t host_gid = kHostIdBase + policy.gid;
+  auto bundle = Bundle::create(*dirs, id, *rtc, host_uid, host_gid);
+  if (!bundle) return tl::unexpected(bundle.error());
+  Bundle& b = **bundle;
+  const IdMapping ids{0, kHostIdBase, kIdRange};
+
+  auto root = prepare_rootfs(policy.oci, b.dir(), host_, ids);
+  if (!root) return tl::unexpected(root.error());
+  lap("rootfs");
+
+  // Writable paths through idmapped copies, so the container user (an unprivileged host id)
+  // writes there as the directory's owner.
+  std::map<std::string, std::string> writable_source;
+  std::string writable_note;
+  for (const auto& w : policy.fs.writable_paths) {
+    const auto p = w.lexically_normal();
+    auto copy = b.idmaps().attach(p);
+    if (copy) {
+      writable_source[p.string()] = copy->string();
+    } else {
+      writable_source[p.string()] = p.string();
+      writable_note += (writable_note.empty() ? "" : "; ") + copy.error().message +
+                       " (plain bind: writable only where host permissions allow uid " + std::to_string(host_uid) + ")";
+    }
+  }
+  MountPlanInput mpi;
+  mpi.policy = &policy;
+  mpi.rootfs = root->kind;
+  mpi.writable_source = [&writable_source](const std::filesystem::path& p) {
+    auto it = writable_source.find(p.string());
+    return it == writable_source.end() ? p.string() : it->second;
+  };
+  auto plan = plan_mounts(mpi);
+  if (!plan) return tl::unexpected(plan.error());
+  if (auto r = b.placeholders().acquire(plan->placeholders); !r) return tl::unexpected(r.error());
+  if (auto r = populate_rootfs(*root, *plan); !r) return tl::unexpected(r.error());
+  lap("mounts");
+
+  SpecInput in;
+  in.args = cmd.argv;
+  in.env = *env;
+  in.cwd = plan->cwd;
+  in.uid = policy.uid;
+  in.gid = policy.gid;
+  in.hostname = policy.hostname;
+  in.root_path = root->path.string();
+  in.readonly_root = policy.fs.readonly_root;
+  in.mounts = plan->mounts;
+  if (host_.user_namespaces) in.id_mapping = ids;
+  in.network_namespace = true;
+  const std::string cgroups_path = "kavach/" + id;
+  in.cgroups_path = cgroups_path;
+  ResourceLimits limits = policy.limits;
+  if (!controls->memory) limits.memory_bytes.reset();
+  if (!controls->cpu) limits.cpu_cores.reset();
+  if (!controls->pids) limits.pids.reset();
+  in.resources = resources_json(limits, controls->extra_pids);
+  in.seccomp = seccomp;
+  in.capabilities = *caps;
+  in.rlimits = rlimits_json(policy.limits);
+  in.annotations = {{"org.kavach.container", id}, {"org.kavach.policy", policy.name}};
+  const nlohmann::json spec = build_spec(in);
+  if (auto r = check_spec(spec); !r) return tl::unexpected(r.error());
+  if (auto r = b.write_config(spec); !r) return tl::unexpected(r.error());
+  lap("spec");
+
+  // gVisor: the sandbox's cgroup is made here, with the limits, so it outlives `runsc run` for
+  // the read-back (runsc uses a pre-created cgroup as it is and does not remove it).
+  common::RunCgroup sandbox_cgroup;
+  if (kind_ == BackendKind::gvisor && (limits.memory_bytes || limits.cpu_cores || limits.pids)) {
+    common::CgroupSetup setup;
+    setup.name = id;
+    setup.limits.memory_bytes = limits.memory_bytes;
+    setup.limits.swap_bytes = limits.memory_bytes ? limits.swap_bytes : std::nullopt;
+    setup.limits.cpu_cores = limits.cpu_cores;
+    if (limits.pids) setup.limits.pids = *limits.pids + controls->extra_pids;
+    sandbox_cgroup = common::RunCgroup::create(host_.cgroups, setup);
+    for (const auto& [ctrl, why] : sandbox_cgroup.failures()) {
+      const Control c = ctrl == "memory" ? Control::cgroup_memory : ctrl == "cpu" ? Control::cgroup_cpu : Control::cgroup_pids;
+      if (auto s = settle_control(controls->report, policy, c, false, why); !s) return tl::unexpected(s.error());
+    }
+  }
+
+  // 3. Run.
+  ContainerRequest req;
+  req.rt = *rtc;
+  req.id = id;
+  req.bundle = b.dir();
+  req.runtime_log = b.log();
+  req.stdin_data = cmd.stdin_data;
+  req.output_cap = policy.limits.output_bytes;
+  req.deadline = Clock::now() + policy.limits.wall_timeout;
+  b.container_created();  // from the first runtime call on, cleanup deletes it
+  auto outcome = run_container(req);
+  if (!outcome) return tl::unexpected(outcome.error());
+  for (auto& s : outcome->timings) timings.push_back(std::move(s));
+  t = Clock::now();
+
+  // 4. What the kernel recorded in the container's cgroup, before `delete` removes it.
+  const ContainerCgroupStats cg = read_container_cgroup(host_.cgroups, cgroups_path);
+  LimitReadback rb;
+  rb.found = !cg.memory_dir.empty() || !cg.pids_dir.empty();
+  rb.memory_limit = cg.memory_limit;
+  rb.pids_limit = cg.pids_limit;
+  rb.cpu_quota_us = cg.cpu_quota_us;
+  rb.where = cg.memory_dir;
+  confirm_limits(*controls, policy, rb);
+  lap("readback");
+  const std::string runtime_log_error = last_log_error(b.log());
+  auto cleaned = b.cleanup();
+  sandbox_cgroup.destroy();
+  lap("cleanup");
+
+  if (!outcome->started && !outcome->runtime_error.empty() && !is_exec_failure(outcome->runtime_error)) {
+    return fail(ErrorCode::setup_failed, rt->name + " could not start the container: " + outcome->runtime_error,
+                {{"stage", "runtime"}, {"runtime", rt->name}, {"container", id}});
+  }
+
+  // 5. The result.
+  result.timed_out = outcome->timed_out;
+  result.oom_killed = cg.oom_kills > 0;
+  result.pids_limit_hit = cg.pids_max_events > 0;
+  if (!outcome->started && is_exec_failure(outcome->runtime_error)) {
+    result.exit_code = 127;
+    result.setup_failure = SetupFailure{"exec", ENOENT, "cannot execute '" + cmd.argv.front() + "': " + outcome->runtime_error};
+  } else if (result.timed_out) {
+    result.signal = SIGKILL;
+  } else if (outcome->status) {
+    // Runtimes report a signal death as 128+N. Decoded only where the cause is known (the kernel
+    // killed the tree for a limit); otherwise it stays the exit status a shell would show.
+    if ((result.oom_killed || result.pids_limit_hit) && *outcome->status == 128 + SIGKILL) {
+      result.signal = SIGKILL;
+    } else {
+      result.exit_code = *outcome->status;
+    }
+  } else {
+    // gVisor: the sandbox died with its sentry (memory limit, pids limit) and has no status.
+    result.signal = SIGKILL;
+    info["sandbox"] = "died without an exit status: " + outcome->runtime_error;
+  }
+  if (kind_ == BackendKind::gvisor && result.pids_limit_hit) {
+    info["sandbox"] = "the pids limit was reached by the sandbox as a whole: the sentry (which runs one host "
+                      "thread per application thread on the ptrace platform) could not create a thread and "
+                      "stopped the sandbox; the exit status is runsc's";
+  }
+  result.stdout_data = std::move(outcome->stdout_data);
+  result.stderr_data = std::move(outcome->stderr_data);
+  result.stdout_truncated = outcome->stdout_truncated;
+  result.stderr_truncated = outcome->stderr_truncated;
+  result.usage.memory_peak_bytes = cg.memory_peak_bytes;
+  result.usage.pids_peak = cg.pids_peak;
+  if (cg.cpu_user_ms && cg.cpu_sys_ms) {
+    result.usage.user_cpu_ms = *cg.cpu_user_ms;
+    result.usage.sys_cpu_ms = *cg.cpu_sys_ms;
+    info["cpu_time"] = "from the container's cgroup";
+  } else {
+    result.usage.user_cpu_ms = outcome->user_cpu_ms;
+    result.usage.sys_cpu_ms = outcome->sys_cpu_ms;
+    info["cpu_time"] = "rusage of the runtime and everything it reaped (the sandbox included)";
+  }
+  if (cg.memory_peak_bytes) result.usage.max_rss_kb = *cg.memory_peak_bytes / 1024;
+  if (policy.limits.cpu_time_seconds && !result.timed_out) {
+    const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
+    const int sig = result.signal.value_or(result.exit_code.value_or(0) > 128 ? *result.exit_code - 128 : 0);
+    result.cpu_limit_hit = (sig == SIGXCPU || sig == SIGKILL) &&
+                           result.usage.user_cpu_ms + result.usage.sys_cpu_ms >= limit_ms * 0.95;
+  }
+  result.timings = std::move(timings);
+  result.duration_ms = ms_since(t_start);
+  result.enforcement = std::move(controls->report);
+
+  info["runtime"] = rt->name;
+  info["runtime_path"] = rt->path;
+  info["runtime_version"] = rt->version;
+  if (!rt->note.empty()) info["runtime_note"] = rt->note;
+  info["container_id"] = id;
+  info["rootfs"] = root->detail;
+  info["cgroup"] = cg.memory_dir.empty() ? cg.pids_dir : cg.memory_dir;
+  info["mounts"] = std::to_string(plan->readonly_binds) + " read-only, " + std::to_string(plan->writable_binds) +
+                   " writable (idmapped), " + std::to_string(plan->protected_masks) + " protected";
+  if (!writable_note.empty()) info["writable_paths"] = writable_note;
+  info["exit_status"] = "as reported by the runtime (a signal death reads 128+N)";
+  if (!runtime_log_error.empty() && outcome->started) info["runtime_log_error"] = runtime_log_error;
+  if (!cleaned) info["cleanup"] = cleaned.error().message + " (kavach gc retries)";
+  return result;
+}
+
+Result<void> ContainerBackend::health_check() {
+  // The runtime runs a probe container under the strict preset, and we read back from inside
+  // what the kernel (or the sentry) says about that process.
+  SandboxPolicy p = preset_policy(Preset::strict);
+  p.limits.wall_timeout = std::chrono::milliseconds(15'000);
+  Command cmd;
+  cmd.argv = {"/bin/sh", "-c", "grep -E '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' /proc/self/status"};
+  auto r = exec(p, cmd);
+  if (!r) return tl::unexpected(r.error());
+  auto field = [&](const std::string& key) {
+    const auto pos = r->stdout_data.find(key + ":");
+    if (pos == std::string::npos) return std::string();
+    auto end = r->stdout_data.find('\n', pos);
+    std::string v = r->stdout_data.substr(pos + key.size() + 1, end - pos - key.size() - 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    return v;
+  };
+  std::string problems;
+  if (r->exit_code != 0) problems += "probe exit " + std::to_string(r->exit_code.value_or(-1)) + "; ";
+  // gVisor's /proc/self/status has no NoNewPrivs line (the sentry still honours it).
+  if (kind_ == BackendKind::oci && field("NoNewPrivs") != "1") problems += "NoNewPrivs=" + field("NoNewPrivs") + "; ";
+  if (field("CapEff") != "0000000000000000") problems += "CapEff=" + field("CapEff") + "; ";
+  if (field("CapBnd") != "0000000000000000") problems += "CapBnd=" + field("CapBnd") + "; ";
+  if (field("Seccomp") != "2") problems += "Seccomp=" + field("Seccomp") + "; ";
+  if (!problems.empty()) {
+    return fail(ErrorCode::setup_failed, "health check: the probe container is not confined as asked: " + problems,
+                {{"stage", "health_check"}});
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<kavach::Backend> make_oci_backend(const HostInfo& host, std::string runtime_override) {
+  return std::make_unique<ContainerBackend>(BackendKind::oci, host, std::move(runtime_override));
+}
+
+std::unique_ptr<kavach::Backend> make_gvisor_backend(const HostInfo& host) {
+  return std::make_unique<ContainerBackend>(BackendKind::gvisor, host, std::string());
+}
+
+}  // namespace kavach::oci

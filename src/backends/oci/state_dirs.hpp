@@ -1,0 +1,45 @@
+// Where container bundles and runtime state live: /run/kavach/oci when root, else
+// $XDG_RUNTIME_DIR/kavach/oci. Each runtime gets its own --root there, so `kavach gc` lists
+// only kavach's containers and never touches anyone else's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kavach/error.hpp"
+
+namespace kavach::oci {
+
+struct StateDirs {
+  std::filesystem::path base;  // .../kavach/oci
+  [[nodiscard]] std::filesystem::path bundles() const { return base / "bundles"; }
+  [[nodiscard]] std::filesystem::path runtime_root(const std::string& runtime) const {
+    return base / "state" / runtime;
+  }
+};
+
+// The directories, created 0711 (the container's unprivileged user must traverse to its rootfs).
+[[nodiscard]] Result<StateDirs> state_dirs();
+
+// "kavach-" + 16 random hex digits.
+[[nodiscard]] std::string new_container_id();
+inline constexpr const char* kContainerPrefix = "kavach-";
+
+// Who owns a run: pid plus its start time (so a recycled pid is not mistaken for the owner).
+struct Owner {
+  pid_t pid = 0;
+  std::uint64_t start_time = 0;  // /proc/<pid>/stat field 22
+};
+[[nodiscard]] Owner current_owner();
+[[nodiscard]] bool owner_alive(const Owner& o);
+[[nodiscard]] std::uint64_t process_start_time(pid_t pid);  // 0 when the process is gone
+
+// mkdir -p with `mode` for the components it creates (0711 style); errors name the path.
+[[nodiscard]] Result<void> make_dirs(const std::filesystem::path& dir, unsigned mode);
+
+}  // namespace kavach::oci

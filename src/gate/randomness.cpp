@@ -1,0 +1,216 @@
+#include "gate/randomness.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace kavach::gate::detail {
+namespace {
+
+bool lower(char c) { return c >= 'a' && c <= 'z'; }
+bool upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+bool alpha(char c) { return lower(c) || upper(c); }
+char to_lower(char c) { return upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The most frequent English letter pairs (about 60% of all bigrams in running text). Random
+// letters hit this set about 9% of the time; words and identifiers hit it most of the time.
+constexpr std::array<std::string_view, 64> kCommonBigrams{
+    "th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of", "ed",
+    "is", "it", "al", "ar", "st", "to", "nt", "ng", "se", "ha", "as", "ou", "io", "le", "ve", "co",
+    "me", "de", "hi", "ri", "ro", "ic", "ne", "ea", "ra", "ce", "li", "ch", "ll", "be", "ma", "si",
+    "om", "ur", "ca", "el", "ta", "la", "ns", "di", "fo", "ho", "pe", "ec", "pr", "no", "ct", "us"};
+
+bool common_bigram(char a, char b) {
+  const char pair[2] = {to_lower(a), to_lower(b)};
+  const std::string_view p(pair, 2);
+  return std::find(kCommonBigrams.begin(), kCommonBigrams.end(), p) != kCommonBigrams.end();
+}
+
+bool vowel(char c) {
+  c = to_lower(c);
+  return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+// Letters covered by word-like segments. Segments split at non-letters and at lower->Upper
+// (camelCase), so "getUserName" is three words and "xK9qTz" no word at all.
+std::size_t wordlike_letters(std::string_view s) {
+  std::size_t covered = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (!alpha(s[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < s.size() && alpha(s[j]) && !(lower(s[j - 1]) && upper(s[j]))) ++j;
+    const std::string_view seg = s.substr(i, j - i);
+    if (seg.size() >= 3) {
+      std::size_t common = 0;
+      std::size_t vowels = 0;
+      for (std::size_t k = 0; k < seg.size(); ++k) {
+        if (vowel(seg[k])) ++vowels;
+        if (k + 1 < seg.size() && common_bigram(seg[k], seg[k + 1])) ++common;
+      }
+      const double ratio = static_cast<double>(common) / static_cast<double>(seg.size() - 1);
+      const bool has_vowels = vowels * 5 >= seg.size();  // >= 20% vowels
+      if (has_vowels && (ratio >= 0.5 || (seg.size() <= 4 && ratio >= 0.3))) covered += seg.size();
+    }
+    i = j;
+  }
+  return covered;
+}
+
+bool has_sequence(std::string_view s, std::size_t len) {
+  std::size_t up = 1;
+  std::size_t down = 1;
+  std::size_t same = 1;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const int d = static_cast<unsigned char>(to_lower(s[i])) -
+                  static_cast<unsigned char>(to_lower(s[i - 1]));
+    up = d == 1 ? up + 1 : 1;
+    down = d == -1 ? down + 1 : 1;
+    same = d == 0 ? same + 1 : 1;
+    if (up >= len || down >= len || same >= len - 1) return true;
+  }
+  return false;
+}
+
+// "abcabcabc", "deadbeefdeadbeef": the string is a short period repeated.
+bool periodic(std::string_view s) {
+  for (std::size_t p = 1; p <= s.size() / 2 && p <= 16; ++p) {
+    bool all = true;
+    for (std::size_t i = p; i < s.size() && all; ++i) all = s[i] == s[i - p];
+    if (all) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+double shannon_entropy(std::string_view s) {
+  if (s.empty()) return 0;
+  std::array<std::size_t, 256> counts{};
+  for (char c : s) ++counts[static_cast<unsigned char>(c)];
+  double h = 0;
+  const auto n = static_cast<double>(s.size());
+  for (auto c : counts) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+bool looks_random(std::string_view s) {
+  if (s.size() < 12) return false;
+  bool has_lower = false;
+  bool has_upper = false;
+  bool has_digit = false;
+  bool has_other = false;
+  bool hex_only = true;
+  for (char c : s) {
+    has_lower |= lower(c);
+    has_upper |= upper(c);
+    has_digit |= digit(c);
+    has_other |= !alpha(c) && !digit(c);
+    hex_only &= digit(c) || (to_lower(c) >= 'a' && to_lower(c) <= 'f');
+  }
+  const int classes = int(has_lower) + int(has_upper) + int(has_digit) + int(has_other);
+  // A single class (all lower-case letters, all digits) is how words and numbers look.
+  if (classes < 2) return false;
+
+  // Entropy against the best a random string of this length and alphabet would reach.
+  const double alphabet = hex_only ? 16.0 : (has_other ? 70.0 : (has_upper && has_lower ? 62.0 : 36.0));
+  // A random string of n symbols from k reaches about log2(min(n, k)) minus a small collision
+  // term; 1.2 bits below that is ~3 standard deviations for the lengths secrets have.
+  const double ceiling = std::log2(std::min(alphabet, static_cast<double>(s.size())));
+  if (shannon_entropy(s) < ceiling - 1.2) return false;
+
+  if (has_sequence(s, 5) || periodic(s)) return false;
+
+  // Identifier / phrase: most letters sit in word-like segments.
+  std::size_t letters = 0;
+  for (char c : s) letters += alpha(c) ? 1 : 0;
+  if (letters > 0 && wordlike_letters(s) * 10 >= s.size() * 4) return false;
+  // Mostly letters yet no digits and only one case: words joined by separators.
+  return !(!has_digit && !(has_lower && has_upper));
+}
+
+bool is_placeholder(std::string_view s) {
+  if (s.empty()) return true;
+  // Lower-cased copy, on the stack for ordinary lengths.
+  char stack[256];
+  std::string heap;
+  char* buf = stack;
+  if (s.size() > sizeof stack) {
+    heap.resize(s.size());
+    buf = heap.data();
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) buf[i] = to_lower(s[i]);
+  const std::string_view l(buf, s.size());
+  // Markers are at least five characters (or contain a byte no token alphabet has), so a random
+  // 100-character token contains one by chance with probability ~1e-5.
+  static constexpr std::array<std::string_view, 42> kMarkers{
+      "example",  "sample",   "placeholder", "dummy",      "changeme",  "change_me", "change-me",
+      "changeit", "your_",    "your-",       "yourkey",    "yourtoken", "yoursecret", "yourpass",
+      "xxxxx",    "****",     "....",        "<",          ">",         "${",        "{{",
+      "$(",       "%(",       "redacted",    "insert_",    "insert-",   "replace_me", "replaceme",
+      "notreal",  "not_real", "not-a-real",  "foobar",     "lorem",     "ipsum",     "_here",
+      "-here",    "1234567890", "abcdefghij", "0000000000", "qwerty",   "asdfgh",    "password"};
+  // One pass over the value; at each byte only the markers starting with it are compared.
+  static const auto kByFirst = [] {
+    std::array<std::vector<std::string_view>, 256> t;
+    for (auto m : kMarkers) t[static_cast<unsigned char>(m[0])].push_back(m);
+    return t;
+  }();
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    for (auto m : kByFirst[static_cast<unsigned char>(l[i])]) {
+      if (l.compare(i, m.size(), m) == 0) return true;
+    }
+  }
+  // Values people type in examples and tests.
+  static constexpr std::array<std::string_view, 16> kExact{
+      "secret", "passwd", "pass", "pwd", "admin", "root", "test", "guest",
+      "user", "username", "token", "apikey", "api_key", "changeit", "letmein", "hunter2"};
+  for (auto e : kExact) {
+    if (l == e) return true;
+  }
+  // One byte making up half the value ("aaaaaaaa", "sk_live_000000000000000000").
+  std::array<std::size_t, 256> counts{};
+  for (char c : l) ++counts[static_cast<unsigned char>(c)];
+  const auto most = *std::max_element(counts.begin(), counts.end());
+  return most * 2 >= l.size() && l.size() >= 8;
+}
+
+bool password_like(std::string_view s) {
+  if (s.size() < 8 || s.size() > 64) return false;
+  int lowers = 0;
+  int uppers = 0;
+  int digits = 0;
+  int others = 0;
+  for (char c : s) {
+    if (lower(c)) {
+      ++lowers;
+    } else if (upper(c)) {
+      ++uppers;
+    } else if (digit(c)) {
+      ++digits;
+    } else if (c == ' ' || c == '$' || c == '%' || c == '{' || c == '(') {
+      return false;  // spaces and interpolation: prose or a template, not a literal password
+    } else {
+      ++others;
+    }
+  }
+  const int classes = int(lowers > 0) + int(uppers > 0) + int(digits > 0) + int(others > 0);
+  if (classes < 3) return false;
+  // "config.db.password", "os.environ.get": dotted identifiers.
+  std::size_t dots = 0;
+  for (char c : s) dots += c == '.' ? 1 : 0;
+  if (dots >= 1 && others == static_cast<int>(dots) && digits == 0) return false;
+  return !has_sequence(s, 6);
+}
+
+}  // namespace kavach::gate::detail

@@ -1,0 +1,23 @@
+// Is a candidate value a secret or just a string that looks like one?
+#pragma once
+
+#include <string_view>
+
+namespace kavach::gate::detail {
+
+// Shannon entropy in bits per byte (gitleaks' `entropy` threshold uses this).
+[[nodiscard]] double shannon_entropy(std::string_view s);
+
+// The randomness test for generic secrets: entropy relative to what a random string of the same
+// length and alphabet reaches, plus structure that entropy alone misses: dictionary-like
+// segments (identifiers, phrases), runs, keyboard/alphabet sequences and repeated periods.
+[[nodiscard]] bool looks_random(std::string_view s);
+
+// "xxxx", "your-key-here", "EXAMPLE", "${TOKEN}", "<secret>", "changeme", one repeated byte...
+[[nodiscard]] bool is_placeholder(std::string_view s);
+
+// A literal password as people choose them: 8..64 bytes, three of four character classes, no
+// spaces or template syntax, not a dotted identifier, no long keyboard/alphabet sequence.
+[[nodiscard]] bool password_like(std::string_view s);
+
+}  // namespace kavach::gate::detail

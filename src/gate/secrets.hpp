@@ -1,0 +1,52 @@
+// Registered secrets: values the credential layer injected into the sandbox. Each is searched
+// for literally, in every encoding it is likely to leave in (raw, JSON-escaped, hex, url-encoded,
+// base64 standard/url at any of the three byte alignments inside a longer blob), with one
+// Hyperscan literal database per session.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gate/hs_handles.hpp"
+#include "kavach/error.hpp"
+
+namespace kavach::gate::detail {
+
+// Shorter values would redact unrelated output everywhere.
+inline constexpr std::size_t kMinSecretLength = 4;
+// Base64 of a value inside a longer blob is only searched for from this length on: shorter cores
+// (under ~10 characters) occur by chance in large base64 data.
+inline constexpr std::size_t kMinBase64CoreSecret = 8;
+
+struct SecretVariant {
+  std::string bytes;
+  std::uint32_t secret = 0;       // index of the registered value
+  std::string encoding;           // "" raw, "json", "hex", "url", "base64"
+  bool base64_core = false;       // partial characters next to it carry secret bits too
+};
+
+class SecretSet {
+ public:
+  [[nodiscard]] Result<void> add(std::string_view name, std::string_view value);
+  // Builds the literal database (no-op without secrets).
+  [[nodiscard]] Result<void> compile();
+
+  [[nodiscard]] bool empty() const { return names_.empty(); }
+  [[nodiscard]] const hs_database_t* db() const { return db_.get(); }
+  [[nodiscard]] const std::vector<SecretVariant>& variants() const { return variants_; }
+  [[nodiscard]] const std::string& name(std::uint32_t i) const { return names_[i]; }
+
+ private:
+  void add_variant(std::string bytes, std::uint32_t secret, std::string encoding, bool core);
+  std::vector<std::string> names_;
+  std::vector<SecretVariant> variants_;
+  HsDatabase db_;
+};
+
+// The encodings of `value` (exposed for tests).
+[[nodiscard]] std::vector<SecretVariant> secret_variants(std::string_view value,
+                                                         std::uint32_t index);
+
+}  // namespace kavach::gate::detail

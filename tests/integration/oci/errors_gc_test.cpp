@@ -1,0 +1,122 @@
+// Precise errors for a missing runtime binary, and `kavach gc` after a crashed run.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "backends/oci/oci_backend.hpp"
+#include "kavach/gc.hpp"
+#include "oci_fixture.hpp"
+
+namespace kavach::oci_test {
+namespace {
+
+class OciErrorsAndGc : public ContainerTest {};
+
+TEST_F(OciErrorsAndGc, MissingRuntimeNamesTheDebianPackage) {
+  HostInfo without = host_;
+  without.runtimes.erase("crun");
+  without.runtimes.erase("runc");
+  without.runtimes.erase("runsc");
+  for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
+    auto b = create_backend(kind, without);
+    ASSERT_TRUE(b.has_value());
+    EXPECT_FALSE((*b)->availability().available);
+    auto r = (*b)->exec(quick_policy(), command({"/bin/true"}));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::runtime_missing) << r.error().describe();
+    const std::string pkg = kind == BackendKind::gvisor ? "runsc" : "runc";
+    EXPECT_NE(r.error().message.find("apt-get install " + pkg), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().context.at("package"), pkg);
+  }
+  // An explicitly requested runtime that is missing names itself.
+  HostInfo no_runc = host_;
+  no_runc.runtimes.erase("runc");
+  auto b = oci::make_oci_backend(no_runc, "runc");
+  auto r = b->exec(quick_policy(), command({"/bin/true"}));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::runtime_missing);
+  EXPECT_NE(r.error().message.find("'runc'"), std::string::npos) << r.error().message;
+}
+
+TEST_F(OciErrorsAndGc, UnknownCommandIsAnExecFailureNotASetupError) {
+  KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
+  auto r = oci.exec(quick_policy(), command({"no-such-program-kavach"}));
+  ASSERT_TRUE(r.has_value()) << r.error().describe();
+  ASSERT_TRUE(r->setup_failure.has_value()) << describe(*r);
+  EXPECT_EQ(r->setup_failure->stage, "exec");
+  EXPECT_EQ(r->exit_code, 127);
+}
+
+TEST_F(OciErrorsAndGc, ConcurrentRunsAreIndependent) {
+  KAVACH_BACKEND_OR_SKIP(oci, BackendKind::oci);
+  std::vector<std::thread> threads;
+  std::vector<std::string> outs(3);
+  std::vector<std::string> errors(3);
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = oci.exec(quick_policy(Preset::strict), command({"/bin/echo", "run", std::to_string(i)}));
+      if (r) outs[static_cast<std::size_t>(i)] = r->stdout_data;
+      else errors[static_cast<std::size_t>(i)] = r.error().describe();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(outs[static_cast<std::size_t>(i)], "run " + std::to_string(i) + "\n") << errors[static_cast<std::size_t>(i)];
+  }
+}
+
+// A kavach process killed mid-run leaves its container, bundle and cgroups; gc removes them and
+// leaves live runs alone.
+TEST_F(OciErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
+  for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
+    auto made = make(kind, host_);
+    if (!made.backend) continue;
+    std::set<std::string> before;
+    for (const auto& b : leftover_bundles()) before.insert(b);
+    const std::string backend(to_string(kind));
+    const char* argv[] = {KAVACH_CLI, "run", "-q", "--backend", backend.c_str(), "--", "sleep", "60", nullptr};
+    pid_t pid = -1;
+    ASSERT_EQ(::posix_spawn(&pid, KAVACH_CLI, nullptr, nullptr, const_cast<char* const*>(argv), environ), 0);
+    std::string bundle;
+    std::string id;
+    const std::string runtime = kind == BackendKind::gvisor ? "runsc" : "runc";
+    for (int i = 0; i < 100 && id.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (const auto& b : leftover_bundles()) {
+        if (before.count(b) != 0) continue;
+        const std::string candidate = std::filesystem::path(b).filename().string();
+        for (const auto& listed : listed_containers(runtime)) {
+          if (listed == candidate) {
+            bundle = b;
+            id = candidate;
+          }
+        }
+      }
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_FALSE(id.empty()) << backend << ": the run never showed up in " << runtime << " list";
+
+    auto rep = collect_garbage(false);
+    ASSERT_TRUE(rep.has_value()) << rep.error().describe();
+    bool removed_container = false;
+    for (const auto& e : rep->entries) {
+      if (e.kind == "container" && e.name == id) removed_container = e.action == "removed";
+    }
+    EXPECT_TRUE(removed_container) << backend;
+    for (const auto& listed : listed_containers(runtime)) EXPECT_NE(listed, id);
+    EXPECT_FALSE(std::filesystem::exists(bundle)) << bundle;
+  }
+}
+
+}  // namespace
+}  // namespace kavach::oci_test

@@ -1,0 +1,166 @@
+// The adversarial probe suite against real backends (integration: real kernel, real sandbox).
+//  * every probe has an entry in the controls table (probe -> control -> weakening);
+//  * under each backend/preset the verdicts equal the pinned ones in expected/<backend>-<preset>.json
+//    (KAVACH_PROBES_UPDATE=1 rewrites the file instead, for review in git);
+//  * negative controls: with each probe's control switched off, the probe reports FAIL.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "backend_runner.hpp"
+#include "backends/process/process_backend.hpp"
+#include "canaries.hpp"
+#include "controls.hpp"
+#include "kavach/backend.hpp"
+#include "kavach/host.hpp"
+#include "negative.hpp"
+#include "policy_facts.hpp"
+#include "results.hpp"
+#include "runner.hpp"
+#include "suite.hpp"
+
+namespace kavach::probes {
+namespace {
+
+const char* const kProbe = KAVACH_PROBE_BUILD_PATH;
+const char* const kExpectedDir = KAVACH_PROBES_EXPECTED_DIR;
+
+std::vector<std::string> probe_ids() {
+  auto out = capture_command({kProbe, "list"});
+  std::vector<std::string> ids;
+  if (!out) return ids;
+  std::size_t pos = 0;
+  while (pos < out->size()) {
+    auto nl = out->find('\n', pos);
+    if (nl == std::string::npos) nl = out->size();
+    std::string line = out->substr(pos, nl - pos);
+    if (!line.empty()) ids.push_back(line.substr(0, line.find(' ')));
+    pos = nl + 1;
+  }
+  return ids;
+}
+
+// One set of canaries and one backend per test binary; results cached per preset.
+struct World {
+  std::unique_ptr<Canaries> canaries;
+  std::shared_ptr<Backend> process;
+  std::string skip_reason;
+  std::map<Preset, Results> positive;
+};
+
+World& world() {
+  static World w = [] {
+    World x;
+    CanaryOptions co;
+    co.probe_binary = kProbe;
+    auto c = Canaries::create(co);
+    if (!c) {
+      x.skip_reason = "canaries: " + c.error().describe();
+      return x;
+    }
+    x.canaries = std::move(*c);
+    // The backend under test, built directly (the factory may not list it yet).
+    std::shared_ptr<Backend> b = process::make_process_backend(probe_host_cached());
+    Availability av = b->availability();
+    if (!av.available) {
+      x.skip_reason = "process backend unavailable on this host: " + av.reason;
+      return x;
+    }
+    x.process = std::move(b);
+    return x;
+  }();
+  return w;
+}
+
+SandboxPolicy policy_for(Preset p) {
+  Canaries& c = *world().canaries;
+  return probe_policy(preset_policy(p), {std::filesystem::path(kProbe).parent_path(), c.bindir(),
+                                         c.workdir(), c.protected_dir()});
+}
+
+Result<Results> positive_run(Preset preset) {
+  auto& w = world();
+  if (auto it = w.positive.find(preset); it != w.positive.end()) return it->second;
+  SandboxPolicy policy = policy_for(preset);
+  BackendRunner runner(w.process, policy, kProbe);
+  SuiteOptions so;
+  so.extra_args = expectation_args(policy);
+  so.output_cap = policy.limits.output_bytes;
+  auto r = run_suite(runner, *w.canaries, so);
+  if (!r) return tl::unexpected(r.error());
+  w.positive[preset] = r->results;
+  return r->results;
+}
+
+void expect_pinned(Preset preset) {
+  if (!world().skip_reason.empty()) GTEST_SKIP() << world().skip_reason;
+  auto results = positive_run(preset);
+  ASSERT_TRUE(results) << results.error().describe();
+  std::string file = std::string(kExpectedDir) + "/process-" + std::string(to_string(preset)) + ".json";
+  if (std::getenv("KAVACH_PROBES_UPDATE") != nullptr) {
+    Expected e{"process", std::string(to_string(preset)), {}};
+    for (const auto& [id, r] : *results) e.verdicts[id] = r.verdict;
+    std::ofstream(file) << expected_to_json(e, *results);
+    GTEST_SKIP() << "rewrote " << file << " — review it with git diff";
+  }
+  auto expected = load_expected(file);
+  ASSERT_TRUE(expected) << expected.error().describe();
+  auto diffs = compare(*expected, *results);
+  for (const auto& d : diffs) {
+    ADD_FAILURE() << d.id << ": pinned " << d.expected << ", got " << d.actual << " — " << d.detail;
+  }
+  EXPECT_EQ(results->size(), expected->verdicts.size());
+}
+
+TEST(ProbeControls, TableCoversEveryProbe) {
+  auto ids = probe_ids();
+  ASSERT_GE(ids.size(), 97u) << "kavach-probe list returned too few probes";
+  for (const auto& id : ids) {
+    const ProbeControl* pc = find_probe_control(id);
+    ASSERT_NE(pc, nullptr) << id << " has no entry in the controls table";
+    if (pc->kind == Weakening::policy) {
+      EXPECT_NE(pc->weaken, nullptr) << id;
+    }
+    EXPECT_FALSE(pc->weakening.empty()) << id;
+  }
+  EXPECT_EQ(probe_controls().size(), ids.size()) << "table lists probes the binary does not have";
+}
+
+TEST(ProbeSuiteProcess, StrictMatchesPinned) { expect_pinned(Preset::strict); }
+TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(Preset::agent); }
+
+TEST(ProbeSuiteProcess, StrictNegativeControls) {
+  if (!world().skip_reason.empty()) GTEST_SKIP() << world().skip_reason;
+  // The pinned verdicts stand in for the positive run (a probe the kernel cannot support is
+  // pinned SKIP and may stay SKIP under its negative control).
+  auto pinned = load_expected(std::string(kExpectedDir) + "/process-strict.json");
+  ASSERT_TRUE(pinned) << pinned.error().describe();
+  Results positive;
+  for (const auto& [id, v] : pinned->verdicts) positive[id] = ProbeResult{id, v, "", "", false};
+  auto& w = world();
+  SandboxPolicy policy = policy_for(Preset::strict);
+  NegativeContext ctx;
+  ctx.canaries = w.canaries.get();
+  ctx.probe = kProbe;
+  ctx.policy = policy;
+  ctx.expectation_args = expectation_args(policy);
+  ctx.output_cap = policy.limits.output_bytes;
+  ctx.make_runner = [&w](const SandboxPolicy& p) -> std::unique_ptr<Runner> {
+    return std::make_unique<BackendRunner>(w.process, p, kProbe);
+  };
+  auto neg = run_negative_controls(ctx, positive, probe_ids());
+  ASSERT_TRUE(neg) << neg.error().describe();
+  for (const auto& n : *neg) {
+    std::printf("negative %s %-5s [%s] %s\n", n.id.c_str(), n.verdict.c_str(), n.weakening.c_str(),
+                n.detail.substr(0, 110).c_str());
+    EXPECT_TRUE(n.demonstrated) << n.id << " did not report FAIL with its control off (" << n.weakening
+                                << "): " << n.verdict << " — " << n.detail;
+  }
+}
+
+}  // namespace
+}  // namespace kavach::probes

@@ -1,0 +1,160 @@
+// The filesystem view as OCI mounts: the process backend's meaning, in mount order.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backends/oci/mount_plan.hpp"
+
+namespace kavach::oci {
+namespace {
+
+namespace fs = std::filesystem;
+
+const OciMount* find(const MountPlan& p, const std::string& dest) {
+  for (const auto& m : p.mounts) {
+    if (m.destination == dest) return &m;
+  }
+  return nullptr;
+}
+
+bool has(const OciMount& m, const std::string& opt) {
+  return std::find(m.options.begin(), m.options.end(), opt) != m.options.end();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/kavach-mount-plan-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+MountPlan plan_for(const SandboxPolicy& p, RootfsKind kind = RootfsKind::host_view,
+                   std::function<std::string(const fs::path&)> source = {}) {
+  MountPlanInput in;
+  in.policy = &p;
+  in.rootfs = kind;
+  in.writable_source = std::move(source);
+  auto plan = plan_mounts(in);
+  EXPECT_TRUE(plan.has_value()) << plan.error().message;
+  return plan ? std::move(*plan) : MountPlan{};
+}
+
+TEST(OciMountPlan, HostViewIsReadOnlySystemDirsWithPrivateTmpAndDev) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  const MountPlan plan = plan_for(p);
+  const OciMount* proc = find(plan, "/proc");
+  ASSERT_NE(proc, nullptr);
+  EXPECT_EQ(proc->type, "proc");
+  const OciMount* tmp = find(plan, "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_EQ(tmp->type, "tmpfs");
+  EXPECT_TRUE(has(*tmp, "size=" + std::to_string(p.limits.tmpfs_bytes)));
+  EXPECT_TRUE(has(*tmp, "nodev") && has(*tmp, "nosuid"));
+  ASSERT_NE(find(plan, "/dev/shm"), nullptr);
+  ASSERT_NE(find(plan, "/dev/pts"), nullptr);
+  for (const auto& d : p.fs.readonly_paths) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(d.c_str(), &st), 0);
+    if (S_ISLNK(st.st_mode)) {
+      // Merged /usr: the link is recreated in the root, not bound.
+      EXPECT_EQ(find(plan, d.string()), nullptr) << d;
+      bool linked = false;
+      for (const auto& l : plan.symlinks) linked |= l.name == d.string();
+      EXPECT_TRUE(linked) << d;
+      continue;
+    }
+    const OciMount* m = find(plan, d.string());
+    ASSERT_NE(m, nullptr) << d;
+    EXPECT_EQ(m->type, "bind");
+    EXPECT_TRUE(has(*m, "ro") && has(*m, "nosuid") && has(*m, "nodev")) << d;
+  }
+}
+
+TEST(OciMountPlan, ParentsComeBeforeChildren) {
+  SandboxPolicy p = preset_policy(Preset::agent);
+  TempDir dir;
+  fs::create_directories(dir.path() / ".git");
+  p.fs.writable_paths = {dir.path()};
+  const MountPlan plan = plan_for(p);
+  for (std::size_t i = 0; i < plan.mounts.size(); ++i) {
+    for (std::size_t j = i + 1; j < plan.mounts.size(); ++j) {
+      const fs::path later(plan.mounts[j].destination);
+      const fs::path earlier(plan.mounts[i].destination);
+      // A later mount is never the parent of an earlier one.
+      EXPECT_FALSE(earlier.string().rfind(later.string() + "/", 0) == 0) << earlier << " before " << later;
+    }
+  }
+}
+
+TEST(OciMountPlan, WritableAndProtectedPaths) {
+  SandboxPolicy p = preset_policy(Preset::agent);
+  TempDir dir;
+  fs::create_directories(dir.path() / ".git");
+  std::ofstream(dir.path() / ".git" / "config") << "[core]\n";
+  p.fs.writable_paths = {dir.path()};
+  p.fs.workdir = dir.path();
+  const MountPlan plan = plan_for(p, RootfsKind::host_view, [](const fs::path&) { return std::string("/idmapped/w0"); });
+  EXPECT_EQ(plan.cwd, dir.path().string());
+  const OciMount* w = find(plan, dir.path().string());
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->source, "/idmapped/w0");
+  EXPECT_TRUE(has(*w, "rw") && has(*w, "nosuid") && has(*w, "nodev"));
+  // .git exists: pinned writable, from the same idmapped tree.
+  const OciMount* git = find(plan, (dir.path() / ".git").string());
+  ASSERT_NE(git, nullptr);
+  EXPECT_TRUE(has(*git, "rw"));
+  EXPECT_EQ(git->source, "/idmapped/w0/.git");
+  // .git/config exists: read-only.
+  const OciMount* cfg = find(plan, (dir.path() / ".git/config").string());
+  ASSERT_NE(cfg, nullptr);
+  EXPECT_TRUE(has(*cfg, "ro"));
+  // .git/hooks is missing: a read-only tmpfs on a placeholder, created for the run.
+  const OciMount* hooks = find(plan, (dir.path() / ".git/hooks").string());
+  ASSERT_NE(hooks, nullptr);
+  EXPECT_EQ(hooks->type, "tmpfs");
+  EXPECT_TRUE(has(*hooks, "ro"));
+  EXPECT_NE(std::find(plan.placeholders.begin(), plan.placeholders.end(), dir.path() / ".git/hooks"),
+            plan.placeholders.end());
+  EXPECT_NE(std::find(plan.placeholders.begin(), plan.placeholders.end(), dir.path() / ".bashrc"),
+            plan.placeholders.end());
+}
+
+TEST(OciMountPlan, SymlinkInAProtectedPathIsRefused) {
+  SandboxPolicy p = preset_policy(Preset::agent);
+  TempDir dir;
+  fs::create_directory_symlink("/etc", dir.path() / ".git");
+  p.fs.writable_paths = {dir.path()};
+  MountPlanInput in;
+  in.policy = &p;
+  auto plan = plan_mounts(in);
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().code, ErrorCode::setup_failed);
+  EXPECT_NE(plan.error().message.find("symbolic link"), std::string::npos);
+}
+
+TEST(OciMountPlan, OwnRootFilesystemSkipsTheHostSystemDirs) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  TempDir extra;
+  p.fs.readonly_paths.push_back(extra.path());
+  const MountPlan plan = plan_for(p, RootfsKind::image);
+  EXPECT_EQ(find(plan, "/usr"), nullptr);
+  EXPECT_EQ(find(plan, "/etc"), nullptr);
+  EXPECT_TRUE(plan.symlinks.empty());
+  ASSERT_NE(find(plan, extra.path().string()), nullptr) << "other read-only paths are still shown";
+}
+
+}  // namespace
+}  // namespace kavach::oci
