@@ -223,9 +223,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
 
   PreparedSeccomp seccomp;
   if (cp.seccomp) {
-    auto program = build_seccomp_program(policy.seccomp);
-    if (!program) return tl::unexpected(program.error());
-    auto prepared = prepare_seccomp(*program);
+    auto prepared = prepare_seccomp_for(policy.seccomp);  // cached per seccomp policy
     if (!prepared) return tl::unexpected(prepared.error());
     seccomp = std::move(*prepared);
     report.set(Control::seccomp, true, true, seccomp.description, std::string(to_string(policy.seccomp.mode)));

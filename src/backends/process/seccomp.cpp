@@ -15,6 +15,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace kavach::process {
 namespace {
@@ -236,6 +238,51 @@ Result<PreparedSeccomp> prepare_seccomp(const SeccompProgram& program) {
   }
   out.description += ", " + std::to_string(out.bpf.size()) + " BPF instructions";
   return out;
+}
+
+namespace {
+
+// SeccompPolicy -> prepared filter. A process uses a handful of policies; emptied when full.
+class PreparedCache {
+ public:
+  bool find(const SeccompPolicy& policy, PreparedSeccomp& out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [p, prepared] : entries_) {
+      if (p == policy) {
+        out = prepared;
+        return true;
+      }
+    }
+    return false;
+  }
+  void store(const SeccompPolicy& policy, const PreparedSeccomp& prepared) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace_back(policy, prepared);
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 32;
+  std::mutex mu_;
+  std::vector<std::pair<SeccompPolicy, PreparedSeccomp>> entries_;
+};
+
+PreparedCache& prepared_cache() {
+  static PreparedCache cache;
+  return cache;
+}
+
+}  // namespace
+
+Result<PreparedSeccomp> prepare_seccomp_for(const SeccompPolicy& policy) {
+  PreparedSeccomp out;
+  if (prepared_cache().find(policy, out)) return out;
+  auto program = build_seccomp_program(policy);
+  if (!program) return tl::unexpected(program.error());
+  auto prepared = prepare_seccomp(*program);
+  if (!prepared) return tl::unexpected(prepared.error());
+  prepared_cache().store(policy, *prepared);
+  return prepared;
 }
 
 // ASYNC-SIGNAL-SAFE: one raw syscall on memory prepared by the parent; no allocation.
