@@ -47,6 +47,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::landlock_rules: return "landlock_rules";
     case ChildStage::capabilities: return "capabilities";
     case ChildStage::landlock: return "landlock";
+    case ChildStage::command: return "command";
     case ChildStage::fork: return "fork";
     case ChildStage::seccomp: return "seccomp";
     case ChildStage::exec: return "exec";
@@ -60,6 +61,17 @@ namespace {
 constexpr int kSetupFailedExit = 125;
 
 volatile sig_atomic_t g_command_pid = 0;
+
+// What the command process runs: from the plan (cold start) or the CommandArea (warm start).
+// Set by PID 1 before it starts the command (which shares its memory: CLONE_VM).
+struct CommandView {
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* const* exec_paths = nullptr;
+  std::size_t exec_path_count = 0;
+  int stdin_fd = -1;
+};
+CommandView g_command;
 
 void mark(const ChildPlan& p, ChildStage s) noexcept {
   timespec ts{};
@@ -166,7 +178,8 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // Lift the three stdio descriptors above 2 first so no dup2 clobbers another one.
-  const int in = ::fcntl(p.stdin_fd, F_DUPFD_CLOEXEC, 3);
+  const CommandView& c = g_command;
+  const int in = ::fcntl(c.stdin_fd, F_DUPFD_CLOEXEC, 3);
   const int out = ::fcntl(p.stdout_fd, F_DUPFD_CLOEXEC, 3);
   const int err = ::fcntl(p.stderr_fd, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
@@ -184,8 +197,8 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   mark(p, ChildStage::seccomp);
 
   int first_error = ENOENT;
-  for (std::size_t i = 0; i < p.exec_path_count; ++i) {
-    ::execve(p.exec_paths[i], p.argv, p.envp);
+  for (std::size_t i = 0; i < c.exec_path_count; ++i) {
+    ::execve(c.exec_paths[i], c.argv, c.envp);
     const int e = errno;
     if (e == ENOENT || e == ENOTDIR) continue;
     first_error = e;
@@ -208,6 +221,7 @@ int command_entry(void* arg) {
   ::close(p.stdin_fd);
   ::close(p.stdout_fd);
   ::close(p.stderr_fd);
+  if (p.devnull_fd >= 0) ::close(p.devnull_fd);
 
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
@@ -259,7 +273,8 @@ void child_main(const ChildPlan& p) noexcept {
   do {
     n = ::read(p.release_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1 || go != 'G') ::_exit(kSetupFailedExit);
+  if (n != 1 || (go != kReleaseCold && go != kReleaseWarm)) ::_exit(kSetupFailedExit);
+  const bool warm = go == kReleaseWarm && p.command_area != nullptr;
   mark(p, ChildStage::release);
 
   // 2. Identity. The parent-death signal must be set after the id change (which clears it);
@@ -325,7 +340,39 @@ void child_main(const ChildPlan& p) noexcept {
   }
   mark(p, ChildStage::landlock);
 
-  // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
+  // 9. Warm start: everything the policy decides is in place; report ready and sleep until the
+  // parent hands over a command (or closes the pipe: the pooled sandbox is discarded).
+  CommandView& cmd = g_command;
+  if (warm) {
+    StatusRecord ready;
+    ready.stage = kReadyRecord;
+    ready.error = 0;
+    ssize_t w;
+    do {
+      w = ::write(p.status_fd, &ready, sizeof ready);
+    } while (w < 0 && errno == EINTR);
+    if (w != static_cast<ssize_t>(sizeof ready)) ::_exit(kSetupFailedExit);
+    char run = 0;
+    do {
+      n = ::read(p.release_fd, &run, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1 || run != kReleaseRun) ::_exit(kSetupFailedExit);
+    const CommandArea* a = p.command_area;
+    cmd.argv = a->argv;
+    cmd.envp = a->envp;
+    cmd.exec_paths = a->exec_paths;
+    cmd.exec_path_count = a->exec_path_count;
+    cmd.stdin_fd = a->use_stdin_pipe != 0 ? p.stdin_fd : p.devnull_fd;
+  } else {
+    cmd.argv = p.argv;
+    cmd.envp = p.envp;
+    cmd.exec_paths = p.exec_paths;
+    cmd.exec_path_count = p.exec_path_count;
+    cmd.stdin_fd = p.stdin_fd;
+  }
+  mark(p, ChildStage::command);
+
+  // 10. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
   // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
   // touches no memory of PID 1 but errno while PID 1 is suspended.)
   const int pid = ::clone(command_entry, p.command_stack + p.command_stack_size,

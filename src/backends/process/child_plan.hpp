@@ -29,6 +29,7 @@ enum class ChildStage : std::int32_t {
   landlock_rules,  // rules for the sandbox's own mounts (/proc, /dev, /tmp) added in the child
   capabilities,    // bounding, ambient, inheritable, permitted, effective; no_new_privs
   landlock,        // landlock_restrict_self
+  command,         // warm start only: waiting (pooled) until a command is handed over
   fork,            // PID 1 forks the command
   seccomp,         // loaded by the command process, last
   exec,
@@ -43,6 +44,28 @@ struct StatusRecord {
   std::int32_t stage = 0;
   std::int32_t error = 0;   // errno
   std::int32_t detail = -1; // index of the failing mount op, or -1
+};
+
+// StatusRecord.stage of the warm start's "set up, waiting for a command" record (not a failure).
+inline constexpr std::int32_t kReadyRecord = -1;
+
+// Release bytes: 'G' = cold start (the command is in the plan); 'W' = warm start (set up, send
+// a kReadyRecord, then wait for 'R' with the command in the CommandArea).
+inline constexpr char kReleaseCold = 'G';
+inline constexpr char kReleaseWarm = 'W';
+inline constexpr char kReleaseRun = 'R';
+
+// Warm start: the command, written by the parent into a MAP_SHARED area that the pooled PID 1
+// inherited at clone (same address in both), before it sends 'R'. Pointers point into `bytes`.
+struct CommandArea {
+  static constexpr std::size_t kMaxPointers = 4096;
+  static constexpr std::size_t kBytes = 1u << 20;
+  char* argv[kMaxPointers];        // argv, NULL, envp, NULL, exec paths, NULL (one array)
+  char* const* envp = nullptr;
+  char* const* exec_paths = nullptr;
+  std::size_t exec_path_count = 0;
+  std::int32_t use_stdin_pipe = 0;  // 0: /dev/null
+  char bytes[kBytes];
 };
 
 // One MAP_SHARED page the parent reads after the run: stage timestamps and the command's status
@@ -95,7 +118,9 @@ struct ChildPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  int devnull_fd = -1;  // warm start: stdin when the command brings no stdin data
   ChildShared* shared = nullptr;
+  CommandArea* command_area = nullptr;  // warm start only
 
   // Identity inside the user namespace (or, without one, the unprivileged host ids).
   bool switch_ids = true;
@@ -123,7 +148,7 @@ struct ChildPlan {
   const PreparedLandlock* landlock = nullptr;  // nullptr: not applied
   const PreparedSeccomp* seccomp = nullptr;    // nullptr: not applied
 
-  // Command. `exec_paths` are the candidates for argv[0] (PATH search done as a list).
+  // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the candidates for argv[0] (PATH search done as a list).
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const char* const* exec_paths = nullptr;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,8 +27,12 @@ class PlaceholderRegistry {
   std::map<std::string, int> counts_;
 };
 
+struct PreparedSandbox;
+
 class ProcessBackend final : public Backend {
  public:
+  static constexpr std::chrono::milliseconds kWarmSetupTimeout{10'000};
+
   ProcessBackend(HostInfo host, ProcessBackendOptions options);
   ~ProcessBackend() override = default;
 
@@ -37,7 +43,23 @@ class ProcessBackend final : public Backend {
   Result<void> health_check() override;
   Result<void> destroy() override { return {}; }
 
+  // The two halves of exec(). prepare(policy, &cmd) clones and releases a cold sandbox for
+  // `cmd`; prepare(policy, nullptr) releases a warm one that sets itself up and waits (check
+  // with wait_ready). run() executes one command in it (for a warm one: any command without
+  // injected files), under the same `policy`, and tears it down.
+  [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
+  [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);
+  [[nodiscard]] Result<ExecResult> run(std::unique_ptr<PreparedSandbox> sandbox, const SandboxPolicy& policy,
+                                       const Command& cmd);
+
  private:
+  // validate_policy, with its seccomp part (pure, and most of its cost) remembered per
+  // SeccompPolicy that passed (a few kept); everything else is checked on every run.
+  Result<void> validate_policy_cached(const SandboxPolicy& policy);
+  static constexpr std::size_t kValidatedCacheSize = 8;
+  std::mutex validated_mu_;
+  std::vector<SeccompPolicy> validated_;
+
   HostInfo host_;
   ProcessBackendOptions options_;
   IdmapCache idmap_;

@@ -1,0 +1,108 @@
+#include "backends/process/warm_pool.hpp"
+
+#include <poll.h>
+
+#include "backends/process/prepared_sandbox.hpp"
+#include "backends/process/process_backend_impl.hpp"
+
+namespace kavach::process {
+
+Result<std::unique_ptr<WarmPool>> WarmPool::create(const HostInfo& host, ProcessBackendOptions options,
+                                                   SandboxPolicy policy, std::size_t size) {
+  if (size == 0 || size > 64) {
+    return fail(ErrorCode::invalid_argument, "warm pool size must be between 1 and 64",
+                {{"size", std::to_string(size)}});
+  }
+  if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
+  auto backend = std::make_unique<ProcessBackend>(host, options);
+  if (auto h = backend->health_check(); !h) return tl::unexpected(h.error());
+  return std::unique_ptr<WarmPool>(new WarmPool(std::move(backend), std::move(policy), size));
+}
+
+WarmPool::WarmPool(std::unique_ptr<ProcessBackend> backend, SandboxPolicy policy, std::size_t size)
+    : backend_(std::move(backend)), policy_(std::move(policy)), size_(size) {
+  filler_ = std::thread([this] { fill_loop(); });
+}
+
+WarmPool::~WarmPool() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  filler_.join();
+  std::lock_guard lock(mu_);
+  ready_.clear();  // each one: pipe closed, PID 1 killed and reaped, cgroups removed
+}
+
+void WarmPool::fill_loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (ready_.size() >= size_) {
+      cv_.wait(lock);
+      continue;
+    }
+    lock.unlock();
+    std::optional<std::string> error;
+    auto sb = backend_->prepare(policy_, nullptr);
+    if (sb) {
+      if (auto r = backend_->wait_ready(**sb); !r) error = r.error().message;
+    } else {
+      error = sb.error().message;
+    }
+    lock.lock();
+    if (error) {
+      // Persistent failures must not spin: exec() falls back to cold starts (which report the
+      // error to the caller) and the pool tries again later.
+      last_error_ = error;
+      cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_; });
+      continue;
+    }
+    ready_.push_back(std::move(*sb));
+    cv_.notify_all();
+  }
+}
+
+// The oldest ready sandbox whose PID 1 is still alive (a dead one is discarded).
+std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
+  std::lock_guard lock(mu_);
+  while (!ready_.empty()) {
+    auto sb = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();  // the filler builds a replacement
+    pollfd p{sb->pidfd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 0) return sb;
+  }
+  return nullptr;
+}
+
+Result<ExecResult> WarmPool::exec(const Command& cmd) {
+  if (cmd.files.empty()) {
+    if (auto sb = take_live()) return backend_->run(std::move(sb), policy_, cmd);
+  }
+  return backend_->exec(policy_, cmd);
+}
+
+bool WarmPool::wait_full(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return ready_.size() >= size_; });
+}
+
+std::size_t WarmPool::ready() const {
+  std::lock_guard lock(mu_);
+  return ready_.size();
+}
+
+std::vector<pid_t> WarmPool::idle_pids() const {
+  std::lock_guard lock(mu_);
+  std::vector<pid_t> out;
+  for (const auto& sb : ready_) out.push_back(sb->pid);
+  return out;
+}
+
+std::optional<std::string> WarmPool::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+}  // namespace kavach::process
