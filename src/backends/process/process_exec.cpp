@@ -144,7 +144,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
 }
 
 Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
-  const auto setup_deadline = std::chrono::steady_clock::now() + std::min(sb.wall_timeout, kWarmSetupTimeout);
+  const auto setup_deadline = std::chrono::steady_clock::now() + kWarmSetupTimeout;
   const SetupOutcome setup = wait_for_exec(sb.status_r.get(), sb.pidfd.get(), setup_deadline);
   if (setup.timed_out) {
     return fail(ErrorCode::setup_failed, "warm sandbox set-up did not finish in time", {{"stage", "setup"}});

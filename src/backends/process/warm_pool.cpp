@@ -69,7 +69,6 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
   while (!ready_.empty()) {
     auto sb = std::move(ready_.front());
     ready_.pop_front();
-    cv_.notify_all();  // the filler builds a replacement
     pollfd p{sb->pidfd.get(), POLLIN, 0};
     if (::poll(&p, 1, 0) == 0) return sb;
   }
@@ -77,10 +76,13 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
 }
 
 Result<ExecResult> WarmPool::exec(const Command& cmd) {
-  if (cmd.files.empty()) {
-    if (auto sb = take_live()) return backend_->run(std::move(sb), policy_, cmd);
-  }
-  return backend_->exec(policy_, cmd);
+  Result<ExecResult> result = fail(ErrorCode::internal, "not run");
+  std::unique_ptr<PreparedSandbox> sb;
+  if (cmd.files.empty()) sb = take_live();
+  result = sb ? backend_->run(std::move(sb), policy_, cmd) : backend_->exec(policy_, cmd);
+  // Replace it only now: a refill running beside the command would take CPU from it.
+  cv_.notify_all();
+  return result;
 }
 
 bool WarmPool::wait_full(std::chrono::milliseconds timeout) {
