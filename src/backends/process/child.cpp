@@ -1,7 +1,8 @@
 // The containment function, run by the cloned child (PID 1 of the sandbox's pid namespace).
 // Order: release -> ids -> cgroup ns -> mounts + pivot_root -> hostname -> network -> workdir
 // -> rlimits -> landlock rules -> capabilities + no_new_privs -> landlock -> fork the command;
-// the command process loads seccomp (last) and execs. PID 1 then reaps and forwards signals.
+// the command process loads seccomp (last) and execs (a warm start: it waits for its command
+// after seccomp). PID 1 then reaps and forwards signals.
 //
 // ASYNC-SIGNAL-SAFE ONLY from here to execve: the parent may have had other threads holding
 // locks (malloc, stdio) when it cloned. Raw syscalls, no allocation, no glibc set*id wrappers
@@ -62,16 +63,6 @@ constexpr int kSetupFailedExit = 125;
 
 volatile sig_atomic_t g_command_pid = 0;
 
-// What the command process runs: from the plan (cold start) or the CommandArea (warm start).
-// Set by PID 1 before it starts the command (which shares its memory: CLONE_VM).
-struct CommandView {
-  char* const* argv = nullptr;
-  char* const* envp = nullptr;
-  const char* const* exec_paths = nullptr;
-  std::size_t exec_path_count = 0;
-  int stdin_fd = -1;
-};
-CommandView g_command;
 
 void mark(const ChildPlan& p, ChildStage s) noexcept {
   timespec ts{};
@@ -170,16 +161,15 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   return 0;
 }
 
-// The command process: own session, clean signals, stdio, descriptors, seccomp, execve.
-[[noreturn]] void run_command(const ChildPlan& p) noexcept {
+// The command process, part 1: own session, clean signals, stdio, descriptors, seccomp.
+void prepare_command(const ChildPlan& p) noexcept {
   (void)::setsid();
   sigset_t none;
   sigemptyset(&none);
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // Lift the three stdio descriptors above 2 first so no dup2 clobbers another one.
-  const CommandView& c = g_command;
-  const int in = ::fcntl(c.stdin_fd, F_DUPFD_CLOEXEC, 3);
+  const int in = ::fcntl(p.stdin_fd, F_DUPFD_CLOEXEC, 3);
   const int out = ::fcntl(p.stdout_fd, F_DUPFD_CLOEXEC, 3);
   const int err = ::fcntl(p.stderr_fd, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
@@ -195,10 +185,14 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
     if (const int rc = apply_seccomp(*p.seccomp); rc != 0) die(p, ChildStage::seccomp, -rc);
   }
   mark(p, ChildStage::seccomp);
+}
 
+// Part 2: execve, searching the candidates like execvp. Under the filter from here on.
+[[noreturn]] void exec_command(const ChildPlan& p, char* const* argv, char* const* envp,
+                               const char* const* paths, std::size_t path_count) noexcept {
   int first_error = ENOENT;
-  for (std::size_t i = 0; i < c.exec_path_count; ++i) {
-    ::execve(c.exec_paths[i], c.argv, c.envp);
+  for (std::size_t i = 0; i < path_count; ++i) {
+    ::execve(paths[i], argv, envp);
     const int e = errno;
     if (e == ENOENT || e == ENOTDIR) continue;
     first_error = e;
@@ -207,10 +201,39 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   die(p, ChildStage::exec, first_error, -1, first_error == ENOENT ? 127 : 126);
 }
 
+// Cold start: the command is in the plan.
 int command_entry(void* arg) {
   const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
   mark(p, ChildStage::fork);
-  run_command(p);
+  prepare_command(p);
+  exec_command(p, p.argv, p.envp, p.exec_paths, p.exec_path_count);
+}
+
+// Warm start: set up to and including the seccomp filter, report ready, then sleep until the
+// parent hands over the command ('R', CommandArea) or discards the sandbox (EOF). Only read,
+// write and execve run under the filter before execve; the zero-byte read checks at set-up
+// time that the filter lets the hand-over through (else the pool reports the error).
+int warm_command_entry(void* arg) {
+  const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
+  mark(p, ChildStage::fork);
+  prepare_command(p);
+  char run = 0;
+  if (::read(p.release_fd, &run, 0) != 0) die(p, ChildStage::command, errno);
+  StatusRecord ready;
+  ready.stage = kReadyRecord;
+  ready.error = 0;
+  ssize_t n;
+  do {
+    n = ::write(p.status_fd, &ready, sizeof ready);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof ready)) ::_exit(kSetupFailedExit);
+  do {
+    n = ::read(p.release_fd, &run, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1 || run != kReleaseRun) ::_exit(kSetupFailedExit);
+  mark(p, ChildStage::command);
+  const CommandArea* a = p.command_area;
+  exec_command(p, a->argv, a->envp, a->exec_paths, a->exec_path_count);
 }
 
 // PID 1: reap every child, forward termination signals to the command, report its status.
@@ -221,7 +244,6 @@ int command_entry(void* arg) {
   ::close(p.stdin_fd);
   ::close(p.stdout_fd);
   ::close(p.stderr_fd);
-  if (p.devnull_fd >= 0) ::close(p.devnull_fd);
 
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
@@ -340,42 +362,11 @@ void child_main(const ChildPlan& p) noexcept {
   }
   mark(p, ChildStage::landlock);
 
-  // 9. Warm start: everything the policy decides is in place; report ready and sleep until the
-  // parent hands over a command (or closes the pipe: the pooled sandbox is discarded).
-  CommandView& cmd = g_command;
-  if (warm) {
-    StatusRecord ready;
-    ready.stage = kReadyRecord;
-    ready.error = 0;
-    ssize_t w;
-    do {
-      w = ::write(p.status_fd, &ready, sizeof ready);
-    } while (w < 0 && errno == EINTR);
-    if (w != static_cast<ssize_t>(sizeof ready)) ::_exit(kSetupFailedExit);
-    char run = 0;
-    do {
-      n = ::read(p.release_fd, &run, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1 || run != kReleaseRun) ::_exit(kSetupFailedExit);
-    const CommandArea* a = p.command_area;
-    cmd.argv = a->argv;
-    cmd.envp = a->envp;
-    cmd.exec_paths = a->exec_paths;
-    cmd.exec_path_count = a->exec_path_count;
-    cmd.stdin_fd = a->use_stdin_pipe != 0 ? p.stdin_fd : p.devnull_fd;
-  } else {
-    cmd.argv = p.argv;
-    cmd.envp = p.envp;
-    cmd.exec_paths = p.exec_paths;
-    cmd.exec_path_count = p.exec_path_count;
-    cmd.stdin_fd = p.stdin_fd;
-  }
-  mark(p, ChildStage::command);
-
-  // 10. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
+  // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
   // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
-  // touches no memory of PID 1 but errno while PID 1 is suspended.)
-  const int pid = ::clone(command_entry, p.command_stack + p.command_stack_size,
+  // touches no memory of PID 1 but errno while PID 1 is suspended.) A warm start does this
+  // right away: the command process waits, filtered, for its command (PID 1 stays suspended).
+  const int pid = ::clone(warm ? warm_command_entry : command_entry, p.command_stack + p.command_stack_size,
                           CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<ChildPlan*>(&p));
   if (pid < 0) die(p, ChildStage::fork, errno);
   run_init(p, static_cast<pid_t>(pid));

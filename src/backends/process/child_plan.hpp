@@ -29,9 +29,9 @@ enum class ChildStage : std::int32_t {
   landlock_rules,  // rules for the sandbox's own mounts (/proc, /dev, /tmp) added in the child
   capabilities,    // bounding, ambient, inheritable, permitted, effective; no_new_privs
   landlock,        // landlock_restrict_self
-  command,         // warm start only: waiting (pooled) until a command is handed over
-  fork,            // PID 1 forks the command
-  seccomp,         // loaded by the command process, last
+  command,         // warm start only: from the hand-over until the command process woke
+  fork,            // PID 1 forks the command (warm start: while the sandbox is pooled)
+  seccomp,         // loaded by the command process, last (warm start: while pooled)
   exec,
   count
 };
@@ -49,8 +49,9 @@ struct StatusRecord {
 // StatusRecord.stage of the warm start's "set up, waiting for a command" record (not a failure).
 inline constexpr std::int32_t kReadyRecord = -1;
 
-// Release bytes: 'G' = cold start (the command is in the plan); 'W' = warm start (set up, send
-// a kReadyRecord, then wait for 'R' with the command in the CommandArea).
+// Release bytes: 'G' = cold start (the command is in the plan); 'W' = warm start (set up through
+// seccomp in the command process, which sends a kReadyRecord and waits for 'R' with the command
+// in the CommandArea).
 inline constexpr char kReleaseCold = 'G';
 inline constexpr char kReleaseWarm = 'W';
 inline constexpr char kReleaseRun = 'R';
@@ -64,7 +65,6 @@ struct CommandArea {
   char* const* envp = nullptr;
   char* const* exec_paths = nullptr;
   std::size_t exec_path_count = 0;
-  std::int32_t use_stdin_pipe = 0;  // 0: /dev/null
   char bytes[kBytes];
 };
 
@@ -118,7 +118,6 @@ struct ChildPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int devnull_fd = -1;  // warm start: stdin when the command brings no stdin data
   ChildShared* shared = nullptr;
   CommandArea* command_area = nullptr;  // warm start only
 
@@ -148,7 +147,8 @@ struct ChildPlan {
   const PreparedLandlock* landlock = nullptr;  // nullptr: not applied
   const PreparedSeccomp* seccomp = nullptr;    // nullptr: not applied
 
-  // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the candidates for argv[0] (PATH search done as a list).
+  // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the
+  // candidates for argv[0] (PATH search done as a list).
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const char* const* exec_paths = nullptr;

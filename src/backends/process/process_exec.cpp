@@ -85,7 +85,7 @@ std::string describe_record(const StatusRecord& r, const std::vector<std::string
 
 // Copies argv, envp and the exec candidates into the warm sandbox's CommandArea (one pointer
 // array, strings behind it). False when they do not fit.
-bool fill_command_area(CommandArea& area, const CommandArrays& args, bool use_stdin_pipe) {
+bool fill_command_area(CommandArea& area, const CommandArrays& args) {
   std::size_t next_ptr = 0;
   std::size_t used = 0;
   auto copy = [&](const CStringArray& a) -> char** {
@@ -110,7 +110,6 @@ bool fill_command_area(CommandArea& area, const CommandArrays& args, bool use_st
   area.envp = envp;
   area.exec_paths = paths;
   area.exec_path_count = args.exec_paths.size();
-  area.use_stdin_pipe = use_stdin_pipe ? 1 : 0;
   return true;
 }
 
@@ -178,7 +177,7 @@ Result<ExecResult> ProcessBackend::run(std::unique_ptr<PreparedSandbox> prepared
     }
     CommandArrays args;
     if (auto r = build_command_arrays(policy, cmd, args); !r) return tl::unexpected(r.error());
-    if (!fill_command_area(*sb.command_area->get(), args, cmd.stdin_data.has_value())) {
+    if (!fill_command_area(*sb.command_area->get(), args)) {
       return fail(ErrorCode::invalid_argument, "command too large for a warm sandbox's command area",
                   {{"limit_bytes", std::to_string(CommandArea::kBytes)}});
     }
@@ -273,11 +272,11 @@ Result<ExecResult> ProcessBackend::run(std::unique_ptr<PreparedSandbox> prepared
   result.stdout_truncated = outcome->stdout_truncated;
   result.stderr_truncated = outcome->stderr_truncated;
 
-  // Timings: parent stages, the child's stages from its timestamps (a warm start: only those
-  // after the hand-over), then the run.
+  // Timings: parent stages, the child's stages from its timestamps (a warm start: only the
+  // wake-up after the hand-over; the rest happened while it was pooled), then the run.
   std::uint64_t prev = release_ns;
-  const auto first = sb.warm ? ChildStage::command : ChildStage::release;
-  for (auto i = static_cast<std::size_t>(first); i < static_cast<std::size_t>(ChildStage::exec); ++i) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(ChildStage::exec); ++i) {
+    if (sb.warm && static_cast<ChildStage>(i) != ChildStage::command) continue;
     const std::uint64_t done = __atomic_load_n(&sh->stage_done_ns[i], __ATOMIC_ACQUIRE);
     if (done == 0) continue;
     timings.push_back({std::string(stage_name(static_cast<ChildStage>(i))), ms_between(prev, done)});

@@ -239,17 +239,17 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   if (!status || !release || !out_pipe || !err_pipe) {
     return fail(ErrorCode::io_error, std::string("cannot create pipes: ") + std::strerror(errno));
   }
+  // stdin: cold, /dev/null unless the command brings data; warm, always a pipe (its stdio is
+  // set up before the command is known), closed at once when there is no data: EOF.
   UniqueFd stdin_r;
-  UniqueFd devnull;
   if (warm || cmd->stdin_data) {
     auto in_pipe = make_pipe();
     if (!in_pipe) return tl::unexpected(in_pipe.error());
     stdin_r = std::move(in_pipe->first);
     sb->stdin_w = std::move(in_pipe->second);
-  }
-  if (warm || !cmd->stdin_data) {
-    devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!devnull) return fail(ErrorCode::io_error, std::string("open /dev/null: ") + std::strerror(errno));
+  } else {
+    stdin_r.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!stdin_r) return fail(ErrorCode::io_error, std::string("open /dev/null: ") + std::strerror(errno));
   }
   if (warm) sb->command_area = std::make_unique<SharedMapping<CommandArea>>();
   CommandStack stack;
@@ -259,9 +259,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   }
 
   std::vector<int> keep = {release.value().first.get(), status.value().second.get(),
-                           out_pipe.value().second.get(), err_pipe.value().second.get()};
-  if (stdin_r) keep.push_back(stdin_r.get());
-  if (devnull) keep.push_back(devnull.get());
+                           out_pipe.value().second.get(), err_pipe.value().second.get(), stdin_r.get()};
   for (const auto& fd : mounts.fds) keep.push_back(fd.get());
   if (cp.landlock) keep.push_back(landlock.ruleset_fd);
   std::sort(keep.begin(), keep.end());
@@ -272,9 +270,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.keep_count = keep.size();
   plan.release_fd = release->first.get();
   plan.status_fd = status->second.get();
-  // Cold: the one stdin the command gets. Warm: the pipe, with /dev/null as the alternative.
-  plan.stdin_fd = stdin_r ? stdin_r.get() : devnull.get();
-  plan.devnull_fd = warm ? devnull.get() : -1;
+  plan.stdin_fd = stdin_r.get();
   plan.stdout_fd = out_pipe->second.get();
   plan.stderr_fd = err_pipe->second.get();
   plan.shared = sb->shared.get();
