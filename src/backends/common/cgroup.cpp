@@ -106,9 +106,8 @@ Placement make_v1_dir(const CgroupInfo& host, const std::string& controller, con
   const std::string parent = base + "/" + kParentDir;
   if (const int e = make_dir(parent); e != 0) return {{}, "mkdir " + parent + ": " + errno_text(e)};
   const std::string dir = parent + "/" + name;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return {{}, "mkdir " + dir + ": " + errno_text(errno)};
-  }
+  // Exclusive: an existing directory would be another run's cgroup.
+  if (::mkdir(dir.c_str(), 0755) != 0) return {{}, "mkdir " + dir + ": " + errno_text(errno)};
   return {dir, {}};
 }
 

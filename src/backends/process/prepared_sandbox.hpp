@@ -82,6 +82,7 @@ struct PreparedSandbox {
   common::UniqueFd stdout_r;
   common::UniqueFd stderr_r;
   common::UniqueFd stdin_w;    // cold: only with stdin data; warm: always (closed when unused)
+  common::UniqueFd mnt_ns;     // warm: holds the mount namespace so its teardown comes later
 
   PreparedSandbox() = default;
   PreparedSandbox(const PreparedSandbox&) = delete;

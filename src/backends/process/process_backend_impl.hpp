@@ -46,11 +46,11 @@ class ProcessBackend final : public Backend {
   // The two halves of exec(). prepare(policy, &cmd) clones and releases a cold sandbox for
   // `cmd`; prepare(policy, nullptr) releases a warm one that sets itself up and waits (check
   // with wait_ready). run() executes one command in it (for a warm one: any command without
-  // injected files), under the same `policy`, and tears it down.
+  // injected files), under the same `policy`; the sandbox is spent afterwards (its destructor
+  // removes what is left: cgroups, a held namespace).
   [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
   [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);
-  [[nodiscard]] Result<ExecResult> run(std::unique_ptr<PreparedSandbox> sandbox, const SandboxPolicy& policy,
-                                       const Command& cmd);
+  [[nodiscard]] Result<ExecResult> run(PreparedSandbox& sandbox, const SandboxPolicy& policy, const Command& cmd);
 
  private:
   // validate_policy, with its seccomp part (pure, and most of its cost) remembered per
@@ -64,7 +64,9 @@ class ProcessBackend final : public Backend {
   ProcessBackendOptions options_;
   IdmapCache idmap_;
   PlaceholderRegistry placeholders_;
-  std::atomic<std::uint64_t> run_counter_{0};
+  // Process-wide: every backend object (a WarmPool has its own) names its run cgroups
+  // "run-<pid>-<n>" in the same parent directories.
+  static inline std::atomic<std::uint64_t> run_counter_{0};
   char* arg_area_ = nullptr;  // this process's argv area (blanked in the sandbox's PID 1)
   std::size_t arg_area_len_ = 0;
 };

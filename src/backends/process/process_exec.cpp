@@ -139,7 +139,7 @@ Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy)
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
   auto prepared = prepare(policy, &cmd);
   if (!prepared) return tl::unexpected(prepared.error());
-  return run(std::move(*prepared), policy, cmd);
+  return run(**prepared, policy, cmd);  // torn down here, on return
 }
 
 Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
@@ -157,12 +157,14 @@ Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
                 {{"stage", std::string(stage_name(static_cast<ChildStage>(r.stage)))},
                  {"errno", std::to_string(r.error)}});
   }
+  // Keep the mount namespace referenced: when the run ends, the last reference then drops with
+  // the PreparedSandbox (the pool tears it down after the result is out) instead of inside
+  // PID 1's exit, which the caller waits for.
+  sb.mnt_ns.reset(::open(("/proc/" + std::to_string(sb.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   return {};
 }
 
-Result<ExecResult> ProcessBackend::run(std::unique_ptr<PreparedSandbox> prepared, const SandboxPolicy& policy,
-                                       const Command& cmd) {
-  PreparedSandbox& sb = *prepared;
+Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy& policy, const Command& cmd) {
   ExecResult result;
   std::vector<StageTiming> timings;
   std::uint64_t release_ns = sb.release_ns;
@@ -232,7 +234,7 @@ Result<ExecResult> ProcessBackend::run(std::unique_ptr<PreparedSandbox> prepared
   // What happened, from the kernel's records.
   const common::CgroupReadback cg = cgroup.read_back();
   cgroup.kill_all(use_cgroup_kill);
-  cgroup.destroy();
+  if (!sb.warm) cgroup.destroy();  // a warm one: by ~PreparedSandbox, after the result is out
   ChildShared* sh = sb.shared.get();
   if (__atomic_load_n(&sh->command_status_valid, __ATOMIC_ACQUIRE) != 0) {
     const int ws = sh->command_wstatus;

@@ -33,11 +33,20 @@ WarmPool::~WarmPool() {
   filler_.join();
   std::lock_guard lock(mu_);
   ready_.clear();  // each one: pipe closed, PID 1 killed and reaped, cgroups removed
+  spent_.clear();
 }
 
 void WarmPool::fill_loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
+    if (!spent_.empty()) {
+      auto spent = std::move(spent_);
+      spent_.clear();
+      lock.unlock();
+      spent.clear();
+      lock.lock();
+      continue;
+    }
     if (ready_.size() >= size_) {
       cv_.wait(lock);
       continue;
@@ -71,16 +80,25 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
     ready_.pop_front();
     pollfd p{sb->pidfd.get(), POLLIN, 0};
     if (::poll(&p, 1, 0) == 0) return sb;
+    spent_.push_back(std::move(sb));  // died while pooled: the filler cleans up and replaces it
   }
   return nullptr;
 }
 
 Result<ExecResult> WarmPool::exec(const Command& cmd) {
-  Result<ExecResult> result = fail(ErrorCode::internal, "not run");
   std::unique_ptr<PreparedSandbox> sb;
   if (cmd.files.empty()) sb = take_live();
-  result = sb ? backend_->run(std::move(sb), policy_, cmd) : backend_->exec(policy_, cmd);
-  // Replace it only now: a refill running beside the command would take CPU from it.
+  if (!sb) {
+    cv_.notify_all();  // maybe a dead one to replace
+    return backend_->exec(policy_, cmd);
+  }
+  Result<ExecResult> result = backend_->run(*sb, policy_, cmd);
+  {
+    // The filler removes what is left of it (empty cgroups, the held mount namespace) and
+    // builds a replacement; only now, so neither runs beside the command.
+    std::lock_guard lock(mu_);
+    spent_.push_back(std::move(sb));
+  }
   cv_.notify_all();
   return result;
 }

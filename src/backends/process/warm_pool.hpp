@@ -62,6 +62,7 @@ class WarmPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PreparedSandbox>> ready_;
+  std::vector<std::unique_ptr<PreparedSandbox>> spent_;  // run; the filler removes the rest
   std::optional<std::string> last_error_;
   bool stop_ = false;
   std::thread filler_;  // clones every pooled sandbox (their parent-death signal follows it)
