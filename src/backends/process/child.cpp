@@ -213,7 +213,7 @@ int command_entry(void* arg) {
 // parent hands over the command ('R', CommandArea) or discards the sandbox (EOF). Only read,
 // write and execve run under the filter before execve; the zero-byte read checks at set-up
 // time that the filter lets the hand-over through (else the pool reports the error).
-int warm_command_entry(void* arg) {
+[[noreturn]] void warm_command_entry(void* arg) noexcept {
   const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
   mark(p, ChildStage::fork);
   prepare_command(p);
@@ -364,10 +364,18 @@ void child_main(const ChildPlan& p) noexcept {
 
   // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
   // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
-  // touches no memory of PID 1 but errno while PID 1 is suspended.) A warm start does this
-  // right away: the command process waits, filtered, for its command (PID 1 stays suspended).
-  const int pid = ::clone(warm ? warm_command_entry : command_entry, p.command_stack + p.command_stack_size,
-                          CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<ChildPlan*>(&p));
+  // touches no memory of PID 1 but errno while PID 1 is suspended.)
+  // A warm start forks it now with its own copy of memory (raw clone: no atfork handlers): it
+  // waits, filtered, for its command while PID 1 already sits in wait4 and holds no copy of
+  // the status pipe, so the hand-over wakes the command process alone.
+  long pid;
+  if (warm) {
+    pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid == 0) warm_command_entry(const_cast<ChildPlan*>(&p));
+  } else {
+    pid = ::clone(command_entry, p.command_stack + p.command_stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                  const_cast<ChildPlan*>(&p));
+  }
   if (pid < 0) die(p, ChildStage::fork, errno);
   run_init(p, static_cast<pid_t>(pid));
 }
