@@ -52,6 +52,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::fork: return "fork";
     case ChildStage::seccomp: return "seccomp";
     case ChildStage::exec: return "exec";
+    case ChildStage::cgroup_join: return "cgroup_join";
     case ChildStage::count: break;
   }
   return "unknown";
@@ -289,13 +290,21 @@ void child_main(const ChildPlan& p) noexcept {
     std::memcpy(p.arg_area, kName, p.arg_area_len < sizeof kName ? p.arg_area_len : sizeof kName);
   }
 
-  // 1. Wait for the parent: id maps written and cgroups joined. EOF means it gave up or died.
+  // 1. Join the run's v1 cgroups (a thread moving itself: no global lock for the parent to
+  // wait on), then wait for the parent: id maps written, v2 cgroup joined. EOF means it gave up
+  // or died. A failed join is reported after the release, so the parent's write cannot fail.
+  int join_error = 0;
+  for (std::size_t i = 0; i < p.cgroup_join_count; ++i) {
+    if (join_error == 0 && ::write(p.cgroup_join_fds[i], "0", 1) != 1) join_error = errno;
+    ::close(p.cgroup_join_fds[i]);
+  }
   char go = 0;
   ssize_t n;
   do {
     n = ::read(p.release_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1 || (go != kReleaseCold && go != kReleaseWarm)) ::_exit(kSetupFailedExit);
+  if (join_error != 0) die(p, ChildStage::cgroup_join, join_error);
   const bool warm = go == kReleaseWarm && p.command_area != nullptr;
   mark(p, ChildStage::release);
 

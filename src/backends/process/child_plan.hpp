@@ -33,6 +33,7 @@ enum class ChildStage : std::int32_t {
   fork,            // PID 1 forks the command (warm start: while the sandbox is pooled)
   seccomp,         // loaded by the command process, last (warm start: while pooled)
   exec,
+  cgroup_join,     // joining the v1 cgroups itself, before the release (errors only)
   count
 };
 inline constexpr std::size_t kStageCount = static_cast<std::size_t>(ChildStage::count);
@@ -120,6 +121,10 @@ struct ChildPlan {
   int stderr_fd = -1;
   ChildShared* shared = nullptr;
   CommandArea* command_area = nullptr;  // warm start only
+  // v1 `tasks` files of the run's cgroups (opened by the parent): the child writes "0" to each
+  // before it waits for the release, then closes them.
+  const int* cgroup_join_fds = nullptr;
+  std::size_t cgroup_join_count = 0;
 
   // Identity inside the user namespace (or, without one, the unprivileged host ids).
   bool switch_ids = true;

@@ -258,8 +258,14 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     return fail(ErrorCode::io_error, std::string("mmap: ") + std::strerror(errno));
   }
 
+  auto join_files = cgroup.v1_join_files();
+  if (!join_files) return tl::unexpected(join_files.error());
+  std::vector<int> join_fds;
+  for (const auto& fd : *join_files) join_fds.push_back(fd.get());
+
   std::vector<int> keep = {release.value().first.get(), status.value().second.get(),
                            out_pipe.value().second.get(), err_pipe.value().second.get(), stdin_r.get()};
+  keep.insert(keep.end(), join_fds.begin(), join_fds.end());
   for (const auto& fd : mounts.fds) keep.push_back(fd.get());
   if (cp.landlock) keep.push_back(landlock.ruleset_fd);
   std::sort(keep.begin(), keep.end());
@@ -275,6 +281,8 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.stderr_fd = err_pipe->second.get();
   plan.shared = sb->shared.get();
   plan.command_area = warm ? sb->command_area->get() : nullptr;
+  plan.cgroup_join_fds = join_fds.data();
+  plan.cgroup_join_count = join_fds.size();
   plan.switch_ids = cp.userns || options_.identity.caller_uid == 0;
   plan.uid = cp.inside_uid;
   plan.gid = cp.inside_gid;
@@ -332,8 +340,9 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   sb->protected_masks = mounts.protected_masks;
   tm.lap("clone");
 
-  // 7. Cgroup membership (v1 always; v2 unless born there), id maps, release.
-  if (auto r = cgroup.add_pid(sb->pid, !sb->into_cgroup); !r) return tl::unexpected(r.error());
+  // 7. Cgroup membership (v1: the child joins itself; v2 unless born there), id maps, release.
+  join_files->clear();
+  if (auto r = cgroup.add_pid(sb->pid, !sb->into_cgroup, false); !r) return tl::unexpected(r.error());
   tm.lap("cgroup_attach");
   if (cp.write_id_maps) {
     if (auto r = write_id_maps(sb->pid, cp.inside_uid, cp.host_uid, cp.inside_gid, cp.host_gid,
