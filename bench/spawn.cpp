@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/process/process_backend_impl.hpp"
 #include "backends/process/warm_pool.hpp"
 #include "kavach/backend.hpp"
 #include "kavach/host.hpp"
@@ -45,6 +46,7 @@ struct Options {
   int iterations = 100;
   double throughput_seconds = 3.0;
   bool json = false;
+  std::string only;  // --only TEXT: just posix_spawn and methods whose name contains TEXT
 };
 
 // One way of running a command. `run` returns the latency in ms or an error text.
@@ -248,7 +250,7 @@ std::string load_average() {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--iterations N] [--throughput-seconds S] [--json]\n", argv0);
+  std::fprintf(stderr, "usage: %s [--iterations N] [--throughput-seconds S] [--only TEXT] [--json]\n", argv0);
   return 2;
 }
 
@@ -263,6 +265,8 @@ int main(int argc, char** argv) {
     } else if (a == "--iterations" && i + 1 < argc) {
       opt.iterations = std::atoi(argv[++i]);
       if (opt.iterations < 1) return usage(argv[0]);
+    } else if (a == "--only" && i + 1 < argc) {
+      opt.only = argv[++i];
     } else if (a == "--throughput-seconds" && i + 1 < argc) {
       opt.throughput_seconds = std::atof(argv[++i]);
       if (opt.throughput_seconds < 0) return usage(argv[0]);
@@ -319,9 +323,9 @@ int main(int argc, char** argv) {
       others.emplace_back(name, std::move(*b));
     }
   }
-  // Warm start: a pool of pre-built single-use strict sandboxes (WarmPool). Between samples the
-  // bench waits, untimed, until the pool is full again, so its background refill never runs
-  // inside another method's timed sample.
+  // Warm start: a pool of pre-built single-use strict sandboxes (WarmPool). Before every timed
+  // sample the bench waits, untimed, until the pool is full and the backends' helper threads are
+  // idle, so no background refill or teardown runs inside another sample.
   constexpr std::size_t kPoolSize = 2;
   auto pool = kavach::process::WarmPool::create(kavach::probe_host_cached(),
                                                 kavach::process::default_process_options(),
@@ -332,6 +336,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "warm pool did not refill in 10 s: %s\n",
                    (*pool)->last_error().value_or("(no error recorded)").c_str());
     }
+  };
+  // The process backend tears spent sandboxes down and stocks cgroups on a helper thread.
+  auto* process_impl = dynamic_cast<kavach::process::ProcessBackend*>(&pb);
+  auto settle = [&refill, process_impl] {
+    refill();
+    if (process_impl != nullptr) (void)process_impl->wait_idle(std::chrono::seconds(10));
   };
   const bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
   if (!have_bwrap) skipped.push_back("bwrap: /usr/bin/bwrap not installed");
@@ -357,8 +367,7 @@ int main(int argc, char** argv) {
       Method& m = methods.back();
       kavach::process::WarmPool* wp = pool->get();
       auto* stages = &m.stages;
-      m.run = [wp, which, stages, refill](double& ms) {
-        refill();
+      m.run = [wp, which, stages](double& ms) {
         return kavach_exec([wp](const kavach::Command& c) { return wp->exec(c); }, which, ms, stages, "warm");
       };
     }
@@ -377,11 +386,18 @@ int main(int argc, char** argv) {
                          }, {}, {}, {}});
     }
   }
+  // --only: disable the others (the run lambdas point into the elements: keep them in place).
+  if (!opt.only.empty()) {
+    for (auto& m : methods) {
+      if (m.name != "posix_spawn" && m.name.find(opt.only) == std::string::npos) m.run = nullptr;
+    }
+  }
   for (const auto& s : skipped) std::fprintf(out, "skipped %s\n", s.c_str());
 
   // Warm-up round (not recorded): first-use costs such as the seccomp cache and page cache.
   for (auto& m : methods) {
     double ms = 0;
+    if (!m.run) continue;
     if (auto err = m.run(ms)) std::fprintf(out, "warm-up %s %s: %s\n", m.name.c_str(),
                                            m.command.c_str(), err->c_str());
   }
@@ -393,6 +409,8 @@ int main(int argc, char** argv) {
   for (int it = 0; it < opt.iterations; ++it) {
     for (std::size_t j = 0; j < methods.size(); ++j) {
       Method& m = methods[(j + static_cast<std::size_t>(it)) % methods.size()];
+      if (!m.run) continue;
+      settle();  // untimed: no background work of an earlier sample runs inside this one
       double ms = 0;
       if (auto err = m.run(ms)) {
         m.errors.push_back(*err);
@@ -421,7 +439,7 @@ int main(int argc, char** argv) {
     std::fprintf(out, "%-26s %10s %10s %8s %6s\n", "method", "median ms", "p99 ms", "ratio",
                  "fails");
     for (auto& m : methods) {
-      if (m.command != which) continue;
+      if (m.command != which || !m.run) continue;
       double med = percentile(m.samples, 0.5);
       double p99 = percentile(m.samples, 0.99);
       double ratio = base > 0 ? med / base : 0;
@@ -438,7 +456,7 @@ int main(int argc, char** argv) {
 
   // Per-stage medians for strict, /bin/true, in the order the backend reports them.
   for (auto& m : methods) {
-    if ((m.name != "kavach strict" && m.name != "kavach strict warm") || m.command != "true") continue;
+    if ((m.name != "kavach strict" && m.name != "kavach strict warm") || m.command != "true" || !m.run) continue;
     const bool warm = m.name == "kavach strict warm";
     std::fprintf(out, "\n%s /bin/true: median per stage (ExecResult.timings)\n", m.name.c_str());
     double sum = 0;

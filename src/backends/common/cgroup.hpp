@@ -22,6 +22,7 @@ struct CgroupLimits {
   std::optional<std::uint64_t> swap_bytes;  // beyond memory (v1: memsw = memory + swap)
   std::optional<double> cpu_cores;
   std::optional<std::uint64_t> pids;
+  friend bool operator==(const CgroupLimits&, const CgroupLimits&) = default;
 };
 
 struct CgroupSetup {

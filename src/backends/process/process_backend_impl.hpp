@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/process/background.hpp"
 #include "backends/process/idmap.hpp"
 #include "backends/process/mount_plan.hpp"
 #include "backends/process/process_backend.hpp"
@@ -51,6 +52,8 @@ class ProcessBackend final : public Backend {
   [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
   [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);
   [[nodiscard]] Result<ExecResult> run(PreparedSandbox& sandbox, const SandboxPolicy& policy, const Command& cmd);
+  // Benchmarks: wait until the helper thread has nothing to do (see Background::wait_idle).
+  bool wait_idle(std::chrono::milliseconds timeout);
 
  private:
   // validate_policy, with its seccomp part (pure, and most of its cost) remembered per
@@ -64,9 +67,10 @@ class ProcessBackend final : public Backend {
   ProcessBackendOptions options_;
   IdmapCache idmap_;
   PlaceholderRegistry placeholders_;
-  // Process-wide: every backend object (a WarmPool has its own) names its run cgroups
-  // "run-<pid>-<n>" in the same parent directories.
-  static inline std::atomic<std::uint64_t> run_counter_{0};
+  // Started on first use; declared after placeholders_ (retired sandboxes release theirs).
+  Background& background();
+  std::once_flag background_once_;
+  std::unique_ptr<Background> background_;
   char* arg_area_ = nullptr;  // this process's argv area (blanked in the sandbox's PID 1)
   std::size_t arg_area_len_ = 0;
 };

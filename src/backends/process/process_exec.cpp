@@ -139,7 +139,19 @@ Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy)
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
   auto prepared = prepare(policy, &cmd);
   if (!prepared) return tl::unexpected(prepared.error());
-  return run(**prepared, policy, cmd);  // torn down here, on return
+  auto result = run(**prepared, policy, cmd);
+  (*prepared)->placeholders.reset();  // host-visible: gone before exec() returns, as always
+  background().retire(std::move(*prepared));
+  return result;
+}
+
+Background& ProcessBackend::background() {
+  std::call_once(background_once_, [this] { background_ = std::make_unique<Background>(host_.cgroups); });
+  return *background_;
+}
+
+bool ProcessBackend::wait_idle(std::chrono::milliseconds timeout) {
+  return background().wait_idle(timeout);
 }
 
 Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
@@ -157,10 +169,6 @@ Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
                 {{"stage", std::string(stage_name(static_cast<ChildStage>(r.stage)))},
                  {"errno", std::to_string(r.error)}});
   }
-  // Keep the mount namespace referenced: when the run ends, the last reference then drops with
-  // the PreparedSandbox (the pool tears it down after the result is out) instead of inside
-  // PID 1's exit, which the caller waits for.
-  sb.mnt_ns.reset(::open(("/proc/" + std::to_string(sb.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   return {};
 }
 
@@ -234,7 +242,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   // What happened, from the kernel's records.
   const common::CgroupReadback cg = cgroup.read_back();
   cgroup.kill_all(use_cgroup_kill);
-  if (!sb.warm) cgroup.destroy();  // a warm one: by ~PreparedSandbox, after the result is out
+  // Removed by ~PreparedSandbox, on the helper thread once the result is out.
   ChildShared* sh = sb.shared.get();
   if (__atomic_load_n(&sh->command_status_valid, __ATOMIC_ACQUIRE) != 0) {
     const int ws = sh->command_wstatus;

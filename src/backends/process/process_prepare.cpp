@@ -195,7 +195,6 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
 
   // 4. The run's cgroup. Controllers that fail to set up fail closed (or degrade).
   common::CgroupSetup cg_setup;
-  cg_setup.name = "run-" + std::to_string(::getpid()) + "-" + std::to_string(run_counter_.fetch_add(1));
   if (cp.cgroup_memory) {
     cg_setup.limits.memory_bytes = policy.limits.memory_bytes;
     cg_setup.limits.swap_bytes = policy.limits.swap_bytes;
@@ -203,7 +202,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   if (cp.cgroup_cpu) cg_setup.limits.cpu_cores = policy.limits.cpu_cores;
   if (cp.cgroup_pids) cg_setup.limits.pids = policy.limits.pids;
   cg_setup.want_v2_dir = host_.cgroups.clone_into_cgroup || host_.cgroups.cgroup_kill;
-  sb->cgroup = common::RunCgroup::create(host_.cgroups, cg_setup);
+  sb->cgroup = background().take_cgroup(cg_setup);  // made ahead of time when possible
   sb->use_cgroup_kill = host_.cgroups.cgroup_kill;
   common::RunCgroup& cgroup = sb->cgroup;
   struct LimitControl {
@@ -330,6 +329,12 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   sb->pidfd = std::move(spawned->pidfd);
   sb->used_clone3 = spawned->used_clone3;
   sb->into_cgroup = spawned->into_cgroup;
+  // Keep the mount namespace referenced: when the run ends, its last reference then drops with
+  // the PreparedSandbox (on the helper thread, after the result is out) instead of inside
+  // PID 1's exit, which the caller waits for.
+  if (cp.mntns) {
+    sb->mnt_ns.reset(::open(("/proc/" + std::to_string(sb->pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+  }
   // The child has its copies; ours would keep the pipes open and hide EOF.
   sb->status_r = std::move(status->first);
   sb->release_w = std::move(release->second);

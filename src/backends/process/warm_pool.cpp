@@ -93,6 +93,7 @@ Result<ExecResult> WarmPool::exec(const Command& cmd) {
     return backend_->exec(policy_, cmd);
   }
   Result<ExecResult> result = backend_->run(*sb, policy_, cmd);
+  sb->placeholders.reset();  // host-visible: gone before exec() returns
   {
     // The filler removes what is left of it (empty cgroups, the held mount namespace) and
     // builds a replacement; only now, so neither runs beside the command.
@@ -104,8 +105,13 @@ Result<ExecResult> WarmPool::exec(const Command& cmd) {
 }
 
 bool WarmPool::wait_full(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return ready_.size() >= size_; });
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_until(lock, until, [this] { return ready_.size() >= size_ && spent_.empty(); })) return false;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  return backend_->wait_idle(std::max(left, std::chrono::milliseconds(0)));
 }
 
 std::size_t WarmPool::ready() const {

@@ -42,7 +42,7 @@ class WarmPool {
   // or the command injects files, in a cold one built now with the same policy.
   [[nodiscard]] Result<ExecResult> exec(const Command& cmd);
 
-  // Blocks until the pool is full or `timeout` passed; false on timeout.
+  // Blocks until the pool is full and its helpers idle, or `timeout` passed; false on timeout.
   bool wait_full(std::chrono::milliseconds timeout);
   [[nodiscard]] std::size_t ready() const;
   // Host pids of the idle sandboxes' PID 1 (for memory measurements).
