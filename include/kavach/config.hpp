@@ -12,9 +12,17 @@
 #include "kavach/backend_kind.hpp"
 #include "kavach/credential.hpp"
 #include "kavach/error.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/policy.hpp"
 
 namespace kavach {
+
+// The externalization gate: ON unless switched off explicitly (the switch is audited).
+struct GateSettings {
+  bool enabled = true;
+  std::shared_ptr<const gate::Gate> rules;  // null: the builtin, precompiled rule set
+  gate::Options options;
+};
 
 struct SandboxConfig {
   BackendKind backend = BackendKind::process;
@@ -23,6 +31,7 @@ struct SandboxConfig {
   // Secrets delivered into every command of this sandbox (resolved per exec, scrubbed after).
   std::shared_ptr<const CredentialProxy> credentials;
   std::vector<SecretRef> secret_refs;
+  GateSettings gate;
 };
 
 class SandboxConfigBuilder {
@@ -50,6 +59,11 @@ class SandboxConfigBuilder {
   // Secrets: every ref must name a secret the proxy holds (checked by Sandbox::create).
   SandboxConfigBuilder& credentials(std::shared_ptr<const CredentialProxy> proxy,
                                     std::vector<SecretRef> refs);
+
+  // Gate: off (audited), or a gitleaks-format rule file instead of the builtin rules.
+  SandboxConfigBuilder& gate(bool enabled);
+  SandboxConfigBuilder& gate_rules(const std::filesystem::path& rule_file);
+  SandboxConfigBuilder& gate_options(gate::Options options);
 
   // The first error any setter hit, or the validated config.
   [[nodiscard]] Result<SandboxConfig> build() const;

@@ -33,6 +33,8 @@ enum class ErrorCode {
   audit_error,          // audit log write / verify failure
   audit_tampered,       // audit log verification found tampering
   gate_error,           // the externalization gate could not scan
+  output_blocked,       // the gate's verdict was `block`: the run's outputs were withheld
+  output_quarantined,   // the gate's verdict was `quarantine`: outputs kept aside, not shown
   internal,
 };
 

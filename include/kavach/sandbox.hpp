@@ -7,15 +7,27 @@
 
 #include "kavach/backend.hpp"
 #include "kavach/config.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/lifecycle.hpp"
 #include "kavach/result.hpp"
 #include "kavach/score.hpp"
 
 namespace kavach {
 
+// What the gate let out of the sandbox. Outputs are always redacted first.
+enum class OutputRelease {
+  released,     // verdict pass / warn: result.stdout_data / stderr_data hold the redacted output
+  quarantined,  // verdict quarantine: redacted output kept in the result; do not show it unreviewed
+  withheld,     // verdict block (or the gate failed): the outputs were dropped
+  ungated,      // the gate was switched off by configuration
+};
+[[nodiscard]] std::string_view to_string(OutputRelease r);
+
 struct RunReport {
   ExecResult result;
   StrengthScore score;  // enforced score, computed from result.enforcement
+  std::optional<gate::Report> gate;  // absent only when the gate is off
+  OutputRelease release = OutputRelease::ungated;
 };
 
 class Sandbox {
@@ -44,6 +56,7 @@ class Sandbox {
   Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend);
   Result<void> move(LifecycleEvent e);
   void emit(AuditEventType type, nlohmann::json data = nlohmann::json::object());
+  Result<void> gate_outputs(RunReport& report);
 
   SandboxConfig config_;
   std::unique_ptr<Backend> backend_;

@@ -136,6 +136,26 @@ SandboxConfigBuilder& SandboxConfigBuilder::credentials(std::shared_ptr<const Cr
   return *this;
 }
 
+SandboxConfigBuilder& SandboxConfigBuilder::gate(bool enabled) {
+  config_.gate.enabled = enabled;
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::gate_rules(const std::filesystem::path& rule_file) {
+  auto g = gate::Gate::from_file(rule_file);
+  if (!g) {
+    set_error(g.error());
+    return *this;
+  }
+  config_.gate.rules = std::move(*g);
+  return *this;
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::gate_options(gate::Options options) {
+  config_.gate.options = std::move(options);
+  return *this;
+}
+
 Result<SandboxConfig> SandboxConfigBuilder::build() const {
   if (error_) return tl::unexpected(*error_);
   if (auto v = validate_policy(config_.policy); !v) return tl::unexpected(v.error());

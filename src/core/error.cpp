@@ -45,6 +45,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::audit_error: return "audit_error";
     case ErrorCode::audit_tampered: return "audit_tampered";
     case ErrorCode::gate_error: return "gate_error";
+    case ErrorCode::output_blocked: return "output_blocked";
+    case ErrorCode::output_quarantined: return "output_quarantined";
     case ErrorCode::internal: return "internal";
   }
   return "internal";
@@ -76,6 +78,8 @@ int cli_exit_code(ErrorCode code) {
     case ErrorCode::audit_tampered: return 84;
     case ErrorCode::gate_error: return 85;
     case ErrorCode::internal: return 86;
+    case ErrorCode::output_blocked: return 87;
+    case ErrorCode::output_quarantined: return 88;
   }
   return 86;
 }

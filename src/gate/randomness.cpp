@@ -63,6 +63,27 @@ std::size_t wordlike_letters(std::string_view s) {
   return covered;
 }
 
+// C/C++ style identifiers: no digits, '_'-separated chunks each in one case
+// ("_S_token_collsymbol", "MAX_PATH_LENGTH_VALUE"). A random base62/64 value with an underscore
+// almost always has a chunk that mixes cases or holds a digit.
+bool snake_identifier(std::string_view s) {
+  if (s.find('_') == std::string_view::npos) return false;
+  bool chunk_lower = false;
+  bool chunk_upper = false;
+  for (char c : s) {
+    if (c == '_') {
+      chunk_lower = chunk_upper = false;
+      continue;
+    }
+    if (!alpha(c)) return false;
+    chunk_lower |= lower(c);
+    chunk_upper |= upper(c);
+    // "_S_token": a single capital before '_' is one case; mixed case inside a chunk is not.
+    if (chunk_lower && chunk_upper) return false;
+  }
+  return true;
+}
+
 bool has_sequence(std::string_view s, std::size_t len) {
   std::size_t up = 1;
   std::size_t down = 1;
@@ -129,7 +150,7 @@ bool looks_random(std::string_view s) {
   const double ceiling = std::log2(std::min(alphabet, static_cast<double>(s.size())));
   if (shannon_entropy(s) < ceiling - 1.2) return false;
 
-  if (has_sequence(s, 5) || periodic(s)) return false;
+  if (has_sequence(s, 5) || periodic(s) || snake_identifier(s)) return false;
 
   // Identifier / phrase: most letters sit in word-like segments.
   std::size_t letters = 0;
@@ -172,9 +193,11 @@ bool is_placeholder(std::string_view s) {
     }
   }
   // Values people type in examples and tests.
-  static constexpr std::array<std::string_view, 23> kExact{
+  static constexpr std::array<std::string_view, 29> kExact{
       "secret", "passwd",   "pass",   "pwd",     "admin",    "root",     "test",    "guest",
       "user",   "username", "token",  "apikey",  "api_key",  "changeit", "letmein", "hunter2",
+      // metasyntactic variables of examples ("http://foo:bar@host")
+      "foo",    "bar",      "baz",    "qux",     "xyz",      "abc",
       // service defaults of development containers
       "postgres", "mysql",  "mariadb", "redis",  "rabbitmq", "mongo",    "toor"};
   for (auto e : kExact) {
@@ -212,6 +235,10 @@ bool password_like(std::string_view s) {
   std::size_t dots = 0;
   for (char c : s) dots += c == '.' ? 1 : 0;
   if (dots >= 1 && others == static_cast<int>(dots) && digits == 0) return false;
+  // "/Users/maciej" (a PWD variable is the working directory): absolute paths.
+  std::size_t slashes = 0;
+  for (char c : s) slashes += c == '/' ? 1 : 0;
+  if (s.front() == '/' && slashes >= 2 && others == static_cast<int>(slashes) && digits == 0) return false;
   return !has_sequence(s, 6);
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <map>
 
 namespace kavach {
 namespace {
@@ -38,7 +39,38 @@ nlohmann::json report_json(const EnforcementReport& r) {
   return arr;
 }
 
+nlohmann::json gate_event(const gate::Report& g, OutputRelease release) {
+  std::map<std::string, std::size_t> by_rule;
+  for (const auto& f : g.findings) ++by_rule[f.rule_id];
+  return {{"verdict", std::string(gate::to_string(g.verdict))},
+          {"findings", g.findings.size()},
+          {"by_rule", by_rule},
+          {"bytes_scanned", g.bytes_scanned},
+          {"limit_exceeded", g.limit_exceeded},
+          {"release", std::string(to_string(release))}};
+}
+
+OutputRelease release_for(gate::Verdict v) {
+  switch (v) {
+    case gate::Verdict::pass:
+    case gate::Verdict::warn: return OutputRelease::released;
+    case gate::Verdict::quarantine: return OutputRelease::quarantined;
+    case gate::Verdict::block: return OutputRelease::withheld;
+  }
+  return OutputRelease::withheld;
+}
+
 }  // namespace
+
+std::string_view to_string(OutputRelease r) {
+  switch (r) {
+    case OutputRelease::released: return "released";
+    case OutputRelease::quarantined: return "quarantined";
+    case OutputRelease::withheld: return "withheld";
+    case OutputRelease::ungated: return "ungated";
+  }
+  return "withheld";
+}
 
 Sandbox::Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend)
     : config_(std::move(config)), backend_(std::move(backend)), id_(new_sandbox_id()) {}
@@ -114,7 +146,7 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
                                          {"message", result.error().message}});
     return tl::unexpected(result.error());
   }
-  RunReport report{std::move(*result), {}};
+  RunReport report{std::move(*result), {}, std::nullopt, OutputRelease::ungated};
   report.score = compute_score(backend_->kind(), report.result.enforcement);
   emit(AuditEventType::enforcement, {{"controls", report_json(report.result.enforcement)}});
   nlohmann::json finished = {{"timed_out", report.result.timed_out},
@@ -125,7 +157,53 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (report.result.setup_failure) finished["setup_failure_stage"] = report.result.setup_failure->stage;
   emit(AuditEventType::exec_finished, finished);
   emit(AuditEventType::score, {{"value", report.score.value}, {"label", report.score.label}});
+  if (auto g = gate_outputs(report); !g) return tl::unexpected(g.error());
   return report;
+}
+
+// Every output passes the gate before anyone sees it: redacted, judged, and dropped on `block`.
+// If the gate cannot scan, nothing is released (fail closed) and the run reports gate_error.
+Result<void> Sandbox::gate_outputs(RunReport& report) {
+  ExecResult& r = report.result;
+  if (!config_.gate.enabled) {
+    report.release = OutputRelease::ungated;
+    emit(AuditEventType::gate_verdict, {{"verdict", "disabled"}, {"release", "ungated"}});
+    return {};
+  }
+  auto withhold = [&](const Error& e) {
+    r.stdout_data.clear();
+    r.stderr_data.clear();
+    report.release = OutputRelease::withheld;
+    emit(AuditEventType::gate_verdict, {{"verdict", "error"}, {"release", "withheld"},
+                                        {"message", e.message}});
+    return tl::unexpected(e);
+  };
+  std::shared_ptr<const gate::Gate> rules = config_.gate.rules;
+  if (!rules) {
+    auto builtin = gate::Gate::builtin();
+    if (!builtin) return withhold(builtin.error());
+    rules = std::move(*builtin);
+  }
+  gate::Session session(rules, config_.gate.options);
+  if (config_.credentials) {
+    // Every registered value, injected or not: a secret must not leave in any encoding.
+    // values() and names() list the secrets in the same order.
+    const auto values = config_.credentials->values();
+    const auto names = config_.credentials->names();
+    for (std::size_t i = 0; i < values.size() && i < names.size(); ++i) {
+      if (auto reg = session.register_secret(names[i], values[i]); !reg) return withhold(reg.error());
+    }
+  }
+  auto gated = gate::apply(session, r);
+  if (!gated) return withhold(gated.error());
+  report.release = release_for(gated->verdict);
+  if (report.release == OutputRelease::withheld) {
+    r.stdout_data.clear();
+    r.stderr_data.clear();
+  }
+  emit(AuditEventType::gate_verdict, gate_event(*gated, report.release));
+  report.gate = std::move(*gated);
+  return {};
 }
 
 Result<void> Sandbox::pause() {

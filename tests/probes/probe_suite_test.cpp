@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "backend_runner.hpp"
+#include "backends/oci/oci_backend.hpp"
 #include "backends/process/process_backend.hpp"
 #include "canaries.hpp"
 #include "controls.hpp"
@@ -44,12 +45,14 @@ std::vector<std::string> probe_ids() {
   return ids;
 }
 
-// One set of canaries and one backend per test binary; results cached per preset.
+// One set of canaries per test binary, the backends under test built directly (the factory
+// may not list them yet); results cached per backend and preset.
 struct World {
   std::unique_ptr<Canaries> canaries;
-  std::shared_ptr<Backend> process;
-  std::string skip_reason;
-  std::map<Preset, Results> positive;
+  std::string skip_reason;  // no canaries: nothing runs
+  std::map<BackendKind, std::shared_ptr<Backend>> backends;
+  std::map<BackendKind, std::string> unavailable;  // why a backend cannot run here
+  std::map<std::pair<BackendKind, Preset>, Results> positive;
 };
 
 World& world() {
@@ -63,17 +66,30 @@ World& world() {
       return x;
     }
     x.canaries = std::move(*c);
-    // The backend under test, built directly (the factory may not list it yet).
-    std::shared_ptr<Backend> b = process::make_process_backend(probe_host_cached());
-    Availability av = b->availability();
-    if (!av.available) {
-      x.skip_reason = "process backend unavailable on this host: " + av.reason;
-      return x;
+    const HostInfo& host = probe_host_cached();
+    std::vector<std::pair<BackendKind, std::shared_ptr<Backend>>> all = {
+        {BackendKind::process, process::make_process_backend(host)},
+        {BackendKind::oci, oci::make_oci_backend(host, "runc")},
+        {BackendKind::gvisor, oci::make_gvisor_backend(host)}};
+    for (auto& [kind, b] : all) {
+      Availability av = b->availability();
+      if (av.available) {
+        x.backends[kind] = std::move(b);
+      } else {
+        x.unavailable[kind] = std::string(to_string(kind)) + " backend unavailable on this host: " + av.reason;
+      }
     }
-    x.process = std::move(b);
     return x;
   }();
   return w;
+}
+
+// Empty when the backend can run the suite here, else why not (the test is skipped with it).
+std::string skip_reason(BackendKind kind) {
+  auto& w = world();
+  if (!w.skip_reason.empty()) return w.skip_reason;
+  auto it = w.unavailable.find(kind);
+  return it == w.unavailable.end() ? std::string() : it->second;
 }
 
 SandboxPolicy policy_for(Preset p) {
@@ -82,27 +98,30 @@ SandboxPolicy policy_for(Preset p) {
                                          c.workdir(), c.protected_dir()});
 }
 
-Result<Results> positive_run(Preset preset) {
+Result<Results> positive_run(BackendKind kind, Preset preset) {
   auto& w = world();
-  if (auto it = w.positive.find(preset); it != w.positive.end()) return it->second;
+  if (auto it = w.positive.find({kind, preset}); it != w.positive.end()) return it->second;
   SandboxPolicy policy = policy_for(preset);
-  BackendRunner runner(w.process, policy, kProbe);
+  BackendRunner runner(w.backends.at(kind), policy, kProbe);
   SuiteOptions so;
   so.extra_args = expectation_args(policy);
   so.output_cap = policy.limits.output_bytes;
+  so.emulated_kernel = kind == BackendKind::gvisor;
   auto r = run_suite(runner, *w.canaries, so);
   if (!r) return tl::unexpected(r.error());
-  w.positive[preset] = r->results;
+  for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
+  w.positive[{kind, preset}] = r->results;
   return r->results;
 }
 
-void expect_pinned(Preset preset) {
-  if (!world().skip_reason.empty()) GTEST_SKIP() << world().skip_reason;
-  auto results = positive_run(preset);
+void expect_pinned(BackendKind kind, Preset preset) {
+  if (auto why = skip_reason(kind); !why.empty()) GTEST_SKIP() << why;
+  auto results = positive_run(kind, preset);
   ASSERT_TRUE(results) << results.error().describe();
-  std::string file = std::string(kExpectedDir) + "/process-" + std::string(to_string(preset)) + ".json";
+  const std::string backend(to_string(kind));
+  std::string file = std::string(kExpectedDir) + "/" + backend + "-" + std::string(to_string(preset)) + ".json";
   if (std::getenv("KAVACH_PROBES_UPDATE") != nullptr) {
-    Expected e{"process", std::string(to_string(preset)), {}};
+    Expected e{backend, std::string(to_string(preset)), {}};
     for (const auto& [id, r] : *results) e.verdicts[id] = r.verdict;
     std::ofstream(file) << expected_to_json(e, *results);
     GTEST_SKIP() << "rewrote " << file << " — review it with git diff";
@@ -152,11 +171,14 @@ TEST(ProbeBinary, RejectsBadInput) {
   }
 }
 
-TEST(ProbeSuiteProcess, StrictMatchesPinned) { expect_pinned(Preset::strict); }
-TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(Preset::agent); }
+TEST(ProbeSuiteProcess, StrictMatchesPinned) { expect_pinned(BackendKind::process, Preset::strict); }
+TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(BackendKind::process, Preset::agent); }
+// runc (crun refuses hybrid cgroup hosts) and runsc; skipped with the reason where absent.
+TEST(ProbeSuiteOci, StrictMatchesPinned) { expect_pinned(BackendKind::oci, Preset::strict); }
+TEST(ProbeSuiteGvisor, StrictMatchesPinned) { expect_pinned(BackendKind::gvisor, Preset::strict); }
 
 TEST(ProbeSuiteProcess, StrictNegativeControls) {
-  if (!world().skip_reason.empty()) GTEST_SKIP() << world().skip_reason;
+  if (auto why = skip_reason(BackendKind::process); !why.empty()) GTEST_SKIP() << why;
   // The pinned verdicts stand in for the positive run (a probe the kernel cannot support is
   // pinned SKIP and may stay SKIP under its negative control).
   auto pinned = load_expected(std::string(kExpectedDir) + "/process-strict.json");
@@ -172,7 +194,7 @@ TEST(ProbeSuiteProcess, StrictNegativeControls) {
   ctx.expectation_args = expectation_args(policy);
   ctx.output_cap = policy.limits.output_bytes;
   ctx.make_runner = [&w](const SandboxPolicy& p) -> std::unique_ptr<Runner> {
-    return std::make_unique<BackendRunner>(w.process, p, kProbe);
+    return std::make_unique<BackendRunner>(w.backends.at(BackendKind::process), p, kProbe);
   };
   auto neg = run_negative_controls(ctx, positive, probe_ids());
   ASSERT_TRUE(neg) << neg.error().describe();

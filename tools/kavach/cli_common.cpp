@@ -25,7 +25,8 @@ std::string exit_code_help() {
   std::string s =
       "Exit status:\n"
       "  run      the sandboxed command's own exit status, or 128+N when signal N ended it\n"
-      "           (a wall-clock timeout kills with SIGKILL: 137, and timed_out=true in --json)\n"
+      "           (a wall-clock timeout kills with SIGKILL: 137, and timed_out=true in --json);\n"
+      "           the gate's verdict wins when it is quarantine (88) or block (87)\n"
       "  scan     0 pass, 1 warn, 2 quarantine, 3 block\n"
       "  others   0 success\n"
       "  kavach's own errors:\n";
@@ -36,7 +37,8 @@ std::string exit_code_help() {
                       ErrorCode::control_unavailable, ErrorCode::runtime_missing, ErrorCode::setup_failed,
                       ErrorCode::exec_failed, ErrorCode::io_error, ErrorCode::output_too_large,
                       ErrorCode::invalid_transition, ErrorCode::secret_error, ErrorCode::audit_error,
-                      ErrorCode::audit_tampered, ErrorCode::gate_error, ErrorCode::internal}) {
+                      ErrorCode::audit_tampered, ErrorCode::gate_error, ErrorCode::internal,
+                      ErrorCode::output_blocked, ErrorCode::output_quarantined}) {
     s += "    " + std::to_string(cli_exit_code(c)) + "  " + std::string(to_string(c)) + "\n";
   }
   return s;

@@ -8,9 +8,11 @@
 #include "commands.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/credential.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
 #include "policy_options.hpp"
+#include "quarantine.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -23,6 +25,9 @@ struct RunOptions {
   std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
   std::string audit_log;
   std::string audit_key;
+  bool no_gate = false;
+  std::string gate_rules;
+  std::string quarantine_dir;
   std::vector<std::string> command;
 };
 
@@ -45,6 +50,17 @@ Result<void> add_audit_log(const RunOptions& o, SandboxConfig& config) {
   auto sink = open_audit_log(o.audit_log, key_file);
   if (!sink) return tl::unexpected(sink.error());
   config.hooks.push_back(*sink);
+  return {};
+}
+
+// --no-gate / --gate-rules FILE. The gate is on unless switched off; switching it off is audited.
+Result<void> add_gate(const RunOptions& o, SandboxConfig& config) {
+  config.gate.enabled = !o.no_gate;
+  if (o.gate_rules.empty()) return {};
+  if (o.no_gate) return fail(ErrorCode::invalid_argument, "--gate-rules and --no-gate contradict each other");
+  auto g = gate::Gate::from_file(o.gate_rules);
+  if (!g) return tl::unexpected(g.error());
+  config.gate.rules = std::move(*g);
   return {};
 }
 
@@ -73,7 +89,19 @@ void print_summary(const RunReport& rep, const SandboxPolicy& policy, BackendKin
   for (const auto& item : rep.score.breakdown) {
     if (item.points != 0) std::fprintf(stderr, " %s %+d;", item.label.c_str(), item.points);
   }
-  std::fprintf(stderr, "\nenforcement:\n");
+  if (rep.gate) {
+    std::fprintf(stderr, "\ngate: %s, %zu finding(s), output %s\n",
+                 std::string(gate::to_string(rep.gate->verdict)).c_str(), rep.gate->findings.size(),
+                 std::string(to_string(rep.release)).c_str());
+    for (const auto& f : rep.gate->findings) {
+      std::fprintf(stderr, "  %-10s %-24s %s line %llu%s%s\n", std::string(gate::to_string(f.verdict)).c_str(),
+                   f.rule_id.c_str(), f.source.c_str(), static_cast<unsigned long long>(f.line),
+                   f.encoding.empty() ? "" : ", encoded as ", f.encoding.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "\ngate: OFF (--no-gate), output released unscanned\n");
+  }
+  std::fprintf(stderr, "enforcement:\n");
   for (const auto& c : r.enforcement.controls()) {
     if (!c.requested) continue;
     std::fprintf(stderr, "  %s %-17s %s\n", c.applied ? "applied " : "MISSING ",
@@ -86,28 +114,55 @@ int do_run(const RunOptions& o) {
   if (!backend) return report_error(backend.error(), o.json);
   auto policy = resolve_policy(o.policy);
   if (!policy) return report_error(policy.error(), o.json);
-  SandboxConfig config{*backend, *policy, {}, nullptr, {}};
+  SandboxConfig config{*backend, *policy, {}, nullptr, {}, GateSettings{}};
   if (auto r = add_credentials(o, config); !r) return report_error(r.error(), o.json);
   if (auto r = add_audit_log(o, config); !r) return report_error(r.error(), o.json);
+  if (auto r = add_gate(o, config); !r) return report_error(r.error(), o.json);
   auto sandbox = Sandbox::create(std::move(config));
   if (!sandbox) return report_error(sandbox.error(), o.json);
   Command cmd;
   cmd.argv = o.command;
   auto rep = (*sandbox)->exec(cmd);
   if (!rep) return report_error(rep.error(), o.json);
+  const std::string sandbox_id = (*sandbox)->id();
   (void)(*sandbox)->stop();
   (void)(*sandbox)->destroy();
+  // Quarantined output goes to a private directory, never to the terminal or the JSON.
+  std::optional<std::filesystem::path> quarantined_to;
+  if (rep->release == OutputRelease::quarantined) {
+    std::optional<std::filesystem::path> flag;
+    if (!o.quarantine_dir.empty()) flag = o.quarantine_dir;
+    auto root = quarantine_root(flag);
+    if (!root) return report_error(root.error(), o.json);
+    auto dir = quarantine_outputs(*root, sandbox_id, *rep);
+    if (!dir) return report_error(dir.error(), o.json);
+    quarantined_to = *dir;
+    rep->result.stdout_data.clear();
+    rep->result.stderr_data.clear();
+  }
   if (o.json) {
     nlohmann::json j = to_json(rep->result);
     j["score"] = to_json(rep->score);
     j["backend"] = std::string(to_string(*backend));
     j["policy"] = policy->name;
+    j["sandbox_id"] = sandbox_id;
+    nlohmann::json g = rep->gate ? gate::to_json(*rep->gate) : nlohmann::json{{"verdict", "disabled"}};
+    g["release"] = std::string(to_string(rep->release));
+    if (quarantined_to) g["quarantine_dir"] = quarantined_to->string();
+    j["gate"] = std::move(g);
     std::printf("%s\n", dump_json(j).c_str());
   } else {
     write_all(STDOUT_FILENO, rep->result.stdout_data);
     write_all(STDERR_FILENO, rep->result.stderr_data);
     if (!o.quiet) print_summary(*rep, *policy, *backend);
+    if (rep->release == OutputRelease::withheld) {
+      std::fprintf(stderr, "kavach: output withheld: the gate's verdict is block\n");
+    } else if (quarantined_to) {
+      std::fprintf(stderr, "kavach: output quarantined (redacted) in %s\n", quarantined_to->c_str());
+    }
   }
+  if (rep->release == OutputRelease::withheld) return cli_exit_code(ErrorCode::output_blocked);
+  if (rep->release == OutputRelease::quarantined) return cli_exit_code(ErrorCode::output_quarantined);
   return rep->result.shell_status();
 }
 
@@ -124,6 +179,11 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--audit-log", opts->audit_log, "append this run's events to a hash-chained JSON-lines log");
   cmd->add_option("--audit-key", opts->audit_key,
                   "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
+  cmd->add_flag("--no-gate", opts->no_gate,
+                "release output without the externalization gate (audited; the default scans, redacts and judges)");
+  cmd->add_option("--gate-rules", opts->gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
+  cmd->add_option("--quarantine-dir", opts->quarantine_dir,
+                  "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
   cmd->add_option("command", opts->command, "command and arguments (after --)")->required();
   cmd->footer("Exit status: the command's own, 128+N if signal N ended it; kavach's own errors use 64-86 (see kavach --help).");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });

@@ -127,6 +127,7 @@ void register_verify(CLI::App& app, int& exit_code) {
     if (!o->only.empty()) so.selection = o->only;
     so.extra_args = probes::expectation_args(policy);
     so.output_cap = policy.limits.output_bytes;
+    so.emulated_kernel = *kind == BackendKind::gvisor;
     auto run = probes::run_suite(runner, c, so);
     if (!run) {
       exit_code = report_error(run.error(), o->json);
@@ -161,7 +162,9 @@ void register_verify(CLI::App& app, int& exit_code) {
       j["controls"] = rows;
       j["score_claimed"] = score_json(claimed_score);
       j["score_proven"] = score_json(proven);
-      j["notes"] = c.notes();
+      nlohmann::json notes = c.notes();
+      for (const auto& n : run->notes) notes.push_back(n);
+      j["notes"] = notes;
       std::printf("%s\n", dump_json(j).c_str());
       exit_code = 0;
       return;
@@ -188,6 +191,7 @@ void register_verify(CLI::App& app, int& exit_code) {
     std::printf("score backed by probe evidence: %d (%s)\n", proven.value, proven.label.c_str());
     for (const auto& item : proven.breakdown) std::printf("  %+4d  %s\n", item.points, item.label.c_str());
     for (const auto& n : c.notes()) std::printf("note: %s\n", n.c_str());
+    for (const auto& n : run->notes) std::printf("note: %s\n", n.c_str());
     exit_code = 0;
   });
 }

@@ -93,6 +93,50 @@ void take_output(ContainerOutcome& o, common::SuperviseOutcome& s) {
   o.sys_cpu_ms = static_cast<double>(s.usage.ru_stime.tv_sec) * 1e3 + static_cast<double>(s.usage.ru_stime.tv_usec) / 1e3;
 }
 
+// The container must not outlive kavach: runc and runsc keep a container running when the
+// process that started them dies. A watchdog (/bin/sh, own session, so a kill of kavach's
+// process group spares it) waits on a pipe only kavach writes to: "done" at the end of a
+// normal run, EOF when kavach died — then it deletes the container by force (and once more a
+// second later, in case kavach died while the runtime was still creating it).
+class Watchdog {
+ public:
+  static Result<Watchdog> arm(const RuntimeCommand& rt, const std::string& id) {
+    auto p = make_pipe();
+    if (!p) return tl::unexpected(p.error());
+    ToolCommand cmd;
+    cmd.argv = {"/bin/sh", "-c", "IFS= read -r x; [ \"$x\" = done ] && exit 0; \"$@\"; sleep 1; exec \"$@\"",
+                "kavach-oci-watchdog"};
+    for (auto& a : rt.argv({"delete", "--force", id})) cmd.argv.push_back(std::move(a));
+    cmd.stdin_fd = p->first.get();
+    auto spawned = spawn_tool(cmd);
+    if (!spawned) return tl::unexpected(spawned.error());
+    Watchdog w;
+    w.proc_ = std::move(*spawned);
+    w.write_ = std::move(p->second);  // O_CLOEXEC: the runtime never holds it
+    return w;
+  }
+  Watchdog() = default;
+  Watchdog(Watchdog&&) = default;
+  Watchdog& operator=(Watchdog&&) = default;
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() { disarm(); }
+
+  // The run ended under kavach's control: the watchdog exits without touching anything.
+  void disarm() {
+    if (!write_) return;
+    static constexpr char kDone[] = "done\n";
+    (void)!::write(write_.get(), kDone, sizeof kDone - 1);
+    write_.reset();
+    if (proc_.pid > 0) ::waitpid(proc_.pid, nullptr, 0);
+    proc_.pid = -1;
+  }
+
+ private:
+  SpawnedTool proc_;
+  UniqueFd write_;
+};
+
 // One foreground `run` for every runtime; its exit status is the container's. runc gets --keep
 // so the stopped container (and its cgroup) stays for the read-back until `delete`. runsc has
 // no --keep, and its create/start/wait path lost the status of short commands ("sandbox no
@@ -112,6 +156,8 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   cmd.stdout_fd = pipes->out_w.get();
   cmd.stderr_fd = pipes->err_w.get();
   const auto t0 = Clock::now();
+  auto watchdog = Watchdog::arm(req.rt, req.id);
+  if (!watchdog) return tl::unexpected(watchdog.error());
   auto spawned = spawn_tool(cmd);
   if (!spawned) return tl::unexpected(spawned.error());
   pipes->in_r.reset();
@@ -129,6 +175,7 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   sr.kill_tree = killer(req.rt, req.id, spawned->pidfd.get());
   auto s = common::supervise(std::move(sr));
   if (!s) return tl::unexpected(s.error());
+  watchdog->disarm();
   o.timings.push_back({"runtime_run", ms_since(t0)});
   take_output(o, *s);
   o.status = s->wait_code == CLD_EXITED ? s->wait_status : 128 + s->wait_status;

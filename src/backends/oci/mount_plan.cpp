@@ -23,6 +23,9 @@ bool is_under(const fs::path& p, const fs::path& root) {
 }
 
 std::string tmpfs_size(std::uint64_t bytes) { return "size=" + std::to_string(bytes); }
+// One inode per 4 KiB page of the size: a file with content needs a page anyway, so only
+// floods of empty files (inode exhaustion, R06) meet this limit first.
+std::string tmpfs_inodes(std::uint64_t bytes) { return "nr_inodes=" + std::to_string(std::max<std::uint64_t>(bytes / 4096, 1024)); }
 
 class Planner {
  public:
@@ -57,8 +60,11 @@ class Planner {
     add("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"});
     add("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"});
     add("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
-    add("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", tmpfs_size(tmp)});
-    if (!bound_writable("/tmp")) add("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777", tmpfs_size(tmp)});
+    add("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", tmpfs_size(tmp), tmpfs_inodes(tmp)});
+    if (!bound_writable("/tmp")) {
+      add("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777", tmpfs_size(tmp), tmpfs_inodes(tmp)});
+    }
+    if (in_.readonly_sysfs) add("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
   }
 
   // A host-view directory that is a symlink (merged /usr: /bin -> usr/bin) becomes the same

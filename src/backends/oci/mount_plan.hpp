@@ -28,6 +28,8 @@ struct MountPlanInput {
   RootfsKind rootfs = RootfsKind::host_view;
   // Where a writable host path is bound from (an idmapped copy, see idmap.hpp); default: itself.
   std::function<std::string(const std::filesystem::path&)> writable_source;
+  // gVisor mounts a writable sysfs of its own when the spec has none: ask for a read-only one.
+  bool readonly_sysfs = false;
 };
 
 struct RootfsSymlink {

@@ -194,6 +194,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   MountPlanInput mpi;
   mpi.policy = &policy;
   mpi.rootfs = root->kind;
+  mpi.readonly_sysfs = kind_ == BackendKind::gvisor;
   mpi.writable_source = [&writable_source](const std::filesystem::path& p) {
     auto it = writable_source.find(p.string());
     return it == writable_source.end() ? p.string() : it->second;

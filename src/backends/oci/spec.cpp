@@ -1,5 +1,7 @@
 #include "backends/oci/spec.hpp"
 
+#include "backends/common/capability_names.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,19 +13,6 @@ namespace kavach::oci {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::array<std::string_view, 41> kCapabilities = {
-    "CAP_CHOWN",          "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",         "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",        "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",      "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",      "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",   "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",          "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
 
 // What /proc shows that a sandbox must not read (masked) or write (read-only): the usual set.
 const std::vector<std::string> kMaskedPaths = {
@@ -53,11 +42,13 @@ bool is_uint(const json& j) { return j.is_number_unsigned() || (j.is_number_inte
 
 Result<std::vector<std::string>> capability_set(const std::vector<std::string>& keep) {
   std::vector<std::string> out;
-  for (const auto& name : keep) {
-    if (std::find(kCapabilities.begin(), kCapabilities.end(), name) == kCapabilities.end()) {
+  for (const auto& given : keep) {
+    // Same spelling rules as the process backend: "net_bind_service" is CAP_NET_BIND_SERVICE.
+    const std::string name = common::canonical_capability_name(given);
+    if (!common::capability_number(name)) {
       return fail(ErrorCode::invalid_argument,
-                  "keep_capabilities: unknown capability '" + name + "' (expected e.g. CAP_NET_BIND_SERVICE)",
-                  {{"capability", name}});
+                  "keep_capabilities: unknown capability '" + given + "' (expected e.g. CAP_NET_BIND_SERVICE)",
+                  {{"capability", given}});
     }
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   }

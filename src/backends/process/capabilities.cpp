@@ -2,6 +2,8 @@
 // with raw prctl/capset calls.
 #include "backends/process/capabilities.hpp"
 
+#include "backends/common/capability_names.hpp"
+
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
@@ -18,28 +20,7 @@
 namespace kavach::process {
 namespace {
 
-// Index = capability number (linux/capability.h).
-constexpr std::array<std::string_view, 41> kCapNames = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
-
 constexpr int kMaxCap = 63;  // capability masks are 64 bits wide
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 int read_last_cap() {
   std::ifstream in("/proc/sys/kernel/cap_last_cap");
@@ -55,16 +36,15 @@ Result<PreparedCapabilities> prepare_capabilities(const std::vector<std::string>
   out.last_cap = read_last_cap();
   std::string kept;
   for (const auto& name : keep) {
-    std::string n = upper(name);
-    if (n.rfind("CAP_", 0) != 0) n = "CAP_" + n;
-    const auto it = std::find(kCapNames.begin(), kCapNames.end(), n);
-    if (it == kCapNames.end()) {
+    const std::string n = common::canonical_capability_name(name);
+    const std::optional<int> number = common::capability_number(n);
+    if (!number) {
       return fail(ErrorCode::invalid_argument,
                   "unknown capability '" + name + "' in keep_capabilities (expected a name like "
                   "CAP_NET_BIND_SERVICE)",
                   {{"capability", name}, {"key", "keep_capabilities"}});
     }
-    const int cap = static_cast<int>(it - kCapNames.begin());
+    const int cap = *number;
     if (cap > out.last_cap) {
       return fail(ErrorCode::control_unavailable,
                   "capability " + n + " is not known to this kernel (cap_last_cap=" +

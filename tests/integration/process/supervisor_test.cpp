@@ -107,7 +107,9 @@ TEST(Supervisor, GrandchildHoldingThePipeDoesNotHang) {
   // The shell exits at once; a background sleep (new process group, so kill_tree misses it)
   // keeps stdout open. Reading stops after the grace period.
   const std::string marker = "sleep 30." + kavach::testing::unique_token();
-  Child c = start("setsid " + marker + " & echo bye");
+  // The shell waits until the sleep really leads its own session (/proc/PID/stat field 6):
+  // exiting earlier would race kill_tree, which then still finds it in the shell's group.
+  Child c = start("setsid " + marker + " & while [ \"$(cut -d' ' -f6 /proc/$!/stat)\" != \"$!\" ]; do :; done; echo bye");
   SuperviseRequest r = request(c, std::chrono::seconds(20));
   const auto t0 = Clock::now();
   auto o = supervise(std::move(r));

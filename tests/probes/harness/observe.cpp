@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -50,7 +51,51 @@ double mono_ms() {
 
 }  // namespace
 
-std::vector<pid_t> find_processes(const std::string& needle) {
+namespace {
+
+// Host processes with an open descriptor on one of the files (compared by device and inode:
+// a process in another mount namespace shows another path for the same file).
+std::vector<pid_t> holders_of(const std::vector<std::pair<dev_t, ino_t>>& files) {
+  std::vector<pid_t> out;
+  if (files.empty()) return out;
+  const pid_t self = getpid();
+  for (pid_t p : all_pids()) {
+    if (p == self) continue;
+    const std::string fd_dir = "/proc/" + std::to_string(p) + "/fd";
+    DIR* d = opendir(fd_dir.c_str());
+    if (d == nullptr) continue;
+    bool holds = false;
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      struct stat st{};
+      if (stat((fd_dir + "/" + e->d_name).c_str(), &st) != 0) continue;
+      for (const auto& [dev, ino] : files) holds = holds || (st.st_dev == dev && st.st_ino == ino);
+      if (holds) break;
+    }
+    closedir(d);
+    if (holds) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<std::pair<dev_t, ino_t>> markers(const std::string& dir, const std::string& needle) {
+  std::vector<std::pair<dev_t, ino_t>> out;
+  if (dir.empty()) return out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n.rfind(".sleeper-", 0) != 0 || n.find(needle) == std::string::npos) continue;
+    struct stat st{};
+    if (lstat((dir + "/" + n).c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.emplace_back(st.st_dev, st.st_ino);
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> find_processes(const std::string& needle, const std::string& marker_dir) {
   // Only the planted processes themselves: argv = [kavach-probe, sleeper, <token...>, secs].
   // Wrappers (bwrap, the launcher) carry the same words in their argv and must not count.
   std::vector<pid_t> out;
@@ -66,18 +111,21 @@ std::vector<pid_t> find_processes(const std::string& needle) {
     }
     if (argv.size() >= 3 && argv[1] == "sleeper" && argv[2].find(needle) != std::string::npos) out.push_back(p);
   }
+  for (pid_t p : holders_of(markers(marker_dir, needle))) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
   return out;
 }
 
-void kill_processes(const std::string& needle) {
-  for (pid_t p : find_processes(needle)) kill(p, SIGKILL);
+void kill_processes(const std::string& needle, const std::string& marker_dir) {
+  for (pid_t p : find_processes(needle, marker_dir)) kill(p, SIGKILL);
 }
 
-double wait_gone(const std::string& needle, std::chrono::milliseconds timeout) {
+double wait_gone(const std::string& needle, std::chrono::milliseconds timeout, const std::string& marker_dir) {
   double t0 = mono_ms();
   while (mono_ms() - t0 < static_cast<double>(timeout.count())) {
-    if (find_processes(needle).empty()) return mono_ms() - t0;
-    usleep(5000);
+    if (find_processes(needle, marker_dir).empty()) return mono_ms() - t0;
+    usleep(marker_dir.empty() ? 5000 : 20'000);
   }
   return -1;
 }

@@ -13,11 +13,16 @@
 
 namespace kavach::probes {
 
-// Planted sleepers (`kavach-probe sleeper <token> <secs>`) whose token contains `needle`.
-[[nodiscard]] std::vector<pid_t> find_processes(const std::string& needle);
-void kill_processes(const std::string& needle);
-// Waits until no process contains needle; returns ms waited or -1 after timeout.
-[[nodiscard]] double wait_gone(const std::string& needle, std::chrono::milliseconds timeout);
+// Planted sleepers (`kavach-probe sleeper <token> <secs> [<marker dir>]`) whose token contains
+// `needle`: host processes with that argv, plus — when `marker_dir` is given — every host
+// process holding a sleeper's marker file (<marker dir>/.sleeper-<token>) open. The second
+// finds sleepers that are no host processes (gVisor: the sentry runs them, its gofer holds
+// their files) and stopped ones.
+[[nodiscard]] std::vector<pid_t> find_processes(const std::string& needle, const std::string& marker_dir = {});
+void kill_processes(const std::string& needle, const std::string& marker_dir = {});
+// Waits until find_processes() is empty; returns ms waited or -1 after timeout.
+[[nodiscard]] double wait_gone(const std::string& needle, std::chrono::milliseconds timeout,
+                               const std::string& marker_dir = {});
 
 // Mount table of this (host) namespace, without the mount ids.
 [[nodiscard]] std::set<std::string> mount_snapshot();

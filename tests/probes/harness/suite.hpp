@@ -24,6 +24,9 @@ struct SuiteOptions {
   // Negative controls of harness-side checks: copy outputs the naive way (follow links, block
   // on FIFOs), and a hook that runs after the main run, before the host is inspected.
   bool naive_copy_out = false;
+  // The sandbox runs on a user-space kernel (gVisor): what the probe reads about host
+  // identities (/proc/self/uid_map) is that kernel's emulation, not evidence about the host.
+  bool emulated_kernel = false;
   std::function<void()> after_run;
 };
 

@@ -398,6 +398,7 @@ pid_t spawn_detached_sleeper(const Expect& e, const std::string& suffix, bool st
   std::string token = e.str("token") + suffix;
   std::string secs = e.str("sleeper-seconds", "20");
   std::string self = self_path(e);
+  std::string marker_dir = e.str("workdir", "/tmp");
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return -1;
   pid_t mid = fork();
@@ -409,13 +410,18 @@ pid_t spawn_detached_sleeper(const Expect& e, const std::string& suffix, bool st
     pid_t s = fork();
     if (s == 0) {
       close(ex[0]);
-      execl(self.c_str(), "kavach-probe", "sleeper", token.c_str(), secs.c_str(), static_cast<char*>(nullptr));
+      execl(self.c_str(), "kavach-probe", "sleeper", token.c_str(), secs.c_str(), marker_dir.c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(ex[1]);
     char c;
     (void)!read(ex[0], &c, 1);  // EOF once the exec happened (CLOEXEC): token now in cmdline
     close(ex[0]);
+    // The marker file is the harness's only view of a sleeper that is no host process: wait
+    // (bounded) until it exists before stopping the sleeper.
+    std::string marker = marker_dir + "/.sleeper-" + token;
+    for (int i = 0; i < 200 && s > 0 && access(marker.c_str(), F_OK) != 0; ++i) usleep(5000);
     if (s > 0 && stopped) kill(s, SIGSTOP);
     (void)!write(p[1], &s, sizeof s);
     _exit(0);

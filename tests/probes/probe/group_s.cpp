@@ -83,12 +83,19 @@ Outcome s03_sys_ro(const Expect&) {
   std::string d;
   bool bad = false;
   if (!(sv.f_flag & ST_RDONLY)) {
-    // An empty /sys (no sysfs) is as good as read-only.
-    bool sysfs = false;
-    for (const auto& m : mountinfo()) sysfs = sysfs || (m.fstype == "sysfs" && m.mount_point == "/sys");
-    if (sysfs) {
+    // An empty /sys (no sysfs) is as good as read-only. gVisor's statfs reports no mount flags
+    // at all; there the mount's own flags in mountinfo (last /sys mount wins) decide.
+    bool sysfs = false, mount_ro = false;
+    for (const auto& m : mountinfo()) {
+      if (m.mount_point != "/sys") continue;
+      sysfs = m.fstype == "sysfs";
+      mount_ro = m.has_option("ro");
+    }
+    if (sysfs && !mount_ro) {
       d += " /sys mounted read-write;";
       bad = true;
+    } else if (sysfs) {
+      d += " /sys read-only per mountinfo (statfs reports no ST_RDONLY);";
     }
   }
   std::vector<std::string> knobs = {"/sys/kernel/uevent_helper", "/sys/kernel/mm/transparent_hugepage/enabled"};
@@ -104,7 +111,7 @@ Outcome s03_sys_ro(const Expect&) {
     }
   }
   if (bad) return fail(trim(d));
-  return pass("/sys read-only; uevent_helper/release_agent not writable");
+  return pass(trim(d + " /sys read-only; uevent_helper/release_agent not writable"));
 }
 
 Outcome s04_kernel_leaks(const Expect& e) {

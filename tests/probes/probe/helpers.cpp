@@ -1,5 +1,6 @@
 #include "helpers.hpp"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -18,9 +19,15 @@ namespace probe {
 namespace {
 
 int sleeper(int argc, char** argv) {
-  // argv: sleeper <token> <seconds>. The token sits in argv so the harness can find us in /proc.
+  // argv: sleeper <token> <seconds> [<marker dir>]. The token sits in argv so the harness can
+  // find us in /proc; the marker file stays open while we live, so the harness also finds us
+  // where sandboxed processes are no host processes (gVisor: whoever holds the file open).
   long secs = argc >= 3 ? std::strtol(argv[2], nullptr, 10) : 30;
   if (secs <= 0 || secs > 300) secs = 30;
+  if (argc >= 4 && argv[3][0] == '/' && std::strchr(argv[1], '/') == nullptr) {
+    std::string marker = std::string(argv[3]) + "/.sleeper-" + argv[1];
+    (void)open(marker.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW, 0600);  // kept open on purpose
+  }
   signal(SIGTERM, SIG_IGN);  // survive polite teardown: only a real kill must end us
   signal(SIGHUP, SIG_IGN);
   signal(SIGINT, SIG_IGN);

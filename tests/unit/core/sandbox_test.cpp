@@ -45,7 +45,8 @@ TEST(Sandbox, LifecycleEmitsEveryEvent) {
   EXPECT_FALSE(s.destroy().has_value());
   const std::vector<AuditEventType> expected = {
       AuditEventType::created,      AuditEventType::exec_started, AuditEventType::enforcement,
-      AuditEventType::exec_finished, AuditEventType::score,       AuditEventType::paused,
+      AuditEventType::exec_finished, AuditEventType::score,       AuditEventType::gate_verdict,
+      AuditEventType::paused,
       AuditEventType::resumed,      AuditEventType::stopped,      AuditEventType::destroyed};
   EXPECT_EQ(rec->types, expected);
   for (const auto& id : rec->ids) EXPECT_EQ(id, s.id());

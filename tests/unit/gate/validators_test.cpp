@@ -126,12 +126,15 @@ TEST(GateValidators, ContactData) {
 // the random ones pass.
 TEST(GateRandomness, StructureBeyondEntropy) {
   for (const char* s : {"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8s9vLq2R", "8f4e2a9c1b7d3e6f0a5c9b8d",
-                        "AKd8f3Jq0ZpLx7Wm2RtY9vB4", "Zq8Lm2Xv9Tc4Bn7Wd1Kf6Hs3Jp0Ry5"}) {
+                        "AKd8f3Jq0ZpLx7Wm2RtY9vB4", "Zq8Lm2Xv9Tc4Bn7Wd1Kf6Hs3Jp0Ry5",
+                        "qTzKw_PmXrVbNcLdHy_JfGs"}) {  // underscore, but chunks mix cases
     EXPECT_TRUE(detail::looks_random(s)) << s;
   }
   for (const char* s : {"getUserAccountSettings", "my_super_secret_password", "ConfigurationManager",
                         "abcdefghijklmnopqrstu", "1234567890123456", "deadbeefdeadbeefdeadbeef",
-                        "this-is-not-a-secret", "aaaaaaaaaaaaaaaaaaaa", "HelloWorldFromKavach2"}) {
+                        "this-is-not-a-secret", "aaaaaaaaaaaaaaaaaaaa", "HelloWorldFromKavach2",
+                        // libstdc++'s regex_scanner.tcc (found by scripts/gate-fp-scan)
+                        "_S_token_subexpr_lookahead_begin", "_S_token_collsymbol", "MAX_PATH_LENGTH_VALUE"}) {
     EXPECT_FALSE(detail::looks_random(s)) << s;
   }
   // Entropy alone would accept the identifier: it has more bits per character than the hex key.
@@ -140,11 +143,22 @@ TEST(GateRandomness, StructureBeyondEntropy) {
 
 TEST(GateRandomness, Placeholders) {
   for (const char* s : {"AKIAIOSFODNN7EXAMPLE", "your-api-key-here", "xxxxxxxxxxxxxxxx", "${GITHUB_TOKEN}",
-                        "<token>", "changeme", "sk_live_000000000000000000000000", "password", "postgres"}) {
+                        "<token>", "changeme", "bar", "sk_live_000000000000000000000000", "password", "postgres"}) {
     EXPECT_TRUE(detail::is_placeholder(s)) << s;
   }
   for (const char* s : {"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8s9vLq2R", "ghp_Ab3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0"}) {
     EXPECT_FALSE(detail::is_placeholder(s)) << s;
+  }
+}
+
+// Chosen passwords pass; the working directory in a PWD variable does not (scripts/gate-fp-scan
+// found `PWD: '/Users/maciej'` in node's documentation).
+TEST(GateRandomness, PasswordLike) {
+  for (const char* s : {"Tr0ub4dor&3", "s3cr3t-Passw0rd!", "/9xK#mP2qL"}) {
+    EXPECT_TRUE(detail::password_like(s)) << s;
+  }
+  for (const char* s : {"/Users/maciej", "/home/Alice/Work", "config.db.password", "short1A"}) {
+    EXPECT_FALSE(detail::password_like(s)) << s;
   }
 }
 

@@ -63,7 +63,11 @@ TEST(OciMountPlan, HostViewIsReadOnlySystemDirsWithPrivateTmpAndDev) {
   EXPECT_EQ(tmp->type, "tmpfs");
   EXPECT_TRUE(has(*tmp, "size=" + std::to_string(p.limits.tmpfs_bytes)));
   EXPECT_TRUE(has(*tmp, "nodev") && has(*tmp, "nosuid"));
+  // Inode exhaustion (probe R06) meets a limit: one inode per 4 KiB page of the size.
+  EXPECT_TRUE(has(*tmp, "nr_inodes=" + std::to_string(p.limits.tmpfs_bytes / 4096)));
   ASSERT_NE(find(plan, "/dev/shm"), nullptr);
+  EXPECT_TRUE(has(*find(plan, "/dev/shm"), "nr_inodes=" + std::to_string(p.limits.tmpfs_bytes / 4096)));
+  EXPECT_EQ(find(plan, "/sys"), nullptr) << "runc: no sysfs at all unless asked";
   ASSERT_NE(find(plan, "/dev/pts"), nullptr);
   for (const auto& d : p.fs.readonly_paths) {
     struct stat st {};
@@ -154,6 +158,20 @@ TEST(OciMountPlan, OwnRootFilesystemSkipsTheHostSystemDirs) {
   EXPECT_EQ(find(plan, "/etc"), nullptr);
   EXPECT_TRUE(plan.symlinks.empty());
   ASSERT_NE(find(plan, extra.path().string()), nullptr) << "other read-only paths are still shown";
+}
+
+// gVisor mounts a writable sysfs of its own when the spec has none (probe S03): ask for read-only.
+TEST(OciMountPlan, ReadonlySysfsWhenAsked) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  MountPlanInput in;
+  in.policy = &p;
+  in.readonly_sysfs = true;
+  auto plan = plan_mounts(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const OciMount* sys = find(*plan, "/sys");
+  ASSERT_NE(sys, nullptr);
+  EXPECT_EQ(sys->type, "sysfs");
+  EXPECT_TRUE(has(*sys, "ro") && has(*sys, "nosuid") && has(*sys, "nodev") && has(*sys, "noexec"));
 }
 
 }  // namespace
