@@ -17,7 +17,7 @@ std::string next_run_cgroup_name() {
   return "run-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
-Background::Background(CgroupInfo host) : host_(std::move(host)) {
+Background::Background(CgroupInfo host) : host_(std::move(host)), owner_(::getpid()) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -39,6 +39,7 @@ common::CgroupSetup Background::named(const common::CgroupSetup& s) {
 }
 
 common::RunCgroup Background::take_cgroup(const common::CgroupSetup& setup) {
+  if (::getpid() != owner_) return common::RunCgroup::create(host_, named(setup));
   {
     std::lock_guard lock(mu_);
     auto it = std::find_if(stocks_.begin(), stocks_.end(), [&](const Stock& st) {
@@ -66,6 +67,7 @@ common::RunCgroup Background::take_cgroup(const common::CgroupSetup& setup) {
 }
 
 void Background::retire(std::unique_ptr<PreparedSandbox> sandbox) {
+  if (::getpid() != owner_) return;  // forked copy: torn down right here, on return
   {
     std::lock_guard lock(mu_);
     retired_.push_back(std::move(sandbox));
@@ -79,6 +81,7 @@ bool Background::idle_locked() const {
 }
 
 bool Background::wait_idle(std::chrono::milliseconds timeout) {
+  if (::getpid() != owner_) return true;
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout, [this] { return idle_locked(); });
 }

@@ -6,6 +6,8 @@
 // peaks and limit events that cannot be reset).
 #pragma once
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -61,6 +63,7 @@ class Background {
   std::list<Stock> stocks_;  // (a list: RunCgroup moves are not noexcept-copyable in vectors)
   std::vector<std::unique_ptr<PreparedSandbox>> retired_;
   std::uint64_t uses_ = 0;
+  pid_t owner_;  // a forked copy of this process has no helper thread: it works inline
   bool busy_ = false;
   bool stop_ = false;
   std::thread thread_;

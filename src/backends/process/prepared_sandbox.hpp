@@ -56,7 +56,6 @@ struct PreparedSandbox {
   std::uint64_t start_ns = 0;    // exec() entry (cold) or preparation start (warm)
   std::uint64_t release_ns = 0;  // when the child was released ('G' or 'W')
   std::vector<StageTiming> timings;  // parent stages up to the release
-  std::chrono::milliseconds wall_timeout{0};
   std::chrono::steady_clock::time_point deadline{};  // cold: wall timeout from the release
 
   ControlPlan cp;                    // its report is the run's enforcement report

@@ -47,7 +47,8 @@ class ProcessBackend final : public Backend {
   // The two halves of exec(). prepare(policy, &cmd) clones and releases a cold sandbox for
   // `cmd`; prepare(policy, nullptr) releases a warm one that sets itself up and waits (check
   // with wait_ready). run() executes one command in it (for a warm one: any command without
-  // injected files), under the same `policy`; the sandbox is spent afterwards (its destructor
+  // injected files), under the same `policy` (a warm one may differ in its wall timeout, which
+  // counts from the hand-over); the sandbox is spent afterwards (its destructor
   // removes what is left: cgroups, a held namespace).
   [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
   [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);

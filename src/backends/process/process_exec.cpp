@@ -194,7 +194,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
     if (!cmd.stdin_data) sb.stdin_w.reset();
     release_ns = mono_ns();
     timings.push_back({"claim", ms_between(claim_ns, release_ns)});
-    deadline = std::chrono::steady_clock::now() + sb.wall_timeout;
+    deadline = std::chrono::steady_clock::now() + policy.limits.wall_timeout;  // from the hand-over
     if (::write(sb.release_w.get(), &kReleaseRun, 1) != 1) {
       return fail(ErrorCode::setup_failed, std::string("handing the command over: ") + std::strerror(errno),
                   {{"stage", "release"}});

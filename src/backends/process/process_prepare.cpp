@@ -107,7 +107,6 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   const bool warm = cmd == nullptr;
   sb->warm = warm;
   sb->start_ns = mono_ns();
-  sb->wall_timeout = policy.limits.wall_timeout;
   StageClock tm(sb->start_ns);
 
   // 1. What the policy asks and what this host can do; fail closed here.

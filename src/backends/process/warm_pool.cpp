@@ -1,6 +1,7 @@
 #include "backends/process/warm_pool.hpp"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include "backends/process/prepared_sandbox.hpp"
 #include "backends/process/process_backend_impl.hpp"
@@ -20,7 +21,7 @@ Result<std::unique_ptr<WarmPool>> WarmPool::create(const HostInfo& host, Process
 }
 
 WarmPool::WarmPool(std::unique_ptr<ProcessBackend> backend, SandboxPolicy policy, std::size_t size)
-    : backend_(std::move(backend)), policy_(std::move(policy)), size_(size) {
+    : backend_(std::move(backend)), policy_(std::move(policy)), size_(size), owner_(::getpid()) {
   filler_ = std::thread([this] { fill_loop(); });
 }
 
@@ -85,14 +86,16 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
   return nullptr;
 }
 
-Result<ExecResult> WarmPool::exec(const Command& cmd) {
+Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono::milliseconds> timeout) {
+  SandboxPolicy policy = policy_;
+  if (timeout && *timeout < policy.limits.wall_timeout) policy.limits.wall_timeout = *timeout;
   std::unique_ptr<PreparedSandbox> sb;
-  if (cmd.files.empty()) sb = take_live();
+  if (cmd.files.empty() && ::getpid() == owner_) sb = take_live();
   if (!sb) {
     cv_.notify_all();  // maybe a dead one to replace
-    return backend_->exec(policy_, cmd);
+    return backend_->exec(policy, cmd);
   }
-  Result<ExecResult> result = backend_->run(*sb, policy_, cmd);
+  Result<ExecResult> result = backend_->run(*sb, policy, cmd);
   sb->placeholders.reset();  // host-visible: gone before exec() returns
   {
     // The filler removes what is left of it (empty cgroups, the held mount namespace) and

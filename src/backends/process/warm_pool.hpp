@@ -39,8 +39,10 @@ class WarmPool {
   WarmPool& operator=(const WarmPool&) = delete;
 
   // Runs `cmd` in a ready sandbox (backend_info "start" = "warm ..."), or, when none is ready
-  // or the command injects files, in a cold one built now with the same policy.
-  [[nodiscard]] Result<ExecResult> exec(const Command& cmd);
+  // or the command injects files (or this is a forked copy of the pool's process), in a cold
+  // one built now with the same policy. `timeout` may shorten the policy's wall timeout.
+  [[nodiscard]] Result<ExecResult> exec(const Command& cmd,
+                                        std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
   // Blocks until the pool is full and its helpers idle, or `timeout` passed; false on timeout.
   bool wait_full(std::chrono::milliseconds timeout);
@@ -65,6 +67,7 @@ class WarmPool {
   std::vector<std::unique_ptr<PreparedSandbox>> spent_;  // run; the filler removes the rest
   std::optional<std::string> last_error_;
   bool stop_ = false;
+  pid_t owner_;  // the pooled sandboxes are this process's children
   std::thread filler_;  // clones every pooled sandbox (their parent-death signal follows it)
 };
 
