@@ -189,7 +189,10 @@ class WarmStrict : public Backend {
   Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override {
     SandboxPolicy same = policy;
     same.limits.wall_timeout = pool_->policy().limits.wall_timeout;
-    if (!(same == pool_->policy())) return cold_->exec(policy, cmd);
+    if (!(same == pool_->policy())) {
+      ++other_policy_runs;
+      return cold_->exec(policy, cmd);
+    }
     (void)pool_->wait_full(std::chrono::seconds(10));  // every probe that can run warm does
     auto r = pool_->exec(cmd, policy.limits.wall_timeout);
     if (r && r->backend_info["start"] != "cold") ++warm_runs;
@@ -198,6 +201,7 @@ class WarmStrict : public Backend {
   }
   int runs = 0;
   int warm_runs = 0;
+  int other_policy_runs = 0;
 
  private:
   std::unique_ptr<process::WarmPool> pool_;
@@ -223,7 +227,8 @@ TEST(ProbeSuiteProcessWarm, StrictMatchesPinned) {
     ADD_FAILURE() << d.id << ": pinned " << d.expected << ", got " << d.actual << " — " << d.detail;
   }
   EXPECT_EQ(r->results.size(), expected->verdicts.size());
-  std::printf("warm starts: %d of %d runs through the pool\n", warm->warm_runs, warm->runs);
+  std::printf("warm starts: %d of %d runs through the pool; %d runs with another policy (cold)\n",
+              warm->warm_runs, warm->runs, warm->other_policy_runs);
   EXPECT_GT(warm->warm_runs, warm->runs * 3 / 4) << "most probes must have run warm";
 }
 TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(BackendKind::process, Preset::agent); }

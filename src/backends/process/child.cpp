@@ -214,7 +214,7 @@ int command_entry(void* arg) {
 // parent hands over the command ('R', CommandArea) or discards the sandbox (EOF). Only read,
 // write and execve run under the filter before execve; the zero-byte read checks at set-up
 // time that the filter lets the hand-over through (else the pool reports the error).
-[[noreturn]] void warm_command_entry(void* arg) noexcept {
+int warm_command_entry(void* arg) {
   const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
   mark(p, ChildStage::fork);
   prepare_command(p);
@@ -269,6 +269,10 @@ int command_entry(void* arg) {
       ::_exit(kSetupFailedExit);  // ECHILD before the command was seen: cannot happen
     }
     if (r == command) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      p.shared->command_reaped_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+                                    static_cast<std::uint64_t>(ts.tv_nsec);
       p.shared->command_wstatus = status;
       __atomic_store_n(&p.shared->command_status_valid, 1, __ATOMIC_RELEASE);
       // Leaving ends the pid namespace: the kernel kills whatever the command left behind.
@@ -374,13 +378,15 @@ void child_main(const ChildPlan& p) noexcept {
   // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
   // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
   // touches no memory of PID 1 but errno while PID 1 is suspended.)
-  // A warm start forks it now with its own copy of memory (raw clone: no atfork handlers): it
-  // waits, filtered, for its command while PID 1 already sits in wait4 and holds no copy of
-  // the status pipe, so the hand-over wakes the command process alone.
+  // A warm start starts it now with CLONE_VM but without CLONE_VFORK: it waits, filtered, for
+  // its command while PID 1 already sits in wait4 and holds no copy of the status pipe, so the
+  // hand-over wakes the command process alone; and its execve drops a reference to PID 1's
+  // memory instead of tearing down a copy of it. The two share memory only while both sleep
+  // (the command process on its own stack; separate signal handler tables).
   long pid;
   if (warm) {
-    pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
-    if (pid == 0) warm_command_entry(const_cast<ChildPlan*>(&p));
+    pid = ::clone(warm_command_entry, p.command_stack + p.command_stack_size, CLONE_VM | SIGCHLD,
+                  const_cast<ChildPlan*>(&p));
   } else {
     pid = ::clone(command_entry, p.command_stack + p.command_stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
                   const_cast<ChildPlan*>(&p));

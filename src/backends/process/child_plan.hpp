@@ -76,6 +76,7 @@ struct ChildShared {
   std::int32_t command_status_valid;
   std::int32_t command_wstatus;
   std::int32_t command_pid;
+  std::uint64_t command_reaped_ns;  // when PID 1 reaped the command (then it exits itself)
 };
 
 enum class MountKind : std::uint8_t {

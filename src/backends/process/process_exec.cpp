@@ -293,7 +293,15 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
     prev = done;
   }
   timings.push_back({"exec", ms_between(prev, exec_seen_ns)});
-  timings.push_back({"run", ms_between(exec_seen_ns, exited_ns)});
+  // run: the command until PID 1 reaped it; exit: PID 1 leaving (its namespaces go with it)
+  // until the parent reaped it and swept the cgroups.
+  const std::uint64_t reaped_ns = __atomic_load_n(&sh->command_reaped_ns, __ATOMIC_ACQUIRE);
+  if (reaped_ns > exec_seen_ns && reaped_ns < exited_ns) {
+    timings.push_back({"run", ms_between(exec_seen_ns, reaped_ns)});
+    timings.push_back({"exit", ms_between(reaped_ns, exited_ns)});
+  } else {
+    timings.push_back({"run", ms_between(exec_seen_ns, exited_ns)});
+  }
   const std::uint64_t end_ns = mono_ns();
   timings.push_back({"teardown", ms_between(exited_ns, end_ns)});
   result.timings = std::move(timings);
