@@ -382,7 +382,9 @@ void child_main(const ChildPlan& p) noexcept {
   // its command while PID 1 already sits in wait4 and holds no copy of the status pipe, so the
   // hand-over wakes the command process alone; and its execve drops a reference to PID 1's
   // memory instead of tearing down a copy of it. The two share memory only while both sleep
-  // (the command process on its own stack; separate signal handler tables).
+  // (the command process on its own stack; separate signal handler tables and descriptor
+  // tables). They share errno: a signal to PID 1 at the wrong moment can blur an error code
+  // the command process reports, never what runs.
   long pid;
   if (warm) {
     pid = ::clone(warm_command_entry, p.command_stack + p.command_stack_size, CLONE_VM | SIGCHLD,

@@ -331,7 +331,9 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   // Keep the mount namespace referenced: when the run ends, its last reference then drops with
   // the PreparedSandbox (on the helper thread, after the result is out) instead of inside
   // PID 1's exit, which the caller waits for.
-  if (cp.mntns) {
+  // Not with placeholders: removing them (before exec() returns) would then unlink mount points
+  // of a live namespace, each detach waiting for an RCU grace period.
+  if (cp.mntns && mounts.placeholders.empty()) {
     sb->mnt_ns.reset(::open(("/proc/" + std::to_string(sb->pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   }
   // The child has its copies; ours would keep the pipes open and hide EOF.
