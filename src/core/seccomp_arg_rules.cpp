@@ -1,11 +1,12 @@
 // Argument rules: clone namespaces, terminal-injection ioctls, socket families, personality,
-// device nodes and executable memfds. See seccomp_arg_rules.hpp for why each exists twice.
+// device nodes, set-id modes and executable memfds. See seccomp_arg_rules.hpp for why each exists twice.
 #include "seccomp_arg_rules.hpp"
 
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <linux/netlink.h>
@@ -127,15 +128,52 @@ ArgFilter socket_filter() {
   return f;
 }
 
-// mknod/mknodat: regular files, FIFOs and sockets only — never device nodes.
+// The set-id mode bits. A sandbox must not create set-uid/set-gid files: through an idmapped
+// writable path its files belong, on disk, to the directory's owner (root when kavach runs as
+// root), so a set-uid file it leaves behind would be a set-uid-root program on the host (probe T03).
+constexpr std::uint64_t kSetIdBits = S_ISUID | S_ISGID;
+
+// "mode has S_ISUID" OR "mode has S_ISGID": the complement of masked(mode, kSetIdBits, 0).
+std::vector<ArgCond> has_set_id(unsigned mode_arg) {
+  return {masked(mode_arg, S_ISUID, S_ISUID), masked(mode_arg, S_ISGID, S_ISGID)};
+}
+
+// mknod/mknodat: regular files, FIFOs and sockets only — never device nodes — and never with a
+// set-id bit. One masked comparison per rule covers both (libseccomp refuses two on one argument).
 ArgFilter mknod_filter(std::string_view name, unsigned mode_arg) {
   constexpr unsigned kShift = 12;  // S_IFMT = 0170000
   constexpr unsigned kBits = 4;
   const std::vector<std::uint64_t> types =
       in_field(kBits, {0, S_IFREG >> kShift, S_IFIFO >> kShift, S_IFSOCK >> kShift});
-  return {name, each(field_in(mode_arg, kShift, kBits, types)),
-          each(field_not_in(mode_arg, kShift, kBits, types))};
+  std::vector<ArgCond> permit = field_in(mode_arg, kShift, kBits, types);
+  for (auto& c : permit) c.mask |= kSetIdBits;  // value keeps the set-id bits at 0
+  std::vector<ArgCond> deny = field_not_in(mode_arg, kShift, kBits, types);
+  for (const auto& c : has_set_id(mode_arg)) deny.push_back(c);
+  return {name, each(permit), each(deny)};
 }
+
+// chmod family: any mode without a set-id bit.
+ArgFilter chmod_filter(std::string_view name, unsigned mode_arg) {
+  return {name, {{masked(mode_arg, kSetIdBits, 0)}}, each(has_set_id(mode_arg))};
+}
+
+// open family: the mode counts only with O_CREAT or O_TMPFILE (without them libc passes
+// anything, often garbage); with either, no set-id bit.
+ArgFilter open_filter(std::string_view name, unsigned flags_arg, unsigned mode_arg) {
+  // The kernel's __O_TMPFILE bit alone (glibc's __O_TMPFILE also carries O_DIRECTORY).
+  constexpr std::uint64_t kTmpfileBit = 020000000;
+  constexpr std::uint64_t kCreating[] = {O_CREAT, kTmpfileBit};
+  Alternatives deny;
+  for (std::uint64_t flag : kCreating) {
+    for (const auto& c : has_set_id(mode_arg)) deny.push_back({masked(flags_arg, flag, flag), c});
+  }
+  return {name,
+          {{masked(flags_arg, O_CREAT | kTmpfileBit, 0)}, {masked(mode_arg, kSetIdBits, 0)}},
+          deny};
+}
+
+// creat(path, mode) always creates.
+ArgFilter creat_filter() { return chmod_filter("creat", 1); }
 
 // memfd_create(name, flags) when memfd exec is not allowed: only sealed non-executable memfds
 // (MFD_NOEXEC_SEAL, kernel >= 6.3; older kernels reject the flag, so memfds fail closed).
@@ -156,7 +194,10 @@ std::vector<ArgFilter> make_filters(bool allow_memfd_exec) {
                              personality_filter(),     socket_filter(),
                              mknod_filter("mknod", 1), mknod_filter("mknodat", 2),
                              no_fastopen_filter("sendto", 3), no_fastopen_filter("sendmsg", 2),
-                             no_fastopen_filter("sendmmsg", 3)};
+                             no_fastopen_filter("sendmmsg", 3),
+                             chmod_filter("chmod", 1), chmod_filter("fchmod", 1),
+                             chmod_filter("fchmodat", 2), chmod_filter("fchmodat2", 2),
+                             open_filter("open", 1, 2), open_filter("openat", 2, 3), creat_filter()};
   if (!allow_memfd_exec) out.push_back(memfd_filter());
   return out;
 }

@@ -104,6 +104,11 @@ SeccompProgram allowlist_program(const NameSet& allowed, const SeccompPolicy& p,
   prog.deny_foreign_abis = true;
   const NameSet deny = to_set(p.extra_deny);
   if (!deny.count("clone3")) add_plain(prog.rules, "clone3", SeccompAction::errno_enosys);
+  // openat2's mode sits in memory the filter cannot read: ENOSYS (callers fall back to openat,
+  // whose set-id mode rule applies) unless the policy allows it by name.
+  if (!deny.count("openat2") && !allowed.count("openat2")) {
+    add_plain(prog.rules, "openat2", SeccompAction::errno_enosys);
+  }
 
   std::size_t allowed_names = 0;
   std::size_t filtered_names = 0;
@@ -121,7 +126,7 @@ SeccompProgram allowlist_program(const NameSet& allowed, const SeccompPolicy& p,
   prog.description = std::string(label) + " allowlist: " + std::to_string(allowed_names) +
                      " syscalls allowed (" + std::to_string(filtered_names) +
                      " argument-filtered), " + std::to_string(prog.rules.size()) +
-                     " rules, default EPERM, clone3 ENOSYS, i386/x32 ABIs killed";
+                     " rules, default EPERM, clone3/openat2 ENOSYS, no set-id modes, i386/x32 ABIs killed";
   return prog;
 }
 
@@ -138,6 +143,9 @@ SeccompProgram denylist_program(const SeccompPolicy& p) {
     add_alternatives(prog.rules, f.name, SeccompAction::errno_eperm, f.deny);
   }
   if (!deny.count("clone3")) add_plain(prog.rules, "clone3", SeccompAction::errno_enosys);
+  if (!deny.count("openat2") && !allow.count("openat2")) {
+    add_plain(prog.rules, "openat2", SeccompAction::errno_enosys);
+  }
   for (std::string_view name : dangerous_syscalls()) {
     if (allow.count(name) || deny.count(name) || !known(name)) continue;
     add_plain(prog.rules, name, SeccompAction::errno_eperm);
@@ -148,7 +156,7 @@ SeccompProgram denylist_program(const SeccompPolicy& p) {
                      std::to_string(count_names(prog.rules)) +
                      " syscalls denied or argument-filtered, " +
                      std::to_string(prog.rules.size()) +
-                     " rules, default ALLOW, clone3 ENOSYS, i386/x32 ABIs killed";
+                     " rules, default ALLOW, clone3/openat2 ENOSYS, no set-id modes, i386/x32 ABIs killed";
   return prog;
 }
 

@@ -13,6 +13,8 @@ namespace kavach {
 // memfd_create, sendto, sendmsg, sendmmsg) are allowed only under those rules (see
 // seccomp_arg_rules.cpp).
 // clone3 is deliberately absent: it answers ENOSYS so libc falls back to the filtered clone.
+// openat2 likewise: its mode lives in a struct seccomp cannot read (see the set-id rules), and
+// libc never needs it.
 // Left out on purpose (extra_allow them if needed): Linux AIO (io_setup charges the host-wide
 // fs.aio-max-nr, so one sandbox could starve the host), sethostname/setdomainname, NUMA
 // placement (mbind, set_mempolicy, move_pages, migrate_pages), get_robust_list, memfd_secret.
@@ -57,7 +59,7 @@ const std::vector<std::string_view>& strict_allowlist_syscalls() {
       "select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
       "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2",
       // filesystem (Landlock and the mount view decide where)
-      "open", "openat", "openat2", "creat", "stat", "fstat", "lstat", "newfstatat", "statx",
+      "open", "openat", "creat", "stat", "fstat", "lstat", "newfstatat", "statx",
       "statfs", "fstatfs", "access", "faccessat", "faccessat2", "getdents", "getdents64",
       "getcwd", "chdir", "fchdir", "rename", "renameat", "renameat2", "link", "linkat", "unlink",
       "unlinkat", "symlink", "symlinkat", "readlink", "readlinkat", "mkdir", "mkdirat", "rmdir",

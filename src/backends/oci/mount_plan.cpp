@@ -1,5 +1,7 @@
 #include "backends/oci/mount_plan.hpp"
 
+#include "backends/common/tmpfs_limits.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +25,9 @@ bool is_under(const fs::path& p, const fs::path& root) {
 }
 
 std::string tmpfs_size(std::uint64_t bytes) { return "size=" + std::to_string(bytes); }
-// One inode per 4 KiB page of the size: a file with content needs a page anyway, so only
-// floods of empty files (inode exhaustion, R06) meet this limit first.
-std::string tmpfs_inodes(std::uint64_t bytes) { return "nr_inodes=" + std::to_string(std::max<std::uint64_t>(bytes / 4096, 1024)); }
+std::string tmpfs_inodes(std::uint64_t bytes) {
+  return "nr_inodes=" + std::to_string(common::tmpfs_inode_limit(bytes));
+}
 
 class Planner {
  public:

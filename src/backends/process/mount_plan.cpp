@@ -1,5 +1,7 @@
 #include "backends/process/mount_plan.hpp"
 
+#include "backends/common/tmpfs_limits.hpp"
+
 #include <linux/landlock.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
@@ -209,7 +211,8 @@ void Builder::mount_tmp() {
   t.kind = MountKind::tmpfs;
   t.target = nr("/tmp");
   t.flags = MS_NOSUID | MS_NODEV;
-  t.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=1777");
+  t.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",nr_inodes=" +
+                         std::to_string(common::tmpfs_inode_limit(in_.tmpfs_bytes)) + ",mode=1777");
   op(t, "tmpfs /tmp");
   plan_.landlock_child_rules.emplace_back("/tmp", ChildPathRights::tmp);
 }
@@ -261,7 +264,8 @@ void Builder::mount_dev() {
   shm.kind = MountKind::tmpfs;
   shm.target = nr("/dev/shm");
   shm.flags = MS_NOSUID | MS_NODEV;
-  shm.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=1777");
+  shm.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",nr_inodes=" +
+                         std::to_string(common::tmpfs_inode_limit(in_.tmpfs_bytes)) + ",mode=1777");
   op(shm, "tmpfs /dev/shm");
   plan_.landlock_child_rules.emplace_back("/dev", ChildPathRights::dev);
   plan_.landlock_child_rules.emplace_back("/dev/pts", ChildPathRights::pts);

@@ -41,7 +41,8 @@ namespace {
 using testing::errno_of;
 using testing::run_in_child;
 
-constexpr unsigned kMfdNoexecSeal = 0x0008U;  // kernel 6.3; absent from Debian 12's headers
+constexpr unsigned kMfdNoexecSeal = 0x0008U;
+constexpr long kSysFchmodat2 = 452;  // kernel 6.6; absent from Debian 12's headers  // kernel 6.3; absent from Debian 12's headers
 
 struct Probe {
   std::string name;              // "<syscall>" or "<syscall>:<variant>"
@@ -197,6 +198,22 @@ std::vector<Probe> argument_probes() {
       {"sendto:fastopen", [] { return SYSERR(SYS_sendto, -1, "x", 1, MSG_FASTOPEN, nullptr, 0); }},
       {"sendmsg:fastopen", [] { return SYSERR(SYS_sendmsg, -1, nullptr, MSG_FASTOPEN); }},
       {"sendmmsg:fastopen", [] { return SYSERR(SYS_sendmmsg, -1, nullptr, 1, MSG_FASTOPEN); }},
+      // Set-id modes (probe T03: through an idmapped writable path a set-uid file would be
+      // set-uid-root on the host). Bad paths / fds: unfiltered they fail with EFAULT / EBADF.
+      {"chmod:setuid", [] { return SYSERR(SYS_chmod, kBad, 04755); }},
+      {"chmod:setgid", [] { return SYSERR(SYS_chmod, kBad, 02755); }},
+      {"chmod:plain", [] { return SYSERR(SYS_chmod, kBad, 0755); }, 0},
+      {"fchmod:setuid", [] { return SYSERR(SYS_fchmod, -1, 04755); }},
+      {"fchmodat:setuid", [] { return SYSERR(SYS_fchmodat, AT_FDCWD, kBad, 04755); }},
+      {"fchmodat2:setgid", [] { return SYSERR(kSysFchmodat2, AT_FDCWD, kBad, 02755, 0); }},
+      {"open:creat+setuid", [] { return SYSERR(SYS_open, kBad, O_CREAT | O_WRONLY, 04755); }},
+      {"openat:tmpfile+setgid", [] { return SYSERR(SYS_openat, AT_FDCWD, kBad, O_TMPFILE | O_WRONLY, 02755); }},
+      {"openat:creat-plain", [] { return SYSERR(SYS_openat, AT_FDCWD, kBad, O_CREAT | O_WRONLY, 0644); }, 0},
+      {"openat:read+garbage-mode", [] { return SYSERR(SYS_openat, AT_FDCWD, kBad, O_RDONLY, 04755); }, 0},
+      {"creat:setuid", [] { return SYSERR(SYS_creat, kBad, 04755); }},
+      {"mknod:reg+setuid", [] { return SYSERR(SYS_mknod, kBad, S_IFREG | 04755, 0); }},
+      {"mknod:reg-plain", [] { return SYSERR(SYS_mknod, kBad, S_IFREG | 0644, 0); }, 0},
+      {"openat2", [] { return SYSERR(SYS_openat2, AT_FDCWD, kBad, nullptr, 0); }, ENOSYS},
   };
   const std::pair<const char*, unsigned long> ns_flags[] = {
       {"newuser", CLONE_NEWUSER}, {"newns", CLONE_NEWNS},   {"newpid", CLONE_NEWPID},
