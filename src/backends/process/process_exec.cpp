@@ -146,7 +146,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
 }
 
 Background& ProcessBackend::background() {
-  std::call_once(background_once_, [this] { background_ = std::make_unique<Background>(host_.cgroups); });
+  std::call_once(background_once_, [this] { background_ = std::make_unique<Background>(); });
   return *background_;
 }
 
@@ -242,7 +242,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   // What happened, from the kernel's records.
   const common::CgroupReadback cg = cgroup.read_back();
   cgroup.kill_all(use_cgroup_kill);
-  // Removed by ~PreparedSandbox, on the helper thread once the result is out.
+  cgroup.destroy();  // before returning: no run cgroup outlives exec() (probe T03)
   ChildShared* sh = sb.shared.get();
   if (__atomic_load_n(&sh->command_status_valid, __ATOMIC_ACQUIRE) != 0) {
     const int ws = sh->command_wstatus;

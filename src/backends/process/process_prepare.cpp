@@ -201,7 +201,8 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   if (cp.cgroup_cpu) cg_setup.limits.cpu_cores = policy.limits.cpu_cores;
   if (cp.cgroup_pids) cg_setup.limits.pids = policy.limits.pids;
   cg_setup.want_v2_dir = host_.cgroups.clone_into_cgroup || host_.cgroups.cgroup_kill;
-  sb->cgroup = background().take_cgroup(cg_setup);  // made ahead of time when possible
+  cg_setup.name = next_run_cgroup_name();
+  sb->cgroup = common::RunCgroup::create(host_.cgroups, cg_setup);
   sb->use_cgroup_kill = host_.cgroups.cgroup_kill;
   common::RunCgroup& cgroup = sb->cgroup;
   struct LimitControl {
