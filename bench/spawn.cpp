@@ -30,7 +30,10 @@
 #include <thread>
 #include <vector>
 
+#include "backends/process/process_backend_impl.hpp"
+#include "backends/process/warm_pool.hpp"
 #include "kavach/backend.hpp"
+#include "kavach/host.hpp"
 #include "kavach/policy.hpp"
 
 extern char** environ;
@@ -43,6 +46,7 @@ struct Options {
   int iterations = 100;
   double throughput_seconds = 3.0;
   bool json = false;
+  std::string only;  // --only TEXT: just posix_spawn and methods whose name contains TEXT
 };
 
 // One way of running a command. `run` returns the latency in ms or an error text.
@@ -118,13 +122,14 @@ std::vector<std::string> command_argv(const std::string& which) {
 }
 
 // One kavach exec; checks the command really ran (exit 0, and "x\n" for echo).
-std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::SandboxPolicy& policy,
-                                       const std::string& which, double& ms,
-                                       std::map<std::string, std::vector<double>>* stages) {
+using ExecFn = std::function<kavach::Result<kavach::ExecResult>(const kavach::Command&)>;
+std::optional<std::string> kavach_exec(const ExecFn& exec, const std::string& which, double& ms,
+                                       std::map<std::string, std::vector<double>>* stages,
+                                       const char* want_start = nullptr) {
   kavach::Command cmd;
   cmd.argv = command_argv(which);
   auto t0 = Clock::now();
-  auto r = b.exec(policy, cmd);
+  auto r = exec(cmd);
   ms = elapsed_ms(t0);
   if (!r) return r.error().message;
   if (!r->exit_code || *r->exit_code != 0) {
@@ -132,6 +137,9 @@ std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::Sandbox
            (r->setup_failure ? " setup " + r->setup_failure->stage : "") + " " + r->stderr_data;
   }
   if (which == "echo" && r->stdout_data != "x\n") return "unexpected stdout: " + r->stdout_data;
+  if (want_start != nullptr && r->backend_info["start"].rfind(want_start, 0) != 0) {
+    return "expected a " + std::string(want_start) + " start, got " + r->backend_info["start"];
+  }
   if (stages) {
     double sum = 0;
     for (const auto& t : r->timings) {
@@ -143,6 +151,49 @@ std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::Sandbox
     (*stages)["(duration_ms)"].push_back(r->duration_ms);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::SandboxPolicy& policy,
+                                       const std::string& which, double& ms,
+                                       std::map<std::string, std::vector<double>>* stages) {
+  return kavach_exec([&](const kavach::Command& c) { return b.exec(policy, c); }, which, ms, stages);
+}
+
+// Memory an idle pooled sandbox holds: PSS of its PID 1 (smaps_rollup) and what its memory
+// cgroup was charged (page tables, tmpfs/procfs/mount objects, pages PID 1 touched after the
+// attach). Both in KiB; 0 when unreadable.
+std::pair<std::uint64_t, std::uint64_t> idle_memory_kib(pid_t pid) {
+  std::uint64_t pss = 0;
+  std::uint64_t charged = 0;
+  if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/smaps_rollup").c_str(), "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      unsigned long long v = 0;
+      if (std::sscanf(line, "Pss: %llu kB", &v) == 1) pss = v;
+    }
+    std::fclose(f);
+  }
+  if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, f)) {
+      std::string l(line);
+      for (const char* ctrl : {":memory:", "0::"}) {
+        auto at = l.find(ctrl);
+        if (at == std::string::npos || (ctrl[0] == '0' && at != 0)) continue;
+        std::string path = l.substr(at + std::strlen(ctrl));
+        while (!path.empty() && path.back() == '\n') path.pop_back();
+        const std::string file = ctrl[0] == ':' ? "/sys/fs/cgroup/memory" + path + "/memory.usage_in_bytes"
+                                                : "/sys/fs/cgroup" + path + "/memory.current";
+        if (FILE* g = std::fopen(file.c_str(), "r")) {
+          unsigned long long v = 0;
+          if (std::fscanf(g, "%llu", &v) == 1 && charged == 0) charged = v / 1024;
+          std::fclose(g);
+        }
+      }
+    }
+    std::fclose(f);
+  }
+  return {pss, charged};
 }
 
 struct Throughput {
@@ -199,7 +250,7 @@ std::string load_average() {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--iterations N] [--throughput-seconds S] [--json]\n", argv0);
+  std::fprintf(stderr, "usage: %s [--iterations N] [--throughput-seconds S] [--only TEXT] [--json]\n", argv0);
   return 2;
 }
 
@@ -214,6 +265,8 @@ int main(int argc, char** argv) {
     } else if (a == "--iterations" && i + 1 < argc) {
       opt.iterations = std::atoi(argv[++i]);
       if (opt.iterations < 1) return usage(argv[0]);
+    } else if (a == "--only" && i + 1 < argc) {
+      opt.only = argv[++i];
     } else if (a == "--throughput-seconds" && i + 1 < argc) {
       opt.throughput_seconds = std::atof(argv[++i]);
       if (opt.throughput_seconds < 0) return usage(argv[0]);
@@ -270,6 +323,26 @@ int main(int argc, char** argv) {
       others.emplace_back(name, std::move(*b));
     }
   }
+  // Warm start: a pool of pre-built single-use strict sandboxes (WarmPool). Before every timed
+  // sample the bench waits, untimed, until the pool is full and the backends' helper threads are
+  // idle, so no background refill or teardown runs inside another sample.
+  constexpr std::size_t kPoolSize = 2;
+  auto pool = kavach::process::WarmPool::create(kavach::probe_host_cached(),
+                                                kavach::process::default_process_options(),
+                                                policies["strict"], kPoolSize);
+  if (!pool) skipped.push_back("kavach strict warm: " + pool.error().message);
+  auto refill = [&pool] {
+    if (pool && !(*pool)->wait_full(std::chrono::seconds(10))) {
+      std::fprintf(stderr, "warm pool did not refill in 10 s: %s\n",
+                   (*pool)->last_error().value_or("(no error recorded)").c_str());
+    }
+  };
+  // The process backend tears spent sandboxes down and stocks cgroups on a helper thread.
+  auto* process_impl = dynamic_cast<kavach::process::ProcessBackend*>(&pb);
+  auto settle = [&refill, process_impl] {
+    refill();
+    if (process_impl != nullptr) (void)process_impl->wait_idle(std::chrono::seconds(10));
+  };
   const bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
   if (!have_bwrap) skipped.push_back("bwrap: /usr/bin/bwrap not installed");
   const auto bwrap = bwrap_prefix();
@@ -289,6 +362,15 @@ int main(int argc, char** argv) {
         return kavach_exec(pb, *pol, which, ms, stages);
       };
     }
+    if (pool) {
+      methods.push_back({"kavach strict warm", which, nullptr, {}, {}, {}});
+      Method& m = methods.back();
+      kavach::process::WarmPool* wp = pool->get();
+      auto* stages = &m.stages;
+      m.run = [wp, which, stages](double& ms) {
+        return kavach_exec([wp](const kavach::Command& c) { return wp->exec(c); }, which, ms, stages, "warm");
+      };
+    }
     if (have_bwrap) {
       methods.push_back({"bwrap", which, [which, &bwrap](double& ms) {
                            auto a = bwrap;
@@ -304,11 +386,18 @@ int main(int argc, char** argv) {
                          }, {}, {}, {}});
     }
   }
+  // --only: disable the others (the run lambdas point into the elements: keep them in place).
+  if (!opt.only.empty()) {
+    for (auto& m : methods) {
+      if (m.name != "posix_spawn" && m.name.find(opt.only) == std::string::npos) m.run = nullptr;
+    }
+  }
   for (const auto& s : skipped) std::fprintf(out, "skipped %s\n", s.c_str());
 
   // Warm-up round (not recorded): first-use costs such as the seccomp cache and page cache.
   for (auto& m : methods) {
     double ms = 0;
+    if (!m.run) continue;
     if (auto err = m.run(ms)) std::fprintf(out, "warm-up %s %s: %s\n", m.name.c_str(),
                                            m.command.c_str(), err->c_str());
   }
@@ -320,6 +409,8 @@ int main(int argc, char** argv) {
   for (int it = 0; it < opt.iterations; ++it) {
     for (std::size_t j = 0; j < methods.size(); ++j) {
       Method& m = methods[(j + static_cast<std::size_t>(it)) % methods.size()];
+      if (!m.run) continue;
+      settle();  // untimed: no background work of an earlier sample runs inside this one
       double ms = 0;
       if (auto err = m.run(ms)) {
         m.errors.push_back(*err);
@@ -348,7 +439,7 @@ int main(int argc, char** argv) {
     std::fprintf(out, "%-26s %10s %10s %8s %6s\n", "method", "median ms", "p99 ms", "ratio",
                  "fails");
     for (auto& m : methods) {
-      if (m.command != which) continue;
+      if (m.command != which || !m.run) continue;
       double med = percentile(m.samples, 0.5);
       double p99 = percentile(m.samples, 0.99);
       double ratio = base > 0 ? med / base : 0;
@@ -365,8 +456,9 @@ int main(int argc, char** argv) {
 
   // Per-stage medians for strict, /bin/true, in the order the backend reports them.
   for (auto& m : methods) {
-    if (m.name != "kavach strict" || m.command != "true") continue;
-    std::fprintf(out, "\nkavach strict /bin/true: median per stage (ExecResult.timings)\n");
+    if ((m.name != "kavach strict" && m.name != "kavach strict warm") || m.command != "true" || !m.run) continue;
+    const bool warm = m.name == "kavach strict warm";
+    std::fprintf(out, "\n%s /bin/true: median per stage (ExecResult.timings)\n", m.name.c_str());
     double sum = 0;
     double sum_mean = 0;  // on a loaded machine the tail of each stage matters: medians undercount
     // m.stages is sorted by name; report in pipeline order, taken from one more run.
@@ -374,9 +466,12 @@ int main(int argc, char** argv) {
     {
       kavach::Command cmd;
       cmd.argv = command_argv("true");
-      if (auto r = pb.exec(policies["strict"], cmd))
+      if (warm) refill();
+      auto r = warm ? (*pool)->exec(cmd) : pb.exec(policies["strict"], cmd);
+      if (r)
         for (const auto& t : r->timings) pipeline.push_back(t.stage);
     }
+    const std::string key = warm ? "strict_warm_stages_ms" : "strict_stages_ms";
     for (const auto& stage : pipeline) {
       auto it = m.stages.find(stage);
       if (it == m.stages.end()) continue;
@@ -387,14 +482,27 @@ int main(int argc, char** argv) {
       sum += med;
       sum_mean += mean;
       std::fprintf(out, "  %-18s %8.3f ms  mean %8.3f ms\n", stage.c_str(), med, mean);
-      j["strict_stages_ms"].push_back({{"stage", stage}, {"median_ms", med}, {"mean_ms", mean}});
+      j[key].push_back({{"stage", stage}, {"median_ms", med}, {"mean_ms", mean}});
     }
     std::fprintf(out, "  %-18s %8.3f ms  mean %8.3f ms (end-to-end median %.3f ms)\n", "sum",
                  sum, sum_mean, percentile(m.samples, 0.5));
     for (const char* extra : {"(outside stages)", "(duration_ms)"}) {
       double med = percentile(m.stages[extra], 0.5);
       std::fprintf(out, "  %-18s %8.3f ms\n", extra, med);
-      j["strict_stages_ms"].push_back({{"stage", extra}, {"median_ms", med}});
+      j[key].push_back({{"stage", extra}, {"median_ms", med}});
+    }
+  }
+
+  // Idle memory per pooled sandbox.
+  if (pool) {
+    refill();
+    std::fprintf(out, "\nkavach strict warm: idle pooled sandboxes (pool of %zu)\n", kPoolSize);
+    for (pid_t pid : (*pool)->idle_pids()) {
+      auto [pss, charged] = idle_memory_kib(pid);
+      std::fprintf(out, "  PID 1 host pid %d: PSS %llu KiB, memory cgroup charged %llu KiB\n",
+                   static_cast<int>(pid), static_cast<unsigned long long>(pss),
+                   static_cast<unsigned long long>(charged));
+      j["warm_idle_memory_kib"].push_back({{"pss", pss}, {"cgroup_charged", charged}});
     }
   }
 

@@ -10,10 +10,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
+#include <filesystem>
 
 #include "backend_runner.hpp"
 #include "backends/oci/oci_backend.hpp"
 #include "backends/process/process_backend.hpp"
+#include "backends/process/warm_pool.hpp"
 #include "canaries.hpp"
 #include "controls.hpp"
 #include "kavach/backend.hpp"
@@ -172,6 +175,108 @@ TEST(ProbeBinary, RejectsBadInput) {
 }
 
 TEST(ProbeSuiteProcess, StrictMatchesPinned) { expect_pinned(BackendKind::process, Preset::strict); }
+
+// The process backend's warm start (WarmPool: pooled single-use sandboxes) must give every probe
+// the verdict a cold start gives: the same pinned file. Runs whose policy differs from the
+// pool's (not only in the wall timeout) and forked launchers (the tty probes) start cold.
+class WarmStrict : public Backend {
+ public:
+  explicit WarmStrict(std::unique_ptr<process::WarmPool> pool, std::shared_ptr<Backend> cold)
+      : pool_(std::move(pool)), cold_(std::move(cold)) {}
+  BackendKind kind() const override { return BackendKind::process; }
+  Maturity maturity() const override { return Maturity::runs_commands; }
+  Availability availability() const override { return cold_->availability(); }
+  Result<void> health_check() override { return {}; }
+  Result<void> destroy() override { return {}; }
+  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override {
+    SandboxPolicy same = policy;
+    same.limits.wall_timeout = pool_->policy().limits.wall_timeout;
+    if (!(same == pool_->policy())) {
+      ++other_policy_runs;
+      return cold_->exec(policy, cmd);
+    }
+    (void)pool_->wait_full(std::chrono::seconds(10));  // every probe that can run warm does
+    note_pooled_cgroups();
+    auto r = pool_->exec(cmd, policy.limits.wall_timeout);
+    note_pooled_cgroups();
+    if (r && r->backend_info["start"] != "cold") ++warm_runs;
+    ++runs;
+    return r;
+  }
+  int runs = 0;
+  int warm_runs = 0;
+  int other_policy_runs = 0;
+  std::set<std::string> pooled_cgroups;  // every cgroup directory an idle pooled sandbox had
+  void destroy_pool() { pool_.reset(); }
+
+ private:
+  void note_pooled_cgroups() {
+    for (pid_t pid : pool_->idle_pids()) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+      std::string line;
+      while (std::getline(in, line)) {
+        const auto a = line.find(':');
+        const auto b = line.find(':', a + 1);
+        const std::string ctrl = line.substr(a + 1, b - a - 1);
+        const std::string path = line.substr(b + 1);
+        if (path.find("/kavach/run-") == std::string::npos) continue;
+        pooled_cgroups.insert(std::string("/sys/fs/cgroup/") + (ctrl.empty() ? "unified" : ctrl) + path);
+      }
+    }
+  }
+
+ public:
+
+ private:
+  std::unique_ptr<process::WarmPool> pool_;
+  std::shared_ptr<Backend> cold_;
+};
+
+TEST(ProbeSuiteProcessWarm, StrictMatchesPinned) {
+  if (auto why = skip_reason(BackendKind::process); !why.empty()) GTEST_SKIP() << why;
+  auto& w = world();
+  const SandboxPolicy policy = policy_for(Preset::strict);
+  auto pool = process::WarmPool::create(probe_host_cached(), process::default_process_options(), policy, 2);
+  ASSERT_TRUE(pool) << pool.error().describe();
+  auto warm = std::make_shared<WarmStrict>(std::move(*pool), w.backends.at(BackendKind::process));
+  BackendRunner runner(warm, policy, kProbe);
+  SuiteOptions so;
+  so.extra_args = expectation_args(policy);
+  so.output_cap = policy.limits.output_bytes;
+  auto r = run_suite(runner, *w.canaries, so);
+  ASSERT_TRUE(r) << r.error().describe();
+  auto expected = load_expected(std::string(kExpectedDir) + "/process-strict.json");
+  ASSERT_TRUE(expected) << expected.error().describe();
+  warm->destroy_pool();
+  for (const auto& d : compare(*expected, r->results)) {
+    if (d.id == "T03" && d.actual == "FAIL") {
+      // T03 lists run cgroups present after the runs; the pool's idle sandboxes are live runs
+      // waiting for a command, not leftovers. Accept only those, and only if they are gone
+      // once the pool is destroyed.
+      bool only_pooled = true;
+      std::size_t at = 0;
+      const std::string key = "cgroup left: ";
+      while ((at = d.detail.find(key, at)) != std::string::npos) {
+        at += key.size();
+        const std::string path = d.detail.substr(at, d.detail.find(';', at) - at);
+        const bool pooled = warm->pooled_cgroups.count(path) != 0;
+        EXPECT_TRUE(pooled) << "T03: " << path << " was no idle pooled sandbox's cgroup";
+        EXPECT_FALSE(std::filesystem::exists(path)) << "T03: " << path << " outlived the pool";
+        only_pooled = only_pooled && pooled && !std::filesystem::exists(path);
+      }
+      if (d.detail.find("left ") == std::string::npos && d.detail.find("setuid") == std::string::npos &&
+          only_pooled) {
+        std::printf("T03: only idle pooled sandboxes' cgroups were listed; all gone with the pool\n");
+        continue;
+      }
+    }
+    ADD_FAILURE() << d.id << ": pinned " << d.expected << ", got " << d.actual << " — " << d.detail;
+  }
+  EXPECT_EQ(r->results.size(), expected->verdicts.size());
+  std::printf("warm starts: %d of %d runs through the pool; %d runs with another policy (cold)\n",
+              warm->warm_runs, warm->runs, warm->other_policy_runs);
+  EXPECT_GT(warm->warm_runs, warm->runs * 3 / 4) << "most probes must have run warm";
+}
 TEST(ProbeSuiteProcess, AgentMatchesPinned) { expect_pinned(BackendKind::process, Preset::agent); }
 // runc (crun refuses hybrid cgroup hosts) and runsc; skipped with the reason where absent.
 TEST(ProbeSuiteOci, StrictMatchesPinned) { expect_pinned(BackendKind::oci, Preset::strict); }

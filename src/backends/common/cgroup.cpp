@@ -106,9 +106,8 @@ Placement make_v1_dir(const CgroupInfo& host, const std::string& controller, con
   const std::string parent = base + "/" + kParentDir;
   if (const int e = make_dir(parent); e != 0) return {{}, "mkdir " + parent + ": " + errno_text(e)};
   const std::string dir = parent + "/" + name;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return {{}, "mkdir " + dir + ": " + errno_text(errno)};
-  }
+  // Exclusive: an existing directory would be another run's cgroup.
+  if (::mkdir(dir.c_str(), 0755) != 0) return {{}, "mkdir " + dir + ": " + errno_text(errno)};
   return {dir, {}};
 }
 
@@ -305,9 +304,23 @@ std::string RunCgroup::where(const std::string& controller) const {
   return version_by_controller_.at(controller) + " " + d->second;
 }
 
-Result<void> RunCgroup::add_pid(pid_t pid, bool include_v2) const {
+Result<std::vector<UniqueFd>> RunCgroup::v1_join_files() const {
+  std::vector<UniqueFd> out;
+  for (const auto& d : v1_dirs_) {
+    UniqueFd fd(::open((d + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      return fail(ErrorCode::setup_failed, "cannot open " + d + "/tasks: " + errno_text(errno),
+                  {{"stage", "cgroup"}});
+    }
+    out.push_back(std::move(fd));
+  }
+  return out;
+}
+
+Result<void> RunCgroup::add_pid(pid_t pid, bool include_v2, bool include_v1) const {
   const std::string text = std::to_string(pid);
-  std::vector<std::string> dirs = v1_dirs_;
+  std::vector<std::string> dirs;
+  if (include_v1) dirs = v1_dirs_;
   if (include_v2 && !v2_dir_.empty()) dirs.push_back(v2_dir_);
   for (const auto& d : dirs) {
     if (const int e = write_file(d + "/cgroup.procs", text); e != 0) {

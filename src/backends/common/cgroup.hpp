@@ -22,6 +22,7 @@ struct CgroupLimits {
   std::optional<std::uint64_t> swap_bytes;  // beyond memory (v1: memsw = memory + swap)
   std::optional<double> cpu_cores;
   std::optional<std::uint64_t> pids;
+  friend bool operator==(const CgroupLimits&, const CgroupLimits&) = default;
 };
 
 struct CgroupSetup {
@@ -60,8 +61,14 @@ class RunCgroup {
     return dirs_by_controller_.count(controller) != 0;
   }
 
-  // Moves `pid` into every v1 directory, and into the v2 one unless it was cloned there.
-  [[nodiscard]] Result<void> add_pid(pid_t pid, bool include_v2) const;
+  // Moves `pid` into every v1 directory (unless include_v1 is false: it joined them itself via
+  // v1_join_files), and into the v2 one unless it was cloned there.
+  [[nodiscard]] Result<void> add_pid(pid_t pid, bool include_v2, bool include_v1 = true) const;
+  // Write-only descriptors of each v1 directory's `tasks` file, opened with the caller's
+  // credentials: a single-threaded child writes "0" to each to move itself in. A thread moving
+  // itself skips the global threadgroup lock (and its RCU grace period, milliseconds on a busy
+  // host) that a cgroup.procs write by another process waits for.
+  [[nodiscard]] Result<std::vector<UniqueFd>> v1_join_files() const;
   // SIGKILL for everything in the run's cgroups (cgroup.kill where available). Idempotent.
   void kill_all(bool use_cgroup_kill) const noexcept;
   [[nodiscard]] CgroupReadback read_back() const;

@@ -1,7 +1,8 @@
 // The containment function, run by the cloned child (PID 1 of the sandbox's pid namespace).
 // Order: release -> ids -> cgroup ns -> mounts + pivot_root -> hostname -> network -> workdir
 // -> rlimits -> landlock rules -> capabilities + no_new_privs -> landlock -> fork the command;
-// the command process loads seccomp (last) and execs. PID 1 then reaps and forwards signals.
+// the command process loads seccomp (last) and execs (a warm start: it waits for its command
+// after seccomp). PID 1 then reaps and forwards signals.
 //
 // ASYNC-SIGNAL-SAFE ONLY from here to execve: the parent may have had other threads holding
 // locks (malloc, stdio) when it cloned. Raw syscalls, no allocation, no glibc set*id wrappers
@@ -47,9 +48,11 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::landlock_rules: return "landlock_rules";
     case ChildStage::capabilities: return "capabilities";
     case ChildStage::landlock: return "landlock";
+    case ChildStage::command: return "command";
     case ChildStage::fork: return "fork";
     case ChildStage::seccomp: return "seccomp";
     case ChildStage::exec: return "exec";
+    case ChildStage::cgroup_join: return "cgroup_join";
     case ChildStage::count: break;
   }
   return "unknown";
@@ -60,6 +63,7 @@ namespace {
 constexpr int kSetupFailedExit = 125;
 
 volatile sig_atomic_t g_command_pid = 0;
+
 
 void mark(const ChildPlan& p, ChildStage s) noexcept {
   timespec ts{};
@@ -158,8 +162,8 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   return 0;
 }
 
-// The command process: own session, clean signals, stdio, descriptors, seccomp, execve.
-[[noreturn]] void run_command(const ChildPlan& p) noexcept {
+// The command process, part 1: own session, clean signals, stdio, descriptors, seccomp.
+void prepare_command(const ChildPlan& p) noexcept {
   (void)::setsid();
   sigset_t none;
   sigemptyset(&none);
@@ -182,10 +186,14 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
     if (const int rc = apply_seccomp(*p.seccomp); rc != 0) die(p, ChildStage::seccomp, -rc);
   }
   mark(p, ChildStage::seccomp);
+}
 
+// Part 2: execve, searching the candidates like execvp. Under the filter from here on.
+[[noreturn]] void exec_command(const ChildPlan& p, char* const* argv, char* const* envp,
+                               const char* const* paths, std::size_t path_count) noexcept {
   int first_error = ENOENT;
-  for (std::size_t i = 0; i < p.exec_path_count; ++i) {
-    ::execve(p.exec_paths[i], p.argv, p.envp);
+  for (std::size_t i = 0; i < path_count; ++i) {
+    ::execve(paths[i], argv, envp);
     const int e = errno;
     if (e == ENOENT || e == ENOTDIR) continue;
     first_error = e;
@@ -194,10 +202,39 @@ int add_landlock_rules(const ChildPlan& p) noexcept {
   die(p, ChildStage::exec, first_error, -1, first_error == ENOENT ? 127 : 126);
 }
 
+// Cold start: the command is in the plan.
 int command_entry(void* arg) {
   const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
   mark(p, ChildStage::fork);
-  run_command(p);
+  prepare_command(p);
+  exec_command(p, p.argv, p.envp, p.exec_paths, p.exec_path_count);
+}
+
+// Warm start: set up to and including the seccomp filter, report ready, then sleep until the
+// parent hands over the command ('R', CommandArea) or discards the sandbox (EOF). Only read,
+// write and execve run under the filter before execve; the zero-byte read checks at set-up
+// time that the filter lets the hand-over through (else the pool reports the error).
+int warm_command_entry(void* arg) {
+  const ChildPlan& p = *static_cast<const ChildPlan*>(arg);
+  mark(p, ChildStage::fork);
+  prepare_command(p);
+  char run = 0;
+  if (::read(p.release_fd, &run, 0) != 0) die(p, ChildStage::command, errno);
+  StatusRecord ready;
+  ready.stage = kReadyRecord;
+  ready.error = 0;
+  ssize_t n;
+  do {
+    n = ::write(p.status_fd, &ready, sizeof ready);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof ready)) ::_exit(kSetupFailedExit);
+  do {
+    n = ::read(p.release_fd, &run, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1 || run != kReleaseRun) ::_exit(kSetupFailedExit);
+  mark(p, ChildStage::command);
+  const CommandArea* a = p.command_area;
+  exec_command(p, a->argv, a->envp, a->exec_paths, a->exec_path_count);
 }
 
 // PID 1: reap every child, forward termination signals to the command, report its status.
@@ -232,6 +269,10 @@ int command_entry(void* arg) {
       ::_exit(kSetupFailedExit);  // ECHILD before the command was seen: cannot happen
     }
     if (r == command) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      p.shared->command_reaped_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+                                    static_cast<std::uint64_t>(ts.tv_nsec);
       p.shared->command_wstatus = status;
       __atomic_store_n(&p.shared->command_status_valid, 1, __ATOMIC_RELEASE);
       // Leaving ends the pid namespace: the kernel kills whatever the command left behind.
@@ -253,13 +294,22 @@ void child_main(const ChildPlan& p) noexcept {
     std::memcpy(p.arg_area, kName, p.arg_area_len < sizeof kName ? p.arg_area_len : sizeof kName);
   }
 
-  // 1. Wait for the parent: id maps written and cgroups joined. EOF means it gave up or died.
+  // 1. Join the run's v1 cgroups (a thread moving itself: no global lock for the parent to
+  // wait on), then wait for the parent: id maps written, v2 cgroup joined. EOF means it gave up
+  // or died. A failed join is reported after the release, so the parent's write cannot fail.
+  int join_error = 0;
+  for (std::size_t i = 0; i < p.cgroup_join_count; ++i) {
+    if (join_error == 0 && ::write(p.cgroup_join_fds[i], "0", 1) != 1) join_error = errno;
+    ::close(p.cgroup_join_fds[i]);
+  }
   char go = 0;
   ssize_t n;
   do {
     n = ::read(p.release_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1 || go != 'G') ::_exit(kSetupFailedExit);
+  if (n != 1 || (go != kReleaseCold && go != kReleaseWarm)) ::_exit(kSetupFailedExit);
+  if (join_error != 0) die(p, ChildStage::cgroup_join, join_error);
+  const bool warm = go == kReleaseWarm && p.command_area != nullptr;
   mark(p, ChildStage::release);
 
   // 2. Identity. The parent-death signal must be set after the id change (which clears it);
@@ -328,8 +378,21 @@ void child_main(const ChildPlan& p) noexcept {
   // 9. Start the command like posix_spawn does: CLONE_VM|CLONE_VFORK on its own stack, so
   // nothing is copied and PID 1 resumes only once the command exec'd or died. (The command
   // touches no memory of PID 1 but errno while PID 1 is suspended.)
-  const int pid = ::clone(command_entry, p.command_stack + p.command_stack_size,
-                          CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<ChildPlan*>(&p));
+  // A warm start starts it now with CLONE_VM but without CLONE_VFORK: it waits, filtered, for
+  // its command while PID 1 already sits in wait4 and holds no copy of the status pipe, so the
+  // hand-over wakes the command process alone; and its execve drops a reference to PID 1's
+  // memory instead of tearing down a copy of it. The two share memory only while both sleep
+  // (the command process on its own stack; separate signal handler tables and descriptor
+  // tables). They share errno: a signal to PID 1 at the wrong moment can blur an error code
+  // the command process reports, never what runs.
+  long pid;
+  if (warm) {
+    pid = ::clone(warm_command_entry, p.command_stack + p.command_stack_size, CLONE_VM | SIGCHLD,
+                  const_cast<ChildPlan*>(&p));
+  } else {
+    pid = ::clone(command_entry, p.command_stack + p.command_stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                  const_cast<ChildPlan*>(&p));
+  }
   if (pid < 0) die(p, ChildStage::fork, errno);
   run_init(p, static_cast<pid_t>(pid));
 }

@@ -29,9 +29,11 @@ enum class ChildStage : std::int32_t {
   landlock_rules,  // rules for the sandbox's own mounts (/proc, /dev, /tmp) added in the child
   capabilities,    // bounding, ambient, inheritable, permitted, effective; no_new_privs
   landlock,        // landlock_restrict_self
-  fork,            // PID 1 forks the command
-  seccomp,         // loaded by the command process, last
+  command,         // warm start only: from the hand-over until the command process woke
+  fork,            // PID 1 forks the command (warm start: while the sandbox is pooled)
+  seccomp,         // loaded by the command process, last (warm start: while pooled)
   exec,
+  cgroup_join,     // joining the v1 cgroups itself, before the release (errors only)
   count
 };
 inline constexpr std::size_t kStageCount = static_cast<std::size_t>(ChildStage::count);
@@ -45,6 +47,28 @@ struct StatusRecord {
   std::int32_t detail = -1; // index of the failing mount op, or -1
 };
 
+// StatusRecord.stage of the warm start's "set up, waiting for a command" record (not a failure).
+inline constexpr std::int32_t kReadyRecord = -1;
+
+// Release bytes: 'G' = cold start (the command is in the plan); 'W' = warm start (set up through
+// seccomp in the command process, which sends a kReadyRecord and waits for 'R' with the command
+// in the CommandArea).
+inline constexpr char kReleaseCold = 'G';
+inline constexpr char kReleaseWarm = 'W';
+inline constexpr char kReleaseRun = 'R';
+
+// Warm start: the command, written by the parent into a MAP_SHARED area that the pooled PID 1
+// inherited at clone (same address in both), before it sends 'R'. Pointers point into `bytes`.
+struct CommandArea {
+  static constexpr std::size_t kMaxPointers = 4096;
+  static constexpr std::size_t kBytes = 1u << 20;
+  char* argv[kMaxPointers];        // argv, NULL, envp, NULL, exec paths, NULL (one array)
+  char* const* envp = nullptr;
+  char* const* exec_paths = nullptr;
+  std::size_t exec_path_count = 0;
+  char bytes[kBytes];
+};
+
 // One MAP_SHARED page the parent reads after the run: stage timestamps and the command's status
 // as PID 1 saw it (PID 1 of a pid namespace cannot re-raise the command's fatal signal itself).
 struct ChildShared {
@@ -52,6 +76,7 @@ struct ChildShared {
   std::int32_t command_status_valid;
   std::int32_t command_wstatus;
   std::int32_t command_pid;
+  std::uint64_t command_reaped_ns;  // when PID 1 reaped the command (then it exits itself)
 };
 
 enum class MountKind : std::uint8_t {
@@ -96,6 +121,11 @@ struct ChildPlan {
   int stdout_fd = -1;
   int stderr_fd = -1;
   ChildShared* shared = nullptr;
+  CommandArea* command_area = nullptr;  // warm start only
+  // v1 `tasks` files of the run's cgroups (opened by the parent): the child writes "0" to each
+  // before it waits for the release, then closes them.
+  const int* cgroup_join_fds = nullptr;
+  std::size_t cgroup_join_count = 0;
 
   // Identity inside the user namespace (or, without one, the unprivileged host ids).
   bool switch_ids = true;
@@ -123,7 +153,8 @@ struct ChildPlan {
   const PreparedLandlock* landlock = nullptr;  // nullptr: not applied
   const PreparedSeccomp* seccomp = nullptr;    // nullptr: not applied
 
-  // Command. `exec_paths` are the candidates for argv[0] (PATH search done as a list).
+  // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the
+  // candidates for argv[0] (PATH search done as a list).
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const char* const* exec_paths = nullptr;

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backends/process/background.hpp"
 #include "backends/process/idmap.hpp"
 #include "backends/process/mount_plan.hpp"
 #include "backends/process/process_backend.hpp"
@@ -25,8 +28,12 @@ class PlaceholderRegistry {
   std::map<std::string, int> counts_;
 };
 
+struct PreparedSandbox;
+
 class ProcessBackend final : public Backend {
  public:
+  static constexpr std::chrono::milliseconds kWarmSetupTimeout{10'000};
+
   ProcessBackend(HostInfo host, ProcessBackendOptions options);
   ~ProcessBackend() override = default;
 
@@ -37,12 +44,34 @@ class ProcessBackend final : public Backend {
   Result<void> health_check() override;
   Result<void> destroy() override { return {}; }
 
+  // The two halves of exec(). prepare(policy, &cmd) clones and releases a cold sandbox for
+  // `cmd`; prepare(policy, nullptr) releases a warm one that sets itself up and waits (check
+  // with wait_ready). run() executes one command in it (for a warm one: any command without
+  // injected files), under the same `policy` (a warm one may differ in its wall timeout, which
+  // counts from the hand-over); the sandbox is spent afterwards (its destructor
+  // removes what is left: cgroups, a held namespace).
+  [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
+  [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);
+  [[nodiscard]] Result<ExecResult> run(PreparedSandbox& sandbox, const SandboxPolicy& policy, const Command& cmd);
+  // Benchmarks: wait until the helper thread has nothing to do (see Background::wait_idle).
+  bool wait_idle(std::chrono::milliseconds timeout);
+
  private:
+  // validate_policy, with its seccomp part (pure, and most of its cost) remembered per
+  // SeccompPolicy that passed (a few kept); everything else is checked on every run.
+  Result<void> validate_policy_cached(const SandboxPolicy& policy);
+  static constexpr std::size_t kValidatedCacheSize = 8;
+  std::mutex validated_mu_;
+  std::vector<SeccompPolicy> validated_;
+
   HostInfo host_;
   ProcessBackendOptions options_;
   IdmapCache idmap_;
   PlaceholderRegistry placeholders_;
-  std::atomic<std::uint64_t> run_counter_{0};
+  // Started on first use; declared after placeholders_ (retired sandboxes release theirs).
+  Background& background();
+  std::once_flag background_once_;
+  std::unique_ptr<Background> background_;
   char* arg_area_ = nullptr;  // this process's argv area (blanked in the sandbox's PID 1)
   std::size_t arg_area_len_ = 0;
 };

@@ -1,7 +1,6 @@
-// ProcessBackend::exec: one run, in order. Prepare everything in the parent (policy checks,
-// seccomp BPF, mount plan, Landlock ruleset, cgroup, argv/envp), clone the child into its
-// namespaces, place it in the cgroups, write its id maps, release it, wait until it exec'd (or
-// report the stage that failed), supervise to the end, read back what the kernel recorded.
+// ProcessBackend::exec and run: a prepared sandbox (process_prepare.cpp) runs its command. Wait
+// until it exec'd (or report the stage that failed), supervise to the end, read back what the
+// kernel recorded, tear down. A warm (pooled) sandbox first gets its command handed over.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -23,7 +22,9 @@
 #include "backends/common/supervisor.hpp"
 #include "backends/process/command_args.hpp"
 #include "backends/process/process_backend_impl.hpp"
+#include "backends/process/prepared_sandbox.hpp"
 #include "backends/process/spawn.hpp"
+#include "backends/process/stage_clock.hpp"
 #include "kavach/syscalls.hpp"
 
 namespace kavach::process {
@@ -31,110 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using common::UniqueFd;
-
-std::uint64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-double ms_between(std::uint64_t from_ns, std::uint64_t to_ns) {
-  return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e6 : 0.0;
-}
-
-class Timings {
- public:
-  void lap(const char* stage) {
-    const std::uint64_t now = mono_ns();
-    items.push_back({stage, ms_between(last_, now)});
-    last_ = now;
-  }
-  void add(std::string stage, double ms) { items.push_back({std::move(stage), ms}); }
-  void reset_to(std::uint64_t ns) { last_ = ns; }
-  std::vector<StageTiming> items;
-
- private:
-  std::uint64_t last_ = mono_ns();
-};
-
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return fail(ErrorCode::io_error, std::string("pipe2: ") + std::strerror(errno), {{"stage", "pipes"}});
-  }
-  return std::make_pair(UniqueFd(fds[0]), UniqueFd(fds[1]));
-}
-
-// The MAP_SHARED page for stage timestamps and the command's status.
-class SharedPage {
- public:
-  SharedPage() {
-    void* p = ::mmap(nullptr, sizeof(ChildShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) page_ = static_cast<ChildShared*>(p);
-  }
-  ~SharedPage() {
-    if (page_ != nullptr) ::munmap(page_, sizeof(ChildShared));
-  }
-  SharedPage(const SharedPage&) = delete;
-  SharedPage& operator=(const SharedPage&) = delete;
-  [[nodiscard]] ChildShared* get() const { return page_; }
-
- private:
-  ChildShared* page_ = nullptr;
-};
-
-// Until disarmed: SIGKILL the child (its pid namespace dies with it) and reap it.
-class ChildGuard {
- public:
-  explicit ChildGuard(int pidfd) : pidfd_(pidfd) {}
-  ~ChildGuard() {
-    if (pidfd_ < 0) return;
-    kill_pidfd(pidfd_);
-    siginfo_t info{};
-    while (::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd_), &info,
-                    WEXITED | __WALL) < 0 && errno == EINTR) {
-    }
-  }
-  ChildGuard(const ChildGuard&) = delete;
-  ChildGuard& operator=(const ChildGuard&) = delete;
-  void disarm() { pidfd_ = -1; }
-
- private:
-  int pidfd_;
-};
-
-// Stack for the command's CLONE_VM start inside the sandbox (copied into PID 1 at clone).
-class CommandStack {
- public:
-  static constexpr std::size_t kSize = 128u << 10;
-  CommandStack() {
-    void* p = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (p != MAP_FAILED) base_ = static_cast<char*>(p);
-  }
-  ~CommandStack() {
-    if (base_ != nullptr) ::munmap(base_, kSize);
-  }
-  CommandStack(const CommandStack&) = delete;
-  CommandStack& operator=(const CommandStack&) = delete;
-  [[nodiscard]] char* base() const { return base_; }
-
- private:
-  char* base_ = nullptr;
-};
-
-class PlaceholderLease {
- public:
-  PlaceholderLease(PlaceholderRegistry& reg, const std::vector<Placeholder>& items) : reg_(reg), items_(items) {
-    reg_.acquire(items_);
-  }
-  ~PlaceholderLease() { reg_.release(items_); }
-  PlaceholderLease(const PlaceholderLease&) = delete;
-  PlaceholderLease& operator=(const PlaceholderLease&) = delete;
-
- private:
-  PlaceholderRegistry& reg_;
-  const std::vector<Placeholder>& items_;
-};
 
 struct SetupOutcome {
   std::optional<StatusRecord> record;
@@ -176,263 +73,139 @@ SetupOutcome wait_for_exec(int status_fd, int pidfd, Clock::time_point deadline)
   }
 }
 
-std::string describe_record(const StatusRecord& r, const MountPlan& plan) {
+std::string describe_record(const StatusRecord& r, const std::vector<std::string>& op_text) {
   const auto stage = static_cast<ChildStage>(r.stage);
   std::string text = "sandbox setup failed at stage " + std::string(stage_name(stage)) + ": " +
                      std::strerror(r.error);
-  if (r.detail >= 0 && static_cast<std::size_t>(r.detail) < plan.op_text.size()) {
-    text += " (while: " + plan.op_text[static_cast<std::size_t>(r.detail)] + ")";
+  if (r.detail >= 0 && static_cast<std::size_t>(r.detail) < op_text.size()) {
+    text += " (while: " + op_text[static_cast<std::size_t>(r.detail)] + ")";
   }
   return text;
 }
 
-std::string format_cores(double cores) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g %s", cores, cores == 1.0 ? "core" : "cores");
-  return buf;
-}
-
-std::vector<PathRule> rules_without_mount_ns(const SandboxPolicy& policy) {
-  std::vector<PathRule> rules;
-  for (const auto& p : policy.fs.readonly_paths) rules.push_back({p, kAccessRead | kAccessExec});
-  for (const auto& p : policy.fs.writable_paths) rules.push_back({p, kAccessRead | kAccessWrite | kAccessExec});
-  return rules;
+// Copies argv, envp and the exec candidates into the warm sandbox's CommandArea (one pointer
+// array, strings behind it). False when they do not fit.
+bool fill_command_area(CommandArea& area, const CommandArrays& args) {
+  std::size_t next_ptr = 0;
+  std::size_t used = 0;
+  auto copy = [&](const CStringArray& a) -> char** {
+    if (next_ptr + a.size() + 1 > CommandArea::kMaxPointers) return nullptr;
+    char** first = &area.argv[next_ptr];
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string& s = a.at(i);
+      if (used + s.size() + 1 > CommandArea::kBytes) return nullptr;
+      char* dst = area.bytes + used;
+      std::memcpy(dst, s.c_str(), s.size() + 1);
+      used += s.size() + 1;
+      area.argv[next_ptr++] = dst;
+    }
+    area.argv[next_ptr++] = nullptr;
+    return first;
+  };
+  if (copy(args.argv) == nullptr) return false;
+  char** envp = copy(args.envp);
+  if (envp == nullptr) return false;
+  char** paths = copy(args.exec_paths);
+  if (paths == nullptr) return false;
+  area.envp = envp;
+  area.exec_paths = paths;
+  area.exec_path_count = args.exec_paths.size();
+  return true;
 }
 
 }  // namespace
 
+Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy) {
+  // The seccomp part (syscall names, building the program) is pure and the costly part: once a
+  // SeccompPolicy passed, later runs check the rest only. Host paths are checked every run.
+  bool seccomp_known = false;
+  {
+    std::lock_guard lock(validated_mu_);
+    seccomp_known = std::find(validated_.begin(), validated_.end(), policy.seccomp) != validated_.end();
+  }
+  if (!seccomp_known) {
+    if (auto v = validate_policy(policy); !v) return v;  // errors are not kept
+    std::lock_guard lock(validated_mu_);
+    if (validated_.size() >= kValidatedCacheSize) validated_.erase(validated_.begin());
+    validated_.push_back(policy.seccomp);
+    return {};
+  }
+  SandboxPolicy rest = policy;
+  rest.seccomp = SeccompPolicy{};
+  rest.seccomp.mode = SeccompMode::none;
+  return validate_policy(rest);
+}
+
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
-  const std::uint64_t start_ns = mono_ns();
-  Timings tm;
+  auto prepared = prepare(policy, &cmd);
+  if (!prepared) return tl::unexpected(prepared.error());
+  auto result = run(**prepared, policy, cmd);
+  (*prepared)->placeholders.reset();  // host-visible: gone before exec() returns, as always
+  background().retire(std::move(*prepared));
+  return result;
+}
+
+Background& ProcessBackend::background() {
+  std::call_once(background_once_, [this] { background_ = std::make_unique<Background>(); });
+  return *background_;
+}
+
+bool ProcessBackend::wait_idle(std::chrono::milliseconds timeout) {
+  return background().wait_idle(timeout);
+}
+
+Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
+  const auto setup_deadline = std::chrono::steady_clock::now() + kWarmSetupTimeout;
+  const SetupOutcome setup = wait_for_exec(sb.status_r.get(), sb.pidfd.get(), setup_deadline);
+  if (setup.timed_out) {
+    return fail(ErrorCode::setup_failed, "warm sandbox set-up did not finish in time", {{"stage", "setup"}});
+  }
+  if (!setup.record) {
+    return fail(ErrorCode::setup_failed, "warm sandbox PID 1 left during set-up", {{"stage", "setup"}});
+  }
+  if (setup.record->stage != kReadyRecord) {
+    const StatusRecord& r = *setup.record;
+    return fail(ErrorCode::setup_failed, describe_record(r, sb.op_text),
+                {{"stage", std::string(stage_name(static_cast<ChildStage>(r.stage)))},
+                 {"errno", std::to_string(r.error)}});
+  }
+  return {};
+}
+
+Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy& policy, const Command& cmd) {
   ExecResult result;
-
-  // 1. What the policy asks and what this host can do; fail closed here.
-  if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
-  auto planned = plan_controls(host_, policy, options_.identity);
-  if (!planned) return tl::unexpected(planned.error());
-  ControlPlan& cp = *planned;
-  EnforcementReport& report = cp.report;
-  CommandArrays args;
-  if (auto r = build_command_arrays(policy, cmd, args); !r) return tl::unexpected(r.error());
-  auto caps = prepare_capabilities(policy.keep_capabilities);
-  if (!caps) return tl::unexpected(caps.error());
-  report.set(Control::capabilities, true, true, caps->detail);
-  PreparedRlimits rlimits = prepare_rlimits(policy.limits);
-  report.set(Control::rlimits, true, true, rlimits.detail);
-  tm.lap("prepare");
-
-  PreparedSeccomp seccomp;
-  if (cp.seccomp) {
-    auto prepared = prepare_seccomp_for(policy.seccomp);  // cached per seccomp policy
-    if (!prepared) return tl::unexpected(prepared.error());
-    seccomp = std::move(*prepared);
-    report.set(Control::seccomp, true, true, seccomp.description, std::string(to_string(policy.seccomp.mode)));
-  }
-  tm.lap("seccomp_compile");
-
-  // 2. Filesystem view.
-  MountPlan mounts;
-  std::vector<std::string> idmap_notes;
-  if (cp.mntns) {
-    MountPlanInput in;
-    in.fs = &policy.fs;
-    in.tmpfs_bytes = policy.limits.tmpfs_bytes;
-    in.files = &cmd.files;
-    in.mount_proc = cp.pidns;
-    if (cp.idmap_writable) {
-      in.writable_tree = [&](const std::filesystem::path& p) -> Result<UniqueFd> {
-        auto tree = idmap_.idmapped_tree(p);
-        if (tree) return tree;
-        idmap_notes.push_back(tree.error().message + "; plain bind used");
-        return UniqueFd();
-      };
+  std::vector<StageTiming> timings;
+  std::uint64_t release_ns = sb.release_ns;
+  std::uint64_t start_ns = sb.start_ns;
+  auto deadline = sb.deadline;
+  if (sb.warm) {
+    // Hand the command over: the sandbox was set up for this policy before the call.
+    const std::uint64_t claim_ns = mono_ns();
+    start_ns = claim_ns;
+    if (!cmd.files.empty()) {
+      return fail(ErrorCode::invalid_argument, "a warm sandbox cannot take injected files (they belong to its mount set-up)");
     }
-    auto built = build_mount_plan(in);
-    if (!built) return tl::unexpected(built.error());
-    mounts = std::move(*built);
-  } else if (!cmd.files.empty()) {
-    return fail(ErrorCode::invalid_argument,
-                "injected files need the sandbox's own tmpfs, which needs a mount namespace (degraded here)");
-  }
-  tm.lap("mount_plan");
-
-  // 3. Landlock ruleset from host paths (same inodes the child binds), plus rules the child
-  // adds for its own mounts.
-  PreparedLandlock landlock;
-  std::vector<std::pair<std::string, ChildPathRights>> child_rule_specs;
-  std::vector<ChildLandlockRule> child_rules;
-  if (cp.landlock) {
-    auto prepared = prepare_landlock(cp.landlock_policy,
-                                     cp.mntns ? mounts.landlock_host_rules : rules_without_mount_ns(policy),
-                                     host_.landlock_abi);
-    if (!prepared) return tl::unexpected(prepared.error());
-    landlock = std::move(*prepared);
-    if (cp.mntns) {
-      child_rule_specs = mounts.landlock_child_rules;
-    } else {
-      child_rule_specs = {{"/proc", ChildPathRights::read}};
-      for (const char* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
-        child_rule_specs.emplace_back(d, ChildPathRights::device_file);
-      }
+    CommandArrays args;
+    if (auto r = build_command_arrays(policy, cmd, args); !r) return tl::unexpected(r.error());
+    if (!fill_command_area(*sb.command_area->get(), args)) {
+      return fail(ErrorCode::invalid_argument, "command too large for a warm sandbox's command area",
+                  {{"limit_bytes", std::to_string(CommandArea::kBytes)}});
     }
-    for (const auto& [path, rights] : child_rule_specs) {
-      child_rules.push_back({path.c_str(), child_rule_access(rights, landlock.abi)});
+    if (!cmd.stdin_data) sb.stdin_w.reset();
+    release_ns = mono_ns();
+    timings.push_back({"claim", ms_between(claim_ns, release_ns)});
+    deadline = std::chrono::steady_clock::now() + policy.limits.wall_timeout;  // from the hand-over
+    if (::write(sb.release_w.get(), &kReleaseRun, 1) != 1) {
+      return fail(ErrorCode::setup_failed, std::string("handing the command over: ") + std::strerror(errno),
+                  {{"stage", "release"}});
     }
-    if (report.applied(Control::landlock_fs)) {
-      report.set(Control::landlock_fs, true, true, landlock.detail.empty() ? "ABI " + std::to_string(landlock.abi) : landlock.detail);
-    }
-  }
-  tm.lap("landlock_ruleset");
-
-  // 4. The run's cgroup. Controllers that fail to set up fail closed (or degrade).
-  common::CgroupSetup cg_setup;
-  cg_setup.name = "run-" + std::to_string(::getpid()) + "-" + std::to_string(run_counter_.fetch_add(1));
-  if (cp.cgroup_memory) {
-    cg_setup.limits.memory_bytes = policy.limits.memory_bytes;
-    cg_setup.limits.swap_bytes = policy.limits.swap_bytes;
-  }
-  if (cp.cgroup_cpu) cg_setup.limits.cpu_cores = policy.limits.cpu_cores;
-  if (cp.cgroup_pids) cg_setup.limits.pids = policy.limits.pids;
-  cg_setup.want_v2_dir = host_.cgroups.clone_into_cgroup || host_.cgroups.cgroup_kill;
-  common::RunCgroup cgroup = common::RunCgroup::create(host_.cgroups, cg_setup);
-  struct LimitControl {
-    Control c;
-    const char* ctrl;
-    bool planned;
-    std::string what;
-  };
-  const std::uint64_t mem = policy.limits.memory_bytes.value_or(0);
-  for (const LimitControl& l :
-       {LimitControl{Control::cgroup_memory, "memory", cp.cgroup_memory,
-                     std::to_string(mem >> 20) + " MiB" +
-                         (policy.limits.swap_bytes ? " + swap " + std::to_string(*policy.limits.swap_bytes >> 20) + " MiB" : "")},
-        LimitControl{Control::cgroup_cpu, "cpu", cp.cgroup_cpu,
-                     format_cores(policy.limits.cpu_cores.value_or(0))},
-        LimitControl{Control::cgroup_pids, "pids", cp.cgroup_pids,
-                     std::to_string(policy.limits.pids.value_or(0)) + " pids"}}) {
-    if (!l.planned) continue;
-    const auto f = cgroup.failures().find(l.ctrl);
-    const bool ok = f == cgroup.failures().end();
-    if (auto s = settle_control(report, policy, l.c, ok, ok ? l.what + " via " + cgroup.where(l.ctrl) : f->second);
-        !s) {
-      return tl::unexpected(s.error());
-    }
-  }
-  tm.lap("cgroup");
-
-  // 5. Descriptors and the shared page.
-  auto status = make_pipe();
-  auto release = make_pipe();
-  auto out_pipe = make_pipe();
-  auto err_pipe = make_pipe();
-  if (!status || !release || !out_pipe || !err_pipe) {
-    return fail(ErrorCode::io_error, std::string("cannot create pipes: ") + std::strerror(errno));
-  }
-  UniqueFd stdin_r;
-  UniqueFd stdin_w;
-  if (cmd.stdin_data) {
-    auto in_pipe = make_pipe();
-    if (!in_pipe) return tl::unexpected(in_pipe.error());
-    stdin_r = std::move(in_pipe->first);
-    stdin_w = std::move(in_pipe->second);
   } else {
-    stdin_r.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!stdin_r) return fail(ErrorCode::io_error, std::string("open /dev/null: ") + std::strerror(errno));
-  }
-  SharedPage shared;
-  CommandStack stack;
-  if (shared.get() == nullptr || stack.base() == nullptr) {
-    return fail(ErrorCode::io_error, std::string("mmap: ") + std::strerror(errno));
+    timings = std::move(sb.timings);
   }
 
-  std::vector<int> keep = {release->first.get(), status->second.get(), stdin_r.get(),
-                           out_pipe->second.get(), err_pipe->second.get()};
-  for (const auto& fd : mounts.fds) keep.push_back(fd.get());
-  if (cp.landlock) keep.push_back(landlock.ruleset_fd);
-  std::sort(keep.begin(), keep.end());
-  keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
-
-  ChildPlan plan;
-  plan.keep_fds = keep.data();
-  plan.keep_count = keep.size();
-  plan.release_fd = release->first.get();
-  plan.status_fd = status->second.get();
-  plan.stdin_fd = stdin_r.get();
-  plan.stdout_fd = out_pipe->second.get();
-  plan.stderr_fd = err_pipe->second.get();
-  plan.shared = shared.get();
-  plan.switch_ids = cp.userns || options_.identity.caller_uid == 0;
-  plan.uid = cp.inside_uid;
-  plan.gid = cp.inside_gid;
-  plan.drop_supplementary_groups = !cp.deny_setgroups;
-  plan.unshare_cgroup_ns = cp.cgroupns;
-  plan.build_root = cp.mntns;
-  plan.mounts = mounts.ops.data();
-  plan.mount_count = mounts.ops.size();
-  if (cp.utsns) {
-    plan.hostname = policy.hostname.c_str();
-    plan.hostname_len = policy.hostname.size();
-  }
-  plan.loopback_up = cp.loopback_up;
-  plan.workdir = mounts.workdir.c_str();
-  if (!cp.mntns && !policy.fs.workdir.empty()) plan.workdir = policy.fs.workdir.c_str();
-  plan.rlimits = &rlimits;
-  plan.landlock_rules = child_rules.data();
-  plan.landlock_rule_count = child_rules.size();
-  plan.capabilities = &*caps;
-  plan.landlock = cp.landlock ? &landlock : nullptr;
-  plan.seccomp = cp.seccomp ? &seccomp : nullptr;
-  plan.argv = args.argv.data();
-  plan.envp = args.envp.data();
-  plan.exec_paths = const_cast<const char* const*>(args.exec_paths.data());
-  plan.exec_path_count = args.exec_paths.size();
-  plan.command_stack = stack.base();
-  plan.command_stack_size = CommandStack::kSize;
-  plan.arg_area = arg_area_;
-  plan.arg_area_len = arg_area_len_;
-
-  // 6. Clone.
-  PlaceholderLease lease(placeholders_, mounts.placeholders);
-  SpawnRequest req;
-  req.namespaces = (cp.userns ? CLONE_NEWUSER : 0ul) | (cp.pidns ? CLONE_NEWPID : 0ul) |
-                   (cp.mntns ? CLONE_NEWNS : 0ul) | (cp.netns ? CLONE_NEWNET : 0ul) |
-                   (cp.ipcns ? CLONE_NEWIPC : 0ul) | (cp.utsns ? CLONE_NEWUTS : 0ul);
-  req.cgroup_fd = host_.cgroups.clone_into_cgroup ? cgroup.v2_fd() : -1;
-  req.force_legacy_clone = options_.force_legacy_clone;
-  req.plan = &plan;
-  auto spawned = spawn_child(req);
-  if (!spawned) return tl::unexpected(spawned.error());
-  const int pidfd = spawned->pidfd.get();
-  ChildGuard guard(pidfd);
-  // The child has its copies; ours would keep the pipes open and hide EOF.
-  release->first.reset();
-  status->second.reset();
-  stdin_r.reset();
-  out_pipe->second.reset();
-  err_pipe->second.reset();
-  mounts.fds.clear();
-  tm.lap("clone");
-
-  // 7. Cgroup membership (v1 always; v2 unless born there), id maps, release.
-  if (auto r = cgroup.add_pid(spawned->pid, !spawned->into_cgroup); !r) return tl::unexpected(r.error());
-  tm.lap("cgroup_attach");
-  if (cp.write_id_maps) {
-    if (auto r = write_id_maps(spawned->pid, cp.inside_uid, cp.host_uid, cp.inside_gid, cp.host_gid,
-                               cp.deny_setgroups);
-        !r) {
-      return tl::unexpected(r.error());
-    }
-  }
-  tm.lap("id_maps");
-  const std::uint64_t release_ns = mono_ns();
-  const auto deadline = Clock::now() + policy.limits.wall_timeout;
-  if (::write(release->second.get(), "G", 1) != 1) {
-    return fail(ErrorCode::setup_failed, std::string("releasing the child: ") + std::strerror(errno),
-                {{"stage", "release"}});
-  }
-
-  // 8. Until execve: the child reports the first failing stage.
-  const SetupOutcome setup = wait_for_exec(status->first.get(), pidfd, deadline);
+  // Until execve: the child reports the first failing stage.
+  const int pidfd = sb.pidfd.get();
+  const SetupOutcome setup = wait_for_exec(sb.status_r.get(), pidfd, deadline);
   const std::uint64_t exec_seen_ns = mono_ns();
   if (setup.timed_out) {
     return fail(ErrorCode::setup_failed, "sandbox setup did not finish within the wall-clock timeout",
@@ -440,36 +213,37 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   }
   if (setup.record && static_cast<ChildStage>(setup.record->stage) != ChildStage::exec) {
     const StatusRecord& r = *setup.record;
-    return fail(ErrorCode::setup_failed, describe_record(r, mounts),
+    return fail(ErrorCode::setup_failed, describe_record(r, sb.op_text),
                 {{"stage", std::string(stage_name(static_cast<ChildStage>(r.stage)))},
                  {"errno", std::to_string(r.error)}});
   }
 
-  // 9. Run: capture, deadline, whole-tree kill.
+  // Run: capture, deadline, whole-tree kill.
   common::SuperviseRequest sr;
   sr.pidfd = pidfd;
-  sr.stdout_fd = std::move(out_pipe->first);
-  sr.stderr_fd = std::move(err_pipe->first);
-  sr.stdin_fd = std::move(stdin_w);
+  sr.stdout_fd = std::move(sb.stdout_r);
+  sr.stderr_fd = std::move(sb.stderr_r);
+  sr.stdin_fd = std::move(sb.stdin_w);
   if (cmd.stdin_data) sr.stdin_data = *cmd.stdin_data;
   sr.output_cap = policy.limits.output_bytes;
   sr.deadline = deadline;
   sr.drain_grace = options_.drain_grace;
-  const bool use_cgroup_kill = host_.cgroups.cgroup_kill;
+  const bool use_cgroup_kill = sb.use_cgroup_kill;
+  common::RunCgroup& cgroup = sb.cgroup;
   sr.kill_tree = [&cgroup, pidfd, use_cgroup_kill] {
     kill_pidfd(pidfd);
     cgroup.kill_all(use_cgroup_kill);
   };
   auto outcome = common::supervise(std::move(sr));
   if (!outcome) return tl::unexpected(outcome.error());
-  guard.disarm();  // reaped by supervise
+  sb.reaped = true;  // reaped by supervise
   const std::uint64_t exited_ns = mono_ns();
 
-  // 10. What happened, from the kernel's records.
+  // What happened, from the kernel's records.
   const common::CgroupReadback cg = cgroup.read_back();
   cgroup.kill_all(use_cgroup_kill);
-  cgroup.destroy();
-  ChildShared* sh = shared.get();
+  cgroup.destroy();  // before returning: no run cgroup outlives exec() (probe T03)
+  ChildShared* sh = sb.shared.get();
   if (__atomic_load_n(&sh->command_status_valid, __ATOMIC_ACQUIRE) != 0) {
     const int ws = sh->command_wstatus;
     if (WIFEXITED(ws)) result.exit_code = WEXITSTATUS(ws);
@@ -508,33 +282,46 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   result.stdout_truncated = outcome->stdout_truncated;
   result.stderr_truncated = outcome->stderr_truncated;
 
-  // Timings: parent stages so far, the child's stages from its timestamps, then the run.
+  // Timings: parent stages, the child's stages from its timestamps (a warm start: only the
+  // wake-up after the hand-over; the rest happened while it was pooled), then the run.
   std::uint64_t prev = release_ns;
   for (std::size_t i = 0; i < static_cast<std::size_t>(ChildStage::exec); ++i) {
+    if (sb.warm && static_cast<ChildStage>(i) != ChildStage::command) continue;
     const std::uint64_t done = __atomic_load_n(&sh->stage_done_ns[i], __ATOMIC_ACQUIRE);
     if (done == 0) continue;
-    tm.add(std::string(stage_name(static_cast<ChildStage>(i))), ms_between(prev, done));
+    timings.push_back({std::string(stage_name(static_cast<ChildStage>(i))), ms_between(prev, done)});
     prev = done;
   }
-  tm.add("exec", ms_between(prev, exec_seen_ns));
-  tm.add("run", ms_between(exec_seen_ns, exited_ns));
-  tm.add("teardown", ms_between(exited_ns, mono_ns()));
-  result.timings = std::move(tm.items);
-  result.duration_ms = ms_between(start_ns, mono_ns());
+  timings.push_back({"exec", ms_between(prev, exec_seen_ns)});
+  // run: the command until PID 1 reaped it; exit: PID 1 leaving (its namespaces go with it)
+  // until the parent reaped it and swept the cgroups.
+  const std::uint64_t reaped_ns = __atomic_load_n(&sh->command_reaped_ns, __ATOMIC_ACQUIRE);
+  if (reaped_ns > exec_seen_ns && reaped_ns < exited_ns) {
+    timings.push_back({"run", ms_between(exec_seen_ns, reaped_ns)});
+    timings.push_back({"exit", ms_between(reaped_ns, exited_ns)});
+  } else {
+    timings.push_back({"run", ms_between(exec_seen_ns, exited_ns)});
+  }
+  const std::uint64_t end_ns = mono_ns();
+  timings.push_back({"teardown", ms_between(exited_ns, end_ns)});
+  result.timings = std::move(timings);
+  result.duration_ms = ms_between(start_ns, end_ns);
 
-  result.enforcement = std::move(report);
-  result.backend_info["clone"] = spawned->used_clone3 ? "clone3" : "clone";
-  result.backend_info["cgroup_placement"] = spawned->into_cgroup ? "CLONE_INTO_CGROUP" : "cgroup.procs";
+  const ControlPlan& cp = sb.cp;
+  result.enforcement = sb.cp.report;
+  result.backend_info["start"] = sb.warm ? "warm (pooled, single use)" : "cold";
+  result.backend_info["clone"] = sb.used_clone3 ? "clone3" : "clone";
+  result.backend_info["cgroup_placement"] = sb.into_cgroup ? "CLONE_INTO_CGROUP" : "cgroup.procs";
   result.backend_info["uid_map"] = std::to_string(cp.inside_uid) + " -> " + std::to_string(cp.host_uid);
   result.backend_info["gid_map"] = std::to_string(cp.inside_gid) + " -> " + std::to_string(cp.host_gid);
   result.backend_info["stdout_bytes_total"] = std::to_string(outcome->stdout_total);
   result.backend_info["stderr_bytes_total"] = std::to_string(outcome->stderr_total);
   if (outcome->output_cut) result.backend_info["output_cut"] = "pipes still open after the tree died";
-  if (cp.landlock) result.backend_info["landlock_abi"] = std::to_string(landlock.abi);
-  if (cp.idmap_writable && mounts.writable_entries > 0) {
-    result.backend_info["writable_paths"] = idmap_notes.empty() ? "idmapped" : idmap_notes.front();
+  if (cp.landlock) result.backend_info["landlock_abi"] = std::to_string(sb.landlock_abi);
+  if (cp.idmap_writable && sb.writable_entries > 0) {
+    result.backend_info["writable_paths"] = sb.idmap_notes.empty() ? "idmapped" : sb.idmap_notes.front();
   }
-  if (mounts.protected_masks > 0) result.backend_info["protected_masks"] = std::to_string(mounts.protected_masks);
+  if (sb.protected_masks > 0) result.backend_info["protected_masks"] = std::to_string(sb.protected_masks);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 
 #include "backend_fixture.hpp"
 
@@ -148,6 +149,38 @@ namespace {
 
 // H09: killing the launcher kills the sandbox (PID 1 has PR_SET_PDEATHSIG; its death ends the
 // pid namespace). The launcher is a forked copy of this test that runs one sandbox.
+// The child joins its v1 cgroups itself (tasks files the parent opened): the command must be
+// in the run's cgroup on every limited hierarchy, seen from the host. Mitigation off (the
+// join skipped): its cgroups are the launcher's and the test fails.
+TEST_F(Resources, CommandIsInTheRunsCgroupOnEveryLimitedHierarchy) {
+  const std::string marker = "0.9" + unique_token();
+  auto done = std::async(std::launch::async, [&] { return run(quick_policy(), sh("sleep " + marker)); });
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> pids;
+  while ((pids = processes_with("sleep " + marker)).empty() &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    ::usleep(5'000);
+  }
+  ASSERT_FALSE(pids.empty()) << "the sandbox never started";
+  std::map<std::string, std::string> where;  // hierarchy -> path
+  {
+    std::ifstream in("/proc/" + std::to_string(pids.front()) + "/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto a = line.find(':');
+      const auto b = line.find(':', a + 1);
+      where[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
+    }
+  }
+  const ExecResult r = done.get();
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  for (const auto& [ctrl, version] : probe_host_cached().cgroups.limit_controllers) {
+    const std::string key = version == "v2" ? "" : ctrl;
+    ASSERT_TRUE(where.count(key)) << ctrl;
+    EXPECT_NE(where[key].find("/kavach/run-"), std::string::npos) << ctrl << " at " << where[key];
+  }
+}
+
 TEST_F(Resources, KillingTheLauncherKillsTheSandbox) {
   const std::string marker = "1002." + unique_token();
   const pid_t launcher = ::fork();

@@ -1,0 +1,92 @@
+// A sandbox built up to (cold start) or through (warm start) its policy-dependent set-up: the
+// child is cloned into its namespaces and cgroups, its id maps are written, and it was released.
+// Cold: the command is already in its plan and it runs to execve. Warm: PID 1 finished every
+// step up to Landlock and sleeps until run() hands it a command through the CommandArea.
+// Each PreparedSandbox is used for ONE command, then torn down; never reused.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/common/cgroup.hpp"
+#include "backends/common/unique_fd.hpp"
+#include "backends/process/child_plan.hpp"
+#include "backends/process/control_plan.hpp"
+#include "backends/process/mount_plan.hpp"
+#include "kavach/result.hpp"
+
+namespace kavach::process {
+
+class PlaceholderRegistry;
+
+// A MAP_SHARED anonymous mapping of `T` (the child inherits it at the same address).
+template <typename T>
+class SharedMapping {
+ public:
+  SharedMapping();
+  ~SharedMapping();
+  SharedMapping(const SharedMapping&) = delete;
+  SharedMapping& operator=(const SharedMapping&) = delete;
+  [[nodiscard]] T* get() const { return ptr_; }
+
+ private:
+  T* ptr_ = nullptr;
+};
+
+// Counts placeholders as in use from construction to destruction (see PlaceholderRegistry).
+class PlaceholderHold {
+ public:
+  PlaceholderHold(PlaceholderRegistry& reg, std::vector<Placeholder> items);
+  ~PlaceholderHold();
+  PlaceholderHold(const PlaceholderHold&) = delete;
+  PlaceholderHold& operator=(const PlaceholderHold&) = delete;
+
+ private:
+  PlaceholderRegistry& reg_;
+  std::vector<Placeholder> items_;
+};
+
+struct PreparedSandbox {
+  bool warm = false;
+  std::uint64_t start_ns = 0;    // exec() entry (cold) or preparation start (warm)
+  std::uint64_t release_ns = 0;  // when the child was released ('G' or 'W')
+  std::vector<StageTiming> timings;  // parent stages up to the release
+  std::chrono::steady_clock::time_point deadline{};  // cold: wall timeout from the release
+
+  ControlPlan cp;                    // its report is the run's enforcement report
+  std::vector<std::string> op_text;  // mount op descriptions, for setup errors
+  std::vector<std::string> idmap_notes;
+  std::size_t writable_entries = 0;
+  std::size_t protected_masks = 0;
+  int landlock_abi = 0;
+  std::unique_ptr<PlaceholderHold> placeholders;
+
+  common::RunCgroup cgroup;
+  bool use_cgroup_kill = false;
+  SharedMapping<ChildShared> shared;
+  std::unique_ptr<SharedMapping<CommandArea>> command_area;  // warm only
+
+  common::UniqueFd pidfd;  // PID 1 of the sandbox; killed and reaped unless `reaped`
+  pid_t pid = -1;
+  bool reaped = false;
+  bool used_clone3 = false;
+  bool into_cgroup = false;
+  common::UniqueFd status_r;   // EOF = execve done; a record = failure (or warm: ready)
+  common::UniqueFd release_w;  // 'R' for a warm start; closing it discards the sandbox
+  common::UniqueFd stdout_r;
+  common::UniqueFd stderr_r;
+  common::UniqueFd stdin_w;    // cold: only with stdin data; warm: always (closed when unused)
+  common::UniqueFd mnt_ns;     // warm: holds the mount namespace so its teardown comes later
+
+  PreparedSandbox() = default;
+  PreparedSandbox(const PreparedSandbox&) = delete;
+  PreparedSandbox& operator=(const PreparedSandbox&) = delete;
+  ~PreparedSandbox();  // an unused sandbox is killed, reaped and its cgroup removed
+};
+
+}  // namespace kavach::process
