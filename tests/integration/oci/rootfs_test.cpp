@@ -35,7 +35,7 @@ class TempDir {
 
 // A bare root: the static probe as /probe and the mount points a runtime needs.
 void make_bare_root(const fs::path& root) {
-  for (const char* d : {"proc", "dev", "tmp"}) fs::create_directories(root / d);
+  for (const char* d : {"proc", "dev", "sys", "tmp"}) fs::create_directories(root / d);
   fs::copy_file(probe_path(), root / "probe");
   ::chmod((root / "probe").c_str(), 0755);
 }
