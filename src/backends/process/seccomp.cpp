@@ -14,7 +14,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -190,29 +189,36 @@ std::string cache_key(const SeccompProgram& program) {
   return key;
 }
 
-// Compiling the strict program costs milliseconds and every run of a policy compiles the same
-// program, so compiled programs are kept (a handful of distinct policies per process at most;
-// the cache is simply emptied if it ever grows large).
-class BpfCache {
+// A small thread-safe memo: a process uses a handful of policies, so a linear scan is enough
+// and the memo is simply emptied if it ever grows large.
+template <typename Key, typename Value>
+class SmallCache {
  public:
-  bool find(const std::string& key, std::vector<sock_filter>& out) {
+  bool find(const Key& key, Value& out) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return false;
-    out = it->second;
-    return true;
+    for (const auto& [k, v] : entries_) {
+      if (k == key) {
+        out = v;
+        return true;
+      }
+    }
+    return false;
   }
-  void store(const std::string& key, const std::vector<sock_filter>& bpf) {
+  void store(const Key& key, const Value& value) {
     std::lock_guard<std::mutex> lock(mu_);
     if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.emplace(key, bpf);
+    entries_.emplace_back(key, value);
   }
 
  private:
   static constexpr std::size_t kMaxEntries = 32;
   std::mutex mu_;
-  std::unordered_map<std::string, std::vector<sock_filter>> entries_;  // hashed: keys share long prefixes
+  std::vector<std::pair<Key, Value>> entries_;
 };
+
+// Compiling the strict program costs milliseconds and every run of a policy compiles the same
+// program, so compiled programs are kept, keyed by the program's text.
+using BpfCache = SmallCache<std::string, std::vector<sock_filter>>;
 
 BpfCache& bpf_cache() {
   static BpfCache cache;
@@ -242,30 +248,8 @@ Result<PreparedSeccomp> prepare_seccomp(const SeccompProgram& program) {
 
 namespace {
 
-// SeccompPolicy -> prepared filter. A process uses a handful of policies; emptied when full.
-class PreparedCache {
- public:
-  bool find(const SeccompPolicy& policy, PreparedSeccomp& out) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [p, prepared] : entries_) {
-      if (p == policy) {
-        out = prepared;
-        return true;
-      }
-    }
-    return false;
-  }
-  void store(const SeccompPolicy& policy, const PreparedSeccomp& prepared) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.emplace_back(policy, prepared);
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 32;
-  std::mutex mu_;
-  std::vector<std::pair<SeccompPolicy, PreparedSeccomp>> entries_;
-};
+// SeccompPolicy -> prepared filter.
+using PreparedCache = SmallCache<SeccompPolicy, PreparedSeccomp>;
 
 PreparedCache& prepared_cache() {
   static PreparedCache cache;
