@@ -187,6 +187,28 @@ std::optional<std::uint64_t> read_keyed_value(const std::string& path, const std
   return std::nullopt;
 }
 
+namespace {
+
+// A run cgroup whose launcher is dead. Its tasks may still be exiting (the launcher was just
+// killed) or, worse, alive: they belong to no one, so they are killed, and the directory is
+// removed once the kernel has let go of them (bounded: ~200 ms, then left for the next sweep).
+void remove_orphan_cgroup(const std::string& dir) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    if (errno != EBUSY) return;
+    if (auto procs = read_cgroup_file(dir + "/cgroup.procs")) {
+      std::istringstream in(*procs);
+      long pid = 0;
+      while (in >> pid) {
+        if (pid > 0) (void)::kill(static_cast<pid_t>(pid), SIGKILL);
+      }
+    }
+    ::usleep(10'000);
+  }
+}
+
+}  // namespace
+
 void remove_stale_run_cgroups(const CgroupInfo& host) {
   std::set<std::string> parents;
   auto own = [&](const std::string& key) {
@@ -210,7 +232,7 @@ void remove_stale_run_cgroups(const CgroupInfo& host) {
       stale.push_back(parent + "/" + e->d_name);
     }
     ::closedir(d);
-    for (const auto& dir : stale) (void)::rmdir(dir.c_str());  // fails harmlessly if not empty
+    for (const auto& dir : stale) remove_orphan_cgroup(dir);
   }
 }
 
