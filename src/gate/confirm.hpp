@@ -24,6 +24,22 @@ struct Span {
   bool extend = false;       // base64 core: neighbouring partial characters belong to it
 };
 
+// The span of a registered secret's match ending at `to`: `length` bytes long, found under the
+// decode path `outer` (may be empty) in the variant's own `variant_encoding` ("" raw, "hex", ...).
+[[nodiscard]] inline Span registered_secret_span(std::uint64_t to, std::size_t length, std::uint32_t secret,
+                                                 const std::string& outer,
+                                                 const std::string& variant_encoding, bool extend) {
+  Span s;
+  s.end = to;
+  s.begin = to - length;
+  s.rule = kRegisteredIndex;
+  s.secret = secret;
+  s.extend = extend;
+  s.encoding = outer;
+  if (!variant_encoding.empty()) s.encoding += (s.encoding.empty() ? "" : "/") + variant_encoding;
+  return s;
+}
+
 // Per scanner: which rules apply to this source.
 struct SourceFilter {
   std::string source;

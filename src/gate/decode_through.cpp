@@ -62,14 +62,9 @@ int on_secret_block(unsigned id, unsigned long long /*from*/, unsigned long long
                     unsigned /*flags*/, void* ctx) {
   auto* c = static_cast<SecretCtx*>(ctx);
   const auto& v = c->set->variants()[id];
-  Span s;
-  s.end = to;
-  s.begin = to - v.bytes.size();
-  s.rule = detail::kRegisteredIndex;
-  s.secret = v.secret;
-  s.encoding = *c->encoding;
-  if (!v.encoding.empty()) s.encoding += "/" + v.encoding;
-  c->spans->push_back(std::move(s));
+  // Inside decoded bytes a match is exact: no partial base64 characters to extend into.
+  c->spans->push_back(detail::registered_secret_span(to, v.bytes.size(), v.secret, *c->encoding, v.encoding,
+                                                     /*extend=*/false));
   return 0;
 }
 

@@ -31,15 +31,8 @@ int on_secret(unsigned id, unsigned long long /*from*/, unsigned long long to, u
               void* ctx) {
   auto* c = static_cast<SecretCtx*>(ctx);
   const auto& v = c->set->variants()[id];
-  Span s;
-  s.end = to;
-  s.begin = to - v.bytes.size();
-  s.rule = detail::kRegisteredIndex;
-  s.secret = v.secret;
-  s.extend = v.base64_core;
-  s.encoding = c->encoding;
-  if (!v.encoding.empty()) s.encoding += (s.encoding.empty() ? "" : "/") + v.encoding;
-  c->spans->push_back(std::move(s));
+  c->spans->push_back(detail::registered_secret_span(to, v.bytes.size(), v.secret, c->encoding, v.encoding,
+                                                     v.base64_core));
   return 0;
 }
 
