@@ -1,5 +1,6 @@
 #include "backends/oci/mount_plan.hpp"
 
+#include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
 
 #include <sys/stat.h>
@@ -142,35 +143,25 @@ class Planner {
         if (is_under(c, w) && (root == nullptr || w.string().size() > root->string().size())) root = &w;
       }
       if (root == nullptr || c == *root) continue;  // not writable here: read-only already
-      fs::path cur = *root;
-      const fs::path rel = c.lexically_relative(*root);
       // Binds inside a writable path come from the same (possibly idmapped) tree as the path.
       const fs::path source_root = in_.writable_source ? fs::path(in_.writable_source(*root)) : *root;
-      for (auto it = rel.begin(); it != rel.end(); ++it) {
-        cur /= *it;
-        const bool last = std::next(it) == rel.end();
-        struct stat st {};
-        if (::lstat(cur.c_str(), &st) != 0) {
-          if (pinned.insert(cur.string()).second) {
-            add(cur.string(), "tmpfs", "tmpfs", {"ro", "nosuid", "nodev", "noexec", "size=4k", "mode=0555"});
-            plan_.placeholders.push_back(cur);
+      auto steps = common::protected_path_steps(*root, c.lexically_relative(*root));
+      if (!steps) return tl::unexpected(steps.error());
+      for (const auto& step : *steps) {
+        const std::string cur = step.path.string();
+        if (!step.exists) {
+          if (pinned.insert(cur).second) {
+            add(cur, "tmpfs", "tmpfs", {"ro", "nosuid", "nodev", "noexec", "size=4k", "mode=0555"});
+            plan_.placeholders.push_back(step.path);
             plan_.protected_masks++;
           }
           break;
         }
-        if (S_ISLNK(st.st_mode)) {
-          return fail(ErrorCode::setup_failed,
-                      "protected path component '" + cur.string() +
-                          "' is a symbolic link; refusing to run (it could redirect the read-only mask)",
-                      {{"path", cur.string()}, {"stage", "mounts"}});
-        }
-        const bool read_only = last || !S_ISDIR(st.st_mode);
-        if (pinned.insert(cur.string()).second) {
-          add(cur.string(), "bind", (source_root / cur.lexically_relative(*root)).string(),
-              read_only ? kRo : kRw);
+        const bool read_only = step.last || !step.is_dir;
+        if (pinned.insert(cur).second) {
+          add(cur, "bind", (source_root / step.path.lexically_relative(*root)).string(), read_only ? kRo : kRw);
           if (read_only) plan_.protected_masks++;
         }
-        if (read_only) break;
       }
     }
     return {};

@@ -1,5 +1,6 @@
 #include "backends/process/mount_plan.hpp"
 
+#include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
 
 #include <linux/landlock.h>
@@ -339,22 +340,14 @@ Result<void> Builder::protect() {
       }
     }
     if (root == nullptr || c == root->target) continue;  // not writable here: nothing to do
-    fs::path cur = root->target;
-    const fs::path rel = c.lexically_relative(root->target);
-    for (auto it = rel.begin(); it != rel.end(); ++it) {
-      cur /= *it;
-      const bool last = std::next(it) == rel.end();
-      struct stat st {};
-      if (::lstat(cur.c_str(), &st) != 0) {
-        if (errno != ENOENT) {
-          const int e = errno;
-          return fail(ErrorCode::setup_failed,
-                      "cannot inspect protected path '" + cur.string() + "': " + errno_text(e),
-                      {{"path", cur.string()}, {"stage", "mounts"}});
-        }
-        if (!pinned.insert(cur.string()).second) break;
+    auto steps = common::protected_path_steps(root->target, c.lexically_relative(root->target));
+    if (!steps) return tl::unexpected(steps.error());
+    for (const auto& step : *steps) {
+      const fs::path& cur = step.path;
+      if (!pinned.insert(cur.string()).second) continue;  // an earlier protected path placed it
+      if (!step.exists) {
         MountOp m;
-        if (last) {
+        if (step.last) {
           MountOp t;
           t.kind = MountKind::touch;
           t.target = nr(cur);
@@ -376,18 +369,8 @@ Result<void> Builder::protect() {
           m.source = "size=4k,mode=0555";
         }
         op(m, "mask missing protected path " + cur.string());
-        plan_.placeholders.push_back({cur.string(), !last});
+        plan_.placeholders.push_back({cur.string(), !step.last});
         plan_.protected_masks++;
-        break;
-      }
-      if (S_ISLNK(st.st_mode)) {
-        return fail(ErrorCode::setup_failed,
-                    "protected path component '" + cur.string() +
-                        "' is a symbolic link; refusing to run (it could redirect the read-only mask)",
-                    {{"path", cur.string()}, {"stage", "mounts"}});
-      }
-      if (!pinned.insert(cur.string()).second) {
-        if (last) break;
         continue;
       }
       MountOp b;
@@ -395,13 +378,10 @@ Result<void> Builder::protect() {
       b.source = nr(cur);
       b.target = b.source;
       b.recursive = true;
-      const bool read_only = last || !S_ISDIR(st.st_mode);
+      const bool read_only = step.last || !step.is_dir;
       b.attrs = read_only ? kRoAttrs : kRwAttrs;
       op(b, std::string(read_only ? "protect " : "pin ") + cur.string());
-      if (read_only) {
-        plan_.protected_masks++;
-        break;
-      }
+      if (read_only) plan_.protected_masks++;
     }
   }
   return {};
