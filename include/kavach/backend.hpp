@@ -32,8 +32,9 @@ struct Command {
 };
 
 // runs_commands: runs a command end to end; config_only: only writes a runtime config;
-// not_implemented: listed so the matrix is honest, runs nothing.
-enum class Maturity { runs_commands, config_only, not_implemented };
+// not_implemented: listed so the matrix is honest, runs nothing; runs_nothing: the noop test
+// double, which reports success without running the command.
+enum class Maturity { runs_commands, config_only, not_implemented, runs_nothing };
 [[nodiscard]] std::string_view to_string(Maturity m);
 
 struct Availability {

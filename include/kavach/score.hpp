@@ -18,6 +18,8 @@ struct ScoreItem {
 struct StrengthScore {
   int value = 0;       // clamped to 0..100
   std::string label;   // minimal <30, basic <50, standard <70, hardened <85, fortress >=85
+  // "enforced" (from a run's report) or "requested" (from a policy, before running).
+  std::string basis = "enforced";
   std::vector<ScoreItem> breakdown;
 };
 
@@ -27,9 +29,14 @@ struct StrengthScore {
 // The enforced score: only controls the report shows as applied count.
 [[nodiscard]] StrengthScore compute_score(BackendKind kind, const EnforcementReport& report);
 
-// What the policy asks for, as a report in which every requested control is assumed applied.
+// Whether a backend kind can apply a control at all (OCI runtimes have no Landlock; noop applies
+// nothing), independent of what this host offers.
+[[nodiscard]] bool backend_offers(BackendKind kind, Control control);
+
+// What the policy asks for, as a report in which every requested control the backend offers is
+// assumed applied; controls the backend cannot apply are shown unapplied, with the reason.
 [[nodiscard]] EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& policy);
-// The "requested" score: what the run would get if the host applies everything.
+// The "requested" score: what a run would get if the host applies everything the backend offers.
 [[nodiscard]] StrengthScore requested_score(BackendKind kind, const SandboxPolicy& policy);
 
 }  // namespace kavach

@@ -14,6 +14,7 @@ std::string_view to_string(Maturity m) {
     case Maturity::runs_commands: return "runs-commands";
     case Maturity::config_only: return "config-only";
     case Maturity::not_implemented: return "not-implemented";
+    case Maturity::runs_nothing: return "runs-nothing";
   }
   return "not-implemented";
 }

@@ -20,7 +20,7 @@ nlohmann::json to_json(const StrengthScore& score) {
   for (const auto& item : score.breakdown) {
     breakdown.push_back({{"label", item.label}, {"points", item.points}});
   }
-  return {{"value", score.value}, {"label", score.label}, {"breakdown", breakdown}};
+  return {{"value", score.value}, {"label", score.label}, {"basis", score.basis}, {"breakdown", breakdown}};
 }
 
 nlohmann::json to_json(const ExecResult& r) {

@@ -95,14 +95,28 @@ StrengthScore compute_score(BackendKind kind, const EnforcementReport& report) {
   return s;
 }
 
+bool backend_offers(BackendKind kind, Control control) {
+  switch (kind) {
+    case BackendKind::noop: return false;
+    case BackendKind::oci:
+    case BackendKind::gvisor:
+      // runc/crun/runsc have no Landlock; the mount and network namespaces confine instead.
+      return control != Control::landlock_fs && control != Control::landlock_net &&
+             control != Control::landlock_scopes;
+    default: return true;
+  }
+}
+
 EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   EnforcementReport r;
-  // The noop backend runs nothing and enforces nothing: everything it is asked stays unapplied.
-  const bool can_apply = kind != BackendKind::noop;
   auto req = [&](Control c, bool requested, std::string mode = {}) {
-    r.set(c, requested, requested && can_apply,
-          !requested ? "not requested" : can_apply ? "requested by policy" : "requested; the noop backend enforces nothing",
-          std::move(mode));
+    const bool offered = backend_offers(kind, c);
+    std::string detail = !requested ? "not requested"
+                         : offered  ? "requested by policy"
+                         : kind == BackendKind::noop
+                             ? "requested; the noop backend enforces nothing"
+                             : "requested; not offered by the " + std::string(to_string(kind)) + " backend";
+    r.set(c, requested, requested && offered, std::move(detail), std::move(mode));
   };
   for (Control c : {Control::ns_user, Control::ns_pid, Control::ns_mount, Control::ns_ipc,
                     Control::ns_uts, Control::ns_cgroup}) {
@@ -127,7 +141,9 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
 }
 
 StrengthScore requested_score(BackendKind kind, const SandboxPolicy& policy) {
-  return compute_score(kind, requested_report(kind, policy));
+  StrengthScore s = compute_score(kind, requested_report(kind, policy));
+  s.basis = "requested";
+  return s;
 }
 
 }  // namespace kavach

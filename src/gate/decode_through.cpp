@@ -121,10 +121,10 @@ bool Scanner::Impl::scan_block(std::string_view data, unsigned depth, const std:
   }
   if (secret_spare != nullptr) {
     SecretCtx ctx{&session->secrets, &out, &path};
-    if (hs_scan_stream(secret_spare, data.data(), n, 0, scratch.get(), on_secret_block, &ctx) !=
-            HS_SUCCESS ||
-        hs_reset_stream(secret_spare, 0, scratch.get(), on_secret_block, &ctx) != HS_SUCCESS) {
-      error = "hyperscan scan error (decoded data, secrets)";
+    hs_error_t rc = hs_scan_stream(secret_spare, data.data(), n, 0, scratch.get(), on_secret_block, &ctx);
+    if (rc == HS_SUCCESS) rc = hs_reset_stream(secret_spare, 0, scratch.get(), on_secret_block, &ctx);
+    if (rc != HS_SUCCESS) {
+      error = "hyperscan scan error (decoded data, secrets): hs error " + std::to_string(rc);
       return false;
     }
   }

@@ -18,7 +18,43 @@ std::string base64_core(std::string_view value, std::size_t k, bool url) {
   return enc.substr(first, last - first);
 }
 
+bool is_wrappable(const SecretVariant& v) {
+  return (v.encoding == "base64" || v.encoding == "hex") && v.bytes.size() >= 2 &&
+         v.bytes.size() <= kMaxWrappedVariant;
+}
+
 }  // namespace
+
+std::string literal_pattern(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string p;
+  p.reserve(bytes.size() * 4);
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      p += ch;
+    } else {  // every other byte as \xHH: no metacharacter, NUL or newline can change the meaning
+      p += "\\x";
+      p += kHex[c >> 4];
+      p += kHex[c & 15];
+    }
+  }
+  return p;
+}
+
+std::string wrapped_pattern(std::string_view variant, std::string_view encoding) {
+  // base64 tools break lines only (76 or 64 columns, maybe CRLF); hex dumpers separate bytes
+  // with a space or ':' and break lines, indenting the next one (od -An -tx1: " 73 33\n 63").
+  const bool hex = encoding == "hex";
+  const std::string_view gap = hex ? "(?:[ :]|\\r?\\n[ \\t]{0,2})?" : "(?:\\r?\\n)?";
+  std::string p;
+  p.reserve(variant.size() * (gap.size() + 2));
+  for (std::size_t i = 0; i < variant.size(); ++i) {
+    if (i > 0 && (!hex || i % 2 == 0)) p += gap;
+    p += literal_pattern(variant.substr(i, 1));
+  }
+  return p;
+}
 
 std::vector<SecretVariant> secret_variants(std::string_view value, std::uint32_t index) {
   std::vector<SecretVariant> v;
@@ -71,26 +107,55 @@ Result<void> SecretSet::add(std::string_view name, std::string_view value) {
 
 Result<void> SecretSet::compile() {
   if (db_ || variants_.empty()) return {};
+  // Compiled as escaped regexes, not with hs_compile_lit_multi: Hyperscan 5.4's literal API
+  // fails scans with HS_UNKNOWN_ERROR on long repetitive literals in streaming mode
+  // (intel/hyperscan#303, #353), which made the gate withhold every output of such a run.
+  std::vector<std::string> patterns;
   std::vector<const char*> exprs;
-  std::vector<std::size_t> lens;
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
+  patterns.reserve(variants_.size());
   for (std::size_t i = 0; i < variants_.size(); ++i) {
-    exprs.push_back(variants_[i].bytes.data());
-    lens.push_back(variants_[i].bytes.size());
+    patterns.push_back(literal_pattern(variants_[i].bytes));
     flags.push_back(0);
     ids.push_back(static_cast<unsigned>(i));
   }
+  for (const auto& p : patterns) exprs.push_back(p.c_str());
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                           static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db,
-                           &err) != HS_SUCCESS) {
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_STREAM, nullptr, &db, &err) != HS_SUCCESS) {
     HsCompileError e(err);
     return fail(ErrorCode::secret_error,
                 std::string("cannot build the registered-secret matcher: ") + e->message);
   }
   db_.reset(db);
+  return compile_wrapped();
+}
+
+Result<void> SecretSet::compile_wrapped() {
+  std::vector<std::string> patterns;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  for (std::size_t i = 0; i < variants_.size(); ++i) {
+    if (!is_wrappable(variants_[i])) continue;
+    patterns.push_back(wrapped_pattern(variants_[i].bytes, variants_[i].encoding));
+    flags.push_back(HS_FLAG_SOM_LEFTMOST);
+    ids.push_back(static_cast<unsigned>(i));
+    longest_wrapped_span_ = std::max(longest_wrapped_span_, variants_[i].bytes.size() * kWrappedSpanFactor);
+  }
+  if (patterns.empty()) return {};
+  std::vector<const char*> exprs;
+  for (const auto& p : patterns) exprs.push_back(p.c_str());
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, nullptr, &db, &err) != HS_SUCCESS) {
+    HsCompileError e(err);
+    return fail(ErrorCode::secret_error,
+                std::string("cannot build the wrapped registered-secret matcher: ") + e->message);
+  }
+  wrapped_db_.reset(db);
   return {};
 }
 

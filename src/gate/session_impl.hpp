@@ -72,10 +72,12 @@ struct Scanner::Impl {
   std::uint32_t hold = 0;  // bytes held back: the longest possible match plus context
 
   detail::HsScratch scratch;
+  detail::HsScratch wrapped_scratch;
   hs_stream_t* rules_stream = nullptr;   // the output stream
   hs_stream_t* rules_spare = nullptr;    // decoded buffers
   hs_stream_t* secret_stream = nullptr;
   hs_stream_t* secret_spare = nullptr;
+  hs_stream_t* wrapped_stream = nullptr;  // registered secrets as tools wrap/group them
 
   std::string buf;          // retained input, buf[0] is stream offset `base`
   std::uint64_t base = 0;

@@ -29,7 +29,8 @@ std::string exit_code_help() {
       "           the gate's verdict wins when it is quarantine (88) or block (87)\n"
       "  scan     0 pass, 1 warn, 2 quarantine, 3 block\n"
       "  others   0 success\n"
-      "  kavach's own errors:\n";
+      "  kavach's own errors (a command may exit with these numbers too; with --json a kavach error\n"
+      "  prints {\"error\":{\"code\":...}} on stderr and no result on stdout):\n";
   for (ErrorCode c : {ErrorCode::invalid_argument, ErrorCode::policy_parse, ErrorCode::policy_unknown_key,
                       ErrorCode::policy_type, ErrorCode::policy_value, ErrorCode::unknown_syscall,
                       ErrorCode::path_not_absolute, ErrorCode::path_not_found, ErrorCode::unknown_preset,

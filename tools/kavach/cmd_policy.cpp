@@ -4,6 +4,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "kavach/backend.hpp"
 #include "kavach/json.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/score.hpp"
@@ -33,14 +34,23 @@ void register_score(CLI::App& app, int& exit_code) {
       return;
     }
     const StrengthScore s = requested_score(*backend, *policy);
+    // A backend kavach cannot run has no score any run could reach: say so next to the number.
+    auto impl = create_backend(*backend);
+    const Maturity maturity = impl ? (*impl)->maturity() : Maturity::not_implemented;
+    const std::string maturity_name(to_string(maturity));
     if (o->json) {
       nlohmann::json j = to_json(s);
-      j["kind"] = "requested";
       j["backend"] = std::string(to_string(*backend));
+      j["maturity"] = maturity_name;
       std::printf("%s\n", dump_json(j).c_str());
     } else {
       std::printf("requested score %d/100 (%s) for backend %s, policy %s\n", s.value, s.label.c_str(),
                   std::string(to_string(*backend)).c_str(), policy->name.c_str());
+      if (maturity == Maturity::config_only || maturity == Maturity::not_implemented) {
+        std::printf("  backend %s is %s in kavach: no run can reach this score; it is the design "
+                    "score of the backend, not a measurement\n",
+                    std::string(to_string(*backend)).c_str(), maturity_name.c_str());
+      }
       for (const auto& item : s.breakdown) std::printf("  %+4d  %s\n", item.points, item.label.c_str());
       std::printf("(the enforced score of a real run counts only controls the host applied)\n");
     }

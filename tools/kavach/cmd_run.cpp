@@ -185,7 +185,7 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--quarantine-dir", opts->quarantine_dir,
                   "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
   cmd->add_option("command", opts->command, "command and arguments (after --)")->required();
-  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; kavach's own errors use 64-86 (see kavach --help).");
+  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 (see kavach --help).");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }
 

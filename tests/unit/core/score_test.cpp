@@ -96,6 +96,31 @@ TEST(Score, RequestedScoreOfPresets) {
 TEST(Score, NoopEnforcesNothing) {
   auto s = requested_score(BackendKind::noop, preset_policy(Preset::strict));
   EXPECT_EQ(s.value, 0);
+  EXPECT_EQ(s.basis, "requested");
+}
+
+// The requested score must not promise what the backend cannot apply: OCI runtimes have no
+// Landlock, so strict on oci asks for 86 but a run can reach 80 (the enforced score of a real
+// runc run on this host) and gvisor 95, not 100.
+TEST(Score, RequestedScoreCountsOnlyControlsTheBackendOffers) {
+  const SandboxPolicy strict = preset_policy(Preset::strict);
+  EXPECT_EQ(requested_score(BackendKind::oci, strict).value, 80);
+  EXPECT_EQ(requested_score(BackendKind::gvisor, strict).value, 95);
+  const EnforcementReport r = requested_report(BackendKind::oci, strict);
+  const ControlStatus* ll = r.find(Control::landlock_fs);
+  ASSERT_NE(ll, nullptr);
+  EXPECT_TRUE(ll->requested);
+  EXPECT_FALSE(ll->applied);
+  EXPECT_NE(ll->detail.find("not offered by the oci backend"), std::string::npos) << ll->detail;
+  EXPECT_TRUE(r.applied(Control::seccomp));
+  EXPECT_FALSE(backend_offers(BackendKind::gvisor, Control::landlock_net));
+  EXPECT_TRUE(backend_offers(BackendKind::process, Control::landlock_net));
+}
+
+TEST(Score, EnforcedScoreSaysSo) {
+  EnforcementReport r;
+  r.set(Control::seccomp, true, true, "", "strict");
+  EXPECT_EQ(compute_score(BackendKind::process, r).basis, "enforced");
 }
 
 }  // namespace

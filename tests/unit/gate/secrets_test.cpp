@@ -55,6 +55,101 @@ TEST(GateSecrets, Base64AtEveryAlignment) {
   }
 }
 
+// What `base64` (76 columns), `xxd -p` (60) and `od -An -tx1` do to an encoded value.
+std::string wrap(const std::string& s, std::size_t width, const std::string& indent = "") {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += width) out += indent + s.substr(i, width) + "\n";
+  return out;
+}
+
+std::string od_hex(const std::string& value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    out += " " + detail::hex_encode(value.substr(i, 1), false);
+    if (i % 16 == 15) out += "\n";
+  }
+  return out + "\n";
+}
+
+std::string without_newlines_and_spaces(std::string s) {
+  std::erase_if(s, [](char c) { return c == '\n' || c == ' ' || c == '\r'; });
+  return s;
+}
+
+// A value long enough to wrap, or one pushed across a line break by what precedes it: the
+// literal matcher sees neither, the wrapped matcher must (`echo $TOK | base64` leaked this way).
+TEST(GateSecrets, WrappedBase64AcrossLineBreaks) {
+  const std::string longval(70, 'k');
+  const std::string value = "s3cr3t-" + longval;
+  auto gate = builtin_gate();
+  ASSERT_TRUE(gate);
+  for (const std::string prefix : {"", "x", "a 50-byte prefix that pushes the value across 76 "}) {
+    for (bool crlf : {false, true}) {
+      const std::string full = detail::base64_encode(prefix + value + "\n", false, true);
+      // 40 characters that carry the value's bytes alone (past its first partial character)
+      const std::string core = full.substr(((prefix.size() + 7) * 8 + 5) / 6 + 2, 40);
+      std::string text = wrap(full, 76);
+      if (crlf) {
+        std::string t;
+        for (char c : text) t += c == '\n' ? std::string("\r\n") : std::string(1, c);
+        text = t;
+      }
+      for (std::size_t chunk : {std::size_t{0}, std::size_t{7}}) {
+        const auto s = scan(gate, text, chunk, {}, {{"TOK", value}});
+        EXPECT_TRUE(has_rule(s.report, "registered-secret")) << "prefix " << prefix.size() << " chunk " << chunk;
+        EXPECT_EQ(without_newlines_and_spaces(s.out).find(core), std::string::npos)
+            << "prefix " << prefix.size() << " crlf " << crlf << " chunk " << chunk << ":\n" << s.out;
+      }
+      // Control: unregistered, the same text passes with the value's encoding intact.
+      EXPECT_NE(without_newlines_and_spaces(scan(gate, text).out).find(core), std::string::npos);
+    }
+  }
+}
+
+TEST(GateSecrets, HexGroupedOrWrappedByDumpTools) {
+  const std::string value = "s3cr3t-value-1234567890";
+  auto gate = builtin_gate();
+  ASSERT_TRUE(gate);
+  const std::string h = detail::hex_encode(value, false);
+  for (const auto& [what, text] : std::vector<std::pair<std::string, std::string>>{
+           {"od -An -tx1", od_hex(value)},
+           {"xxd -p (60 columns)", wrap(detail::hex_encode("prefix bytes here " + value, false), 60)},
+           {"colon separated", [&] {
+              std::string t;
+              for (std::size_t i = 0; i < h.size(); i += 2) t += (i ? ":" : "") + h.substr(i, 2);
+              return t + "\n";
+            }()}}) {
+    const auto s = scan(gate, text, 0, {}, {{"TOK", value}});
+    EXPECT_TRUE(has_rule(s.report, "registered-secret")) << what << ":\n" << text;
+    std::string flat = without_newlines_and_spaces(s.out);
+    std::erase(flat, ':');
+    EXPECT_EQ(flat.find(h.substr(8, 20)), std::string::npos) << what << ":\n" << s.out;
+    std::string control = without_newlines_and_spaces(scan(gate, text).out);
+    std::erase(control, ':');
+    EXPECT_NE(control.find(h.substr(8, 20)), std::string::npos) << what << " (control)";
+  }
+}
+
+// Hyperscan 5.4's literal API failed such scans with HS_UNKNOWN_ERROR (intel/hyperscan#303):
+// the gate then withheld the whole output of any run that printed a long repetitive secret.
+TEST(GateSecrets, LongRepetitiveSecretInChunksScansCleanly) {
+  const std::string value = "s3cr3t-" + std::string(70, 'k');
+  auto gate = builtin_gate();
+  ASSERT_TRUE(gate);
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{13}, std::size_t{57}}) {
+    const auto s = scan(gate, "token: " + value + "\n" + std::string(57, 'k') + "\n", chunk, {},
+                        {{"TOK", value}});
+    EXPECT_TRUE(has_rule(s.report, "registered-secret")) << "chunk " << chunk;
+    EXPECT_EQ(s.out.find(value), std::string::npos) << s.out;
+  }
+}
+
+TEST(GateSecrets, WrappedPatternShape) {
+  EXPECT_EQ(detail::wrapped_pattern("ab+", "base64"), "a(?:\\r?\\n)?b(?:\\r?\\n)?\\x2b");
+  EXPECT_EQ(detail::literal_pattern(std::string("a.\0\n", 4)), "a\\x2e\\x00\\x0a");
+  EXPECT_EQ(detail::wrapped_pattern("7a7b", "hex"), "7a(?:[ :]|\\r?\\n[ \\t]{0,2})?7b");
+}
+
 TEST(GateSecrets, FindingCarriesEncodingAndName) {
   auto gate = builtin_gate();
   ASSERT_TRUE(gate);
