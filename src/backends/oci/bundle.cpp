@@ -54,13 +54,21 @@ void PlaceholderLease::release() noexcept {
 }
 
 Result<std::unique_ptr<Bundle>> Bundle::create(const StateDirs& dirs, const std::string& id, const RuntimeCommand& rt,
-                                               uid_t host_uid, gid_t host_gid) {
+                                               uid_t host_uid, gid_t host_gid, std::optional<uid_t> mapped_root) {
   const std::filesystem::path dir = dirs.bundles() / id;
   if (::mkdir(dir.c_str(), kBundleDirMode) != 0) {
     return fail(ErrorCode::io_error, "cannot create bundle " + dir.string() + ": " + std::strerror(errno),
                 {{"path", dir.string()}});
   }
   (void)::chmod(dir.c_str(), kBundleDirMode);
+  // In a user namespace the runtime's init prepares the rootfs as the container's root, an
+  // unprivileged host id: it must be able to enter the directory (root reads anyway).
+  if (mapped_root && ::chown(dir.c_str(), *mapped_root, static_cast<gid_t>(-1)) != 0) {
+    const int e = errno;
+    (void)::rmdir(dir.c_str());
+    return fail(ErrorCode::io_error, "cannot hand bundle " + dir.string() + " to the container's root: " + std::strerror(e),
+                {{"path", dir.string()}});
+  }
   std::unique_ptr<Bundle> b(new Bundle(dir, id, rt, host_uid, host_gid));
   const Owner owner = current_owner();
   nlohmann::json rec = {{"id", id},

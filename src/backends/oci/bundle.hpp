@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@
 namespace kavach::oci {
 
 inline constexpr const char* kOwnerFile = "kavach-owner.json";
-// Bundle directory mode: only root (the runtime) lists or enters it.
+// Bundle directory mode: only root (the runtime) and, with a user namespace, the container's
+// root host id (which prepares the rootfs there) list or enter it.
 inline constexpr unsigned kBundleDirMode = 0700;
 
 // Placeholder directories masking missing protected paths: created on first use, removed when
@@ -41,9 +43,10 @@ class Bundle {
  public:
   // Creates <bundles>/<id> (kBundleDirMode) and records the owner (pid + start time), runtime and flags.
   // `host_uid`/`host_gid`: the container user's host ids (owners of writable paths map to them).
+  // `mapped_root`: the host id container root maps to (user namespace), made the dir's owner.
   [[nodiscard]] static Result<std::unique_ptr<Bundle>> create(const StateDirs& dirs, const std::string& id,
                                                               const RuntimeCommand& rt, uid_t host_uid,
-                                                              gid_t host_gid);
+                                                              gid_t host_gid, std::optional<uid_t> mapped_root);
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
   ~Bundle() { cleanup(); }

@@ -174,7 +174,9 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (!rtc) return tl::unexpected(rtc.error());
   const std::uint32_t host_uid = kHostIdBase + policy.uid;
   const std::uint32_t host_gid = kHostIdBase + policy.gid;
-  auto bundle = Bundle::create(*dirs, id, *rtc, host_uid, host_gid);
+  std::optional<uid_t> mapped_root;
+  if (host_.user_namespaces) mapped_root = kHostIdBase;  // container uid 0 (IdMapping below)
+  auto bundle = Bundle::create(*dirs, id, *rtc, host_uid, host_gid, mapped_root);
   if (!bundle) return tl::unexpected(bundle.error());
   Bundle& b = **bundle;
   const IdMapping ids{0, kHostIdBase, kIdRange};
