@@ -29,6 +29,18 @@ enum class AuditEventType {
 
 [[nodiscard]] std::string_view to_string(AuditEventType t);
 
+// Why a run is a policy violation (the `reason` of a policy_violation event).
+enum class ViolationReason {
+  timeout,        // the wall-clock limit killed the tree
+  oom,            // the memory limit killed it
+  pids_limit,     // the pids limit refused a fork
+  cpu_limit,      // the CPU-time limit (RLIMIT_CPU) ended it
+  seccomp_kill,   // killed by SIGSYS: a syscall the filter forbids
+  gate_block,     // the gate's verdict was block: outputs withheld
+  gate_withheld,  // the gate could not scan: outputs withheld (fail closed)
+};
+[[nodiscard]] std::string_view to_string(ViolationReason r);
+
 struct AuditEvent {
   AuditEventType type = AuditEventType::created;
   std::string sandbox_id;

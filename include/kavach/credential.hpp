@@ -47,6 +47,24 @@ struct SecretRef {
 
 // Largest secret accepted from any source (guards against `file:/dev/zero` and runaway commands).
 inline constexpr std::size_t kMaxSecretBytes = 1 << 20;
+// Shortest secret accepted: the gate redacts every occurrence of a registered value in any
+// encoding, and a 1-3 byte value would shred ordinary output (and is no secret anyway).
+inline constexpr std::size_t kMinSecretBytes = 4;
+
+// Every secret_error carries the context key "reason" with one of these values, so callers tell
+// the cases apart without parsing messages (the code stays ErrorCode::secret_error).
+inline constexpr std::string_view kReasonInvalidName = "invalid_name";          // not a secret name
+inline constexpr std::string_view kReasonDuplicateName = "duplicate_name";      // registered twice
+inline constexpr std::string_view kReasonUnreadableSource = "unreadable_source";  // unset, unreadable, failed
+inline constexpr std::string_view kReasonEmptySource = "empty_source";          // source gave no bytes
+inline constexpr std::string_view kReasonTooShort = "too_short";                // < kMinSecretBytes
+inline constexpr std::string_view kReasonTooLarge = "too_large";                // > kMaxSecretBytes
+inline constexpr std::string_view kReasonUnknownName = "unknown_name";          // inject of an unregistered name
+inline constexpr std::string_view kReasonInvalidTarget = "invalid_target";      // bad variable name / path
+inline constexpr std::string_view kReasonDuplicateTarget = "duplicate_target";  // target already taken
+inline constexpr std::string_view kReasonNulByte = "nul_byte";                  // NUL in an env value
+inline constexpr std::string_view kReasonMissingProxy = "missing_proxy";        // refs without a proxy
+inline constexpr std::string_view kReasonHardening = "hardening";              // setrlimit / prctl failed
 
 namespace detail {
 class SecureBuffer;
@@ -62,7 +80,8 @@ class CredentialProxy {
   CredentialProxy& operator=(CredentialProxy&&) noexcept;
 
   // Each returns secret_error naming the secret and its source (never the value) when the
-  // name is taken or invalid, or the source is unset, unreadable, empty, too large or failed.
+  // name is taken or invalid, or the source is unset, unreadable, empty, shorter than
+  // kMinSecretBytes, too large or failed (context "reason" says which).
   // File and command values lose trailing newlines, like shell command substitution.
   [[nodiscard]] Result<void> add(std::string_view name, const SecretSource& source);
   [[nodiscard]] Result<void> add_from_env(std::string_view name, std::string_view host_var);
@@ -78,6 +97,10 @@ class CredentialProxy {
   [[nodiscard]] Result<void> inject(const std::vector<SecretRef>& refs, Command& cmd) const;
   // The checks inject() makes, without copying any value (e.g. before a sandbox is set up).
   [[nodiscard]] Result<void> validate(const std::vector<SecretRef>& refs, const Command& cmd) const;
+  // Also refuses (duplicate_target) an env target the policy itself sets: `policy_env` are the
+  // names the sandbox's environment gets from the policy (env allow-list, default PATH).
+  [[nodiscard]] Result<void> validate(const std::vector<SecretRef>& refs, const Command& cmd,
+                                      const std::vector<std::string>& policy_env) const;
 
   // Wipes (explicit_bzero) and removes from `cmd` every env value, file and stdin that holds a
   // registered secret: call when the command has been handed to the backend.
@@ -95,6 +118,13 @@ class CredentialProxy {
   [[nodiscard]] Result<void> store(std::string_view name, detail::SecureBuffer value, std::string source_label);
   std::map<std::string, std::unique_ptr<detail::SecureBuffer>, std::less<>> secrets_;
 };
+
+// Process-wide protection for a program that handles secrets: PR_SET_DUMPABLE 0 (no core dump,
+// no ptrace or /proc/PID/mem access by other processes of the same uid) and RLIMIT_CORE 0.
+// Transient copies of values (in Command, a backend's environment block, an OCI spec) live in
+// ordinary heap memory, which only this covers. `kavach run` calls it before reading a secret;
+// library callers decide themselves (it changes the whole process). Idempotent.
+[[nodiscard]] Result<void> harden_process_for_secrets();
 
 // ---- CLI syntax (pure parsing; `kavach run` wires these to --secret / --inject) ----
 

@@ -4,7 +4,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "kavach/audit.hpp"
 #include "kavach/backend.hpp"
 #include "kavach/config.hpp"
 #include "kavach/gate.hpp"
@@ -30,12 +32,18 @@ struct RunReport {
   OutputRelease release = OutputRelease::ungated;
 };
 
+// The limits and rules a finished run ran into (each becomes a policy_violation event): from
+// the result (timeout, oom, pids, cpu, SIGSYS) and from the gate (block).
+[[nodiscard]] std::vector<ViolationReason> policy_violations(const RunReport& report);
+
 class Sandbox {
  public:
   // Creates the backend (error if unknown/unavailable) and emits `created`.
   [[nodiscard]] static Result<std::unique_ptr<Sandbox>> create(SandboxConfig config);
   [[nodiscard]] static Result<std::unique_ptr<Sandbox>> create(SandboxConfig config,
                                                                std::unique_ptr<Backend> backend);
+  // A sandbox dropped without destroy() still records it: `stopped` (if it ran) and `destroyed`
+  // with reason "released", so error paths leave a complete audit trail.
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <cctype>
@@ -119,12 +120,23 @@ Result<void> make_private_dirs(const std::filesystem::path& dir) {
 // finds our complete file.
 Result<void> create_key_file(const std::filesystem::path& file) {
   if (auto r = make_private_dirs(file.parent_path()); !r) return r;
-  const std::string hex = detail::random_hex(kMinKeyBytes);
-  if (hex.empty()) return tl::unexpected(key_error(file, "RAND_bytes failed"));
-  auto content = SecureBuffer::copy_of(hex + "\n");
-  std::string tmp_hex = hex;
-  detail::wipe(tmp_hex);
+  // The key is made in protected memory: random bytes on the stack (cleansed), their hex form
+  // written straight into a SecureBuffer; no std::string ever holds it.
+  auto content = SecureBuffer::with_capacity(2 * kMinKeyBytes + 1);
   if (!content) return tl::unexpected(key_error(file, content.error().message));
+  auto room = content->reserve(2 * kMinKeyBytes + 1);
+  if (!room) return tl::unexpected(key_error(file, room.error().message));
+  unsigned char raw[kMinKeyBytes];
+  const bool random_ok = RAND_bytes(raw, static_cast<int>(sizeof raw)) == 1;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < sizeof raw; ++i) {
+    (*room)[2 * i] = kDigits[raw[i] >> 4];
+    (*room)[2 * i + 1] = kDigits[raw[i] & 0xf];
+  }
+  OPENSSL_cleanse(raw, sizeof raw);
+  (*room)[2 * kMinKeyBytes] = '\n';
+  content->commit(2 * kMinKeyBytes + 1);
+  if (!random_ok) return tl::unexpected(key_error(file, "RAND_bytes failed"));
 
   const std::filesystem::path tmp =
       file.string() + ".tmp." + std::to_string(::getpid()) + "." + detail::random_hex(4);

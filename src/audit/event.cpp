@@ -46,6 +46,19 @@ std::string_view to_string(AuditEventType t) {
   return "unknown";
 }
 
+std::string_view to_string(ViolationReason r) {
+  switch (r) {
+    case ViolationReason::timeout: return "timeout";
+    case ViolationReason::oom: return "oom";
+    case ViolationReason::pids_limit: return "pids_limit";
+    case ViolationReason::cpu_limit: return "cpu_limit";
+    case ViolationReason::seccomp_kill: return "seccomp_kill";
+    case ViolationReason::gate_block: return "gate_block";
+    case ViolationReason::gate_withheld: return "gate_withheld";
+  }
+  return "unknown";
+}
+
 nlohmann::json to_json(const AuditEvent& e) {
   return nlohmann::json{{"type", std::string(to_string(e.type))},
                         {"sandbox_id", e.sandbox_id},

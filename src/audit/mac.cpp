@@ -60,8 +60,10 @@ bool is_mac_hex(std::string_view s) {
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) return {};
-  return to_hex(buf.data(), bytes);
+  std::string hex;
+  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) == 1) hex = to_hex(buf.data(), bytes);
+  OPENSSL_cleanse(buf.data(), buf.size());  // the raw bytes may become key material
+  return hex;
 }
 
 }  // namespace kavach::detail

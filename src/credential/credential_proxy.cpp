@@ -38,7 +38,14 @@ Result<void> CredentialProxy::store(std::string_view name, SecureBuffer value, s
   const std::string src = std::move(source_label);
   if (secrets_.find(name) != secrets_.end()) {
     return fail(ErrorCode::secret_error, "secret '" + std::string(name) + "' is registered twice",
-                {{"secret", std::string(name)}, {"source", src}});
+                {{"secret", std::string(name)}, {"source", src}, {"reason", std::string(kReasonDuplicateName)}});
+  }
+  if (value.size() < kMinSecretBytes) {
+    return fail(ErrorCode::secret_error,
+                "secret '" + std::string(name) + "' from " + src + " is " + std::to_string(value.size()) +
+                    " byte(s) long; at least " + std::to_string(kMinSecretBytes) +
+                    " are required (shorter values cannot be redacted without shredding the output)",
+                {{"secret", std::string(name)}, {"source", src}, {"reason", std::string(kReasonTooShort)}});
   }
   secrets_.emplace(std::string(name), std::make_unique<SecureBuffer>(std::move(value)));
   return {};
@@ -49,12 +56,12 @@ Result<void> CredentialProxy::add(std::string_view name, const SecretSource& sou
     return fail(ErrorCode::secret_error,
                 "invalid secret name '" + std::string(name) +
                     "': use a letter or '_' then letters, digits, '_', '.', '-' (at most 64)",
-                {{"secret", std::string(name)}});
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonInvalidName)}});
   }
   // Refuse a duplicate before running a command or reading a file for nothing.
   if (contains(name)) {
     return fail(ErrorCode::secret_error, "secret '" + std::string(name) + "' is registered twice",
-                {{"secret", std::string(name)}});
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonDuplicateName)}});
   }
   Result<SecureBuffer> value = [&]() -> Result<SecureBuffer> {
     switch (source.kind) {
@@ -62,7 +69,8 @@ Result<void> CredentialProxy::add(std::string_view name, const SecretSource& sou
       case SecretSourceKind::file: return detail::read_file_secret(name, source.location);
       case SecretSourceKind::command: return detail::read_command_secret(name, source.location);
     }
-    return fail(ErrorCode::secret_error, "unknown secret source kind");
+    return fail(ErrorCode::secret_error, "unknown secret source kind",
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonUnreadableSource)}});
   }();
   if (!value) return tl::unexpected(value.error());
   return store(name, std::move(*value), std::string(to_string(source.kind)) + ":" + source.location);
@@ -83,16 +91,16 @@ Result<void> CredentialProxy::add_from_command(std::string_view name, std::strin
 Result<void> CredentialProxy::add_value(std::string_view name, std::string_view value) {
   if (!is_valid_secret_name(name)) {
     return fail(ErrorCode::secret_error, "invalid secret name '" + std::string(name) + "'",
-                {{"secret", std::string(name)}});
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonInvalidName)}});
   }
   if (value.empty()) {
     return fail(ErrorCode::secret_error, "secret '" + std::string(name) + "' is empty",
-                {{"secret", std::string(name)}});
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonEmptySource)}});
   }
   if (value.size() > kMaxSecretBytes) {
     return fail(ErrorCode::secret_error,
                 "secret '" + std::string(name) + "' is larger than " + std::to_string(kMaxSecretBytes) + " bytes",
-                {{"secret", std::string(name)}});
+                {{"secret", std::string(name)}, {"reason", std::string(kReasonTooLarge)}});
   }
   auto buf = SecureBuffer::copy_of(value);
   if (!buf) return tl::unexpected(buf.error());

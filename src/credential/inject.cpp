@@ -9,9 +9,10 @@
 namespace kavach {
 namespace {
 
-Error inject_error(const SecretRef& ref, std::string what) {
+Error inject_error(const SecretRef& ref, std::string_view reason, std::string what) {
   std::map<std::string, std::string> ctx{{"secret", ref.name},
-                                         {"method", std::string(to_string(ref.method))}};
+                                         {"method", std::string(to_string(ref.method))},
+                                         {"reason", std::string(reason)}};
   if (!ref.target.empty()) ctx.emplace("target", ref.target);
   return make_error(ErrorCode::secret_error, std::move(what), std::move(ctx));
 }
@@ -31,10 +32,16 @@ bool is_valid_sandbox_file(std::string_view target) {
 }  // namespace
 
 Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const Command& cmd) const {
+  return validate(refs, cmd, {});
+}
+
+Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const Command& cmd,
+                                       const std::vector<std::string>& policy_env) const {
   // Targets already taken, with who took them, for precise duplicate messages.
   std::map<std::string, std::string> env_owner;
   std::map<std::string, std::string> file_owner;
   std::string stdin_owner;
+  for (const auto& var : policy_env) env_owner.emplace(var, "the policy (env allow-list / default environment)");
   for (const auto& [var, value] : cmd.env) env_owner.emplace(var, "the command");
   for (const auto& f : cmd.files) file_owner.emplace(f.path.string(), "the command");
   if (cmd.stdin_data) stdin_owner = "the command";
@@ -47,21 +54,21 @@ Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const
       std::string known;
       for (const auto& [name, buf] : secrets_) known += (known.empty() ? "" : ", ") + name;
       return tl::unexpected(inject_error(
-          ref, "unknown secret '" + ref.name + "' (registered: " + (known.empty() ? "none" : known) + ")"));
+          ref, kReasonUnknownName, "unknown secret '" + ref.name + "' (registered: " + (known.empty() ? "none" : known) + ")"));
     }
     switch (ref.method) {
       case InjectionMethod::env: {
         if (!is_valid_env_name(ref.target)) {
           return tl::unexpected(
-              inject_error(ref, "secret '" + ref.name + "': '" + ref.target + "' is not a valid environment variable name"));
+              inject_error(ref, kReasonInvalidTarget, "secret '" + ref.name + "': '" + ref.target + "' is not a valid environment variable name"));
         }
         if (it->second->view().find('\0') != std::string_view::npos) {
           return tl::unexpected(inject_error(
-              ref, "secret '" + ref.name + "' contains a NUL byte and cannot be an environment variable; inject it as a file or stdin"));
+              ref, kReasonNulByte, "secret '" + ref.name + "' contains a NUL byte and cannot be an environment variable; inject it as a file or stdin"));
         }
         const auto [pos, fresh] = env_owner.emplace(ref.target, owner_of(ref));
         if (!fresh) {
-          return tl::unexpected(inject_error(ref, "duplicate target: environment variable " + ref.target +
+          return tl::unexpected(inject_error(ref, kReasonDuplicateTarget, "duplicate target: environment variable " + ref.target +
                                                       " is set by both " + pos->second + " and " + owner_of(ref)));
         }
         break;
@@ -69,12 +76,12 @@ Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const
       case InjectionMethod::file: {
         if (!is_valid_sandbox_file(ref.target)) {
           return tl::unexpected(inject_error(
-              ref, "secret '" + ref.name + "': file target '" + ref.target +
+              ref, kReasonInvalidTarget, "secret '" + ref.name + "': file target '" + ref.target +
                        "' must be an absolute, normalized path to a file inside the sandbox"));
         }
         const auto [pos, fresh] = file_owner.emplace(ref.target, owner_of(ref));
         if (!fresh) {
-          return tl::unexpected(inject_error(ref, "duplicate target: file " + ref.target + " is written by both " +
+          return tl::unexpected(inject_error(ref, kReasonDuplicateTarget, "duplicate target: file " + ref.target + " is written by both " +
                                                       pos->second + " and " + owner_of(ref)));
         }
         break;
@@ -82,7 +89,7 @@ Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const
       case InjectionMethod::standard_input: {
         if (!stdin_owner.empty()) {
           return tl::unexpected(inject_error(
-              ref, "duplicate target: stdin is given by both " + stdin_owner + " and " + owner_of(ref)));
+              ref, kReasonDuplicateTarget, "duplicate target: stdin is given by both " + stdin_owner + " and " + owner_of(ref)));
         }
         stdin_owner = owner_of(ref);
         break;

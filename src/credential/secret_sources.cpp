@@ -18,10 +18,11 @@ extern char** environ;  // NOLINT: POSIX global, passed to the secret command un
 namespace kavach::detail {
 namespace {
 
-Error secret_failure(std::string_view name, std::string_view source, const std::string& what) {
-  return make_error(ErrorCode::secret_error,
-                    "secret '" + std::string(name) + "': " + what,
-                    {{"secret", std::string(name)}, {"source", std::string(source)}});
+// `reason` (context key "reason"): unreadable_source, empty_source or too_large.
+Error secret_failure(std::string_view name, std::string_view source, const std::string& what,
+                     std::string_view reason = kReasonUnreadableSource) {
+  return make_error(ErrorCode::secret_error, "secret '" + std::string(name) + "': " + what,
+                    {{"secret", std::string(name)}, {"source", std::string(source)}, {"reason", std::string(reason)}});
 }
 
 // Reads `fd` to EOF into `out`; fails past kMaxSecretBytes. Returns errno on a read error.
@@ -69,9 +70,9 @@ Result<SecureBuffer> read_env_secret(std::string_view name, std::string_view hos
   const std::size_t len = std::strlen(v);
   if (len == 0) {
     return tl::unexpected(secret_failure(
-        name, source, "host environment variable " + std::string(host_var) + " is empty"));
+        name, source, "host environment variable " + std::string(host_var) + " is empty", kReasonEmptySource));
   }
-  if (len > kMaxSecretBytes) return tl::unexpected(secret_failure(name, source, too_large_message()));
+  if (len > kMaxSecretBytes) return tl::unexpected(secret_failure(name, source, too_large_message(), kReasonTooLarge));
   auto buf = SecureBuffer::copy_of({v, len});
   if (!buf) return tl::unexpected(secret_failure(name, source, buf.error().message));
   return buf;
@@ -98,10 +99,10 @@ Result<SecureBuffer> read_file_secret(std::string_view name, const std::filesyst
     return tl::unexpected(secret_failure(
         name, source, "cannot read " + host_path.string() + ": " + std::strerror(err)));
   }
-  if (r == ReadOutcome::too_large) return tl::unexpected(secret_failure(name, source, too_large_message()));
+  if (r == ReadOutcome::too_large) return tl::unexpected(secret_failure(name, source, too_large_message(), kReasonTooLarge));
   strip_trailing_newlines(*buf);
   if (buf->empty()) {
-    return tl::unexpected(secret_failure(name, source, "file " + host_path.string() + " is empty"));
+    return tl::unexpected(secret_failure(name, source, "file " + host_path.string() + " is empty", kReasonEmptySource));
   }
   return buf;
 }
@@ -141,7 +142,7 @@ Result<SecureBuffer> read_command_secret(std::string_view name, std::string_view
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!buf) return tl::unexpected(secret_failure(name, source, buf.error().message));
-  if (r == ReadOutcome::too_large) return tl::unexpected(secret_failure(name, source, too_large_message()));
+  if (r == ReadOutcome::too_large) return tl::unexpected(secret_failure(name, source, too_large_message(), kReasonTooLarge));
   if (r == ReadOutcome::error) {
     return tl::unexpected(secret_failure(
         name, source, std::string("cannot read the command's output: ") + std::strerror(err)));
@@ -156,7 +157,7 @@ Result<SecureBuffer> read_command_secret(std::string_view name, std::string_view
   }
   strip_trailing_newlines(*buf);
   if (buf->empty()) {
-    return tl::unexpected(secret_failure(name, source, "command `" + cmd + "` printed nothing"));
+    return tl::unexpected(secret_failure(name, source, "command `" + cmd + "` printed nothing", kReasonEmptySource));
   }
   return buf;
 }

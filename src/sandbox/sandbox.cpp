@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <map>
 
@@ -60,7 +61,54 @@ OutputRelease release_for(gate::Verdict v) {
   return OutputRelease::withheld;
 }
 
+// What a policy_violation event says besides its reason.
+nlohmann::json violation_event(ViolationReason why, const RunReport& rep, const SandboxPolicy& policy) {
+  nlohmann::json j = {{"reason", std::string(to_string(why))}};
+  const ResourceLimits& l = policy.limits;
+  switch (why) {
+    case ViolationReason::timeout:
+      j["limit_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(l.wall_timeout).count();
+      break;
+    case ViolationReason::oom:
+      if (l.memory_bytes) j["limit_bytes"] = *l.memory_bytes;
+      break;
+    case ViolationReason::pids_limit:
+      if (l.pids) j["limit"] = *l.pids;
+      break;
+    case ViolationReason::seccomp_kill:
+      j["signal"] = SIGSYS;
+      j["seccomp_mode"] = std::string(to_string(policy.seccomp.mode));
+      break;
+    case ViolationReason::gate_block:
+      if (rep.gate) j["findings"] = rep.gate->findings.size();
+      break;
+    case ViolationReason::cpu_limit:
+    case ViolationReason::gate_withheld: break;
+  }
+  return j;
+}
+
+// Names the policy itself puts into the sandbox's environment: a secret injected under one of
+// them would be silently overridden or override it (both backends set PATH by default).
+std::vector<std::string> policy_env_names(const SandboxPolicy& policy) {
+  std::vector<std::string> names = policy.env_allow;
+  names.emplace_back("PATH");
+  return names;
+}
+
 }  // namespace
+
+std::vector<ViolationReason> policy_violations(const RunReport& report) {
+  const ExecResult& r = report.result;
+  std::vector<ViolationReason> out;
+  if (r.timed_out) out.push_back(ViolationReason::timeout);
+  if (r.oom_killed) out.push_back(ViolationReason::oom);
+  if (r.pids_limit_hit) out.push_back(ViolationReason::pids_limit);
+  if (r.cpu_limit_hit) out.push_back(ViolationReason::cpu_limit);
+  if (r.signal && *r.signal == SIGSYS) out.push_back(ViolationReason::seccomp_kill);
+  if (report.gate && report.gate->verdict == gate::Verdict::block) out.push_back(ViolationReason::gate_block);
+  return out;
+}
 
 std::string_view to_string(OutputRelease r) {
   switch (r) {
@@ -76,8 +124,14 @@ Sandbox::Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend)
     : config_(std::move(config)), backend_(std::move(backend)), id_(new_sandbox_id()) {}
 
 Sandbox::~Sandbox() {
-  if (state_ != State::destroyed) {
+  if (state_ == State::destroyed) return;
+  try {
+    if (state_ == State::running || state_ == State::paused) {
+      emit(AuditEventType::stopped, {{"reason", "released"}});
+    }
     (void)backend_->destroy();
+    emit(AuditEventType::destroyed, {{"reason", "released"}});
+  } catch (...) {  // a destructor must not throw (json allocation); the backend is destroyed above
   }
 }
 
@@ -93,10 +147,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
   if (auto v = validate_policy(config.policy); !v) return tl::unexpected(v.error());
   if (!config.secret_refs.empty()) {
     if (!config.credentials) {
-      return fail(ErrorCode::secret_error, "secret refs given without a credential proxy");
+      return fail(ErrorCode::secret_error, "secret refs given without a credential proxy",
+                  {{"reason", std::string(kReasonMissingProxy)}});
     }
-    // Unknown names and duplicate targets fail here, before `created` is emitted.
-    if (auto v = config.credentials->validate(config.secret_refs, Command{}); !v) {
+    // Unknown names and duplicate targets (also against the policy's environment) fail here,
+    // before `created` is emitted.
+    if (auto v = config.credentials->validate(config.secret_refs, Command{}, policy_env_names(config.policy)); !v) {
       return tl::unexpected(v.error());
     }
   }
@@ -157,7 +213,13 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (report.result.setup_failure) finished["setup_failure_stage"] = report.result.setup_failure->stage;
   emit(AuditEventType::exec_finished, finished);
   emit(AuditEventType::score, {{"value", report.score.value}, {"label", report.score.label}});
-  if (auto g = gate_outputs(report); !g) return tl::unexpected(g.error());
+  if (auto g = gate_outputs(report); !g) {
+    emit(AuditEventType::policy_violation, violation_event(ViolationReason::gate_withheld, report, config_.policy));
+    return tl::unexpected(g.error());
+  }
+  for (ViolationReason why : policy_violations(report)) {
+    emit(AuditEventType::policy_violation, violation_event(why, report, config_.policy));
+  }
   return report;
 }
 
@@ -165,7 +227,9 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
 // If the gate cannot scan, nothing is released (fail closed) and the run reports gate_error.
 Result<void> Sandbox::gate_outputs(RunReport& report) {
   ExecResult& r = report.result;
-  if (!config_.gate.enabled) {
+  const bool rules_on = config_.gate.enabled;
+  const bool has_secrets = config_.credentials && config_.credentials->size() > 0;
+  if (!rules_on && !has_secrets) {
     report.release = OutputRelease::ungated;
     emit(AuditEventType::gate_verdict, {{"verdict", "disabled"}, {"release", "ungated"}});
     return {};
@@ -184,8 +248,15 @@ Result<void> Sandbox::gate_outputs(RunReport& report) {
     if (!builtin) return withhold(builtin.error());
     rules = std::move(*builtin);
   }
-  gate::Session session(rules, config_.gate.options);
-  if (config_.credentials) {
+  gate::Options options = config_.gate.options;
+  if (!rules_on) {
+    // The gate switched off turns off its rules only: registered secrets are always redacted
+    // (a leaked credential is never released raw), and the output is released (verdict warn).
+    for (const auto& rule : rules->rules()) options.disabled_rules.push_back(rule.id);
+    options.policy.registered_secret = gate::Verdict::warn;
+  }
+  gate::Session session(rules, options);
+  if (has_secrets) {
     // Every registered value, injected or not: a secret must not leave in any encoding.
     // values() and names() list the secrets in the same order.
     const auto values = config_.credentials->values();
@@ -196,6 +267,13 @@ Result<void> Sandbox::gate_outputs(RunReport& report) {
   }
   auto gated = gate::apply(session, r);
   if (!gated) return withhold(gated.error());
+  if (!rules_on) {
+    report.release = OutputRelease::ungated;
+    emit(AuditEventType::gate_verdict, {{"verdict", "disabled"},
+                                        {"release", "ungated"},
+                                        {"registered_secrets_redacted", gated->findings.size()}});
+    return {};
+  }
   report.release = release_for(gated->verdict);
   if (report.release == OutputRelease::withheld) {
     r.stdout_data.clear();

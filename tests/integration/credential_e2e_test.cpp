@@ -109,6 +109,7 @@ class CredentialE2E : public ::testing::Test {
 
 TEST_F(CredentialE2E, EnvironmentVariableFromEnvSource) {
   const std::string value = unique_value("env");
+  const auto since = fs::file_time_type::clock::now();
   ::setenv("KAVACH_E2E_HOST_SECRET", value.c_str(), 1);
   CredentialProxy proxy;
   ASSERT_TRUE(proxy.add_from_env("TOKEN", "KAVACH_E2E_HOST_SECRET"));
@@ -117,6 +118,7 @@ TEST_F(CredentialE2E, EnvironmentVariableFromEnvSource) {
   ASSERT_TRUE(rep) << rep.error().describe();
   EXPECT_EQ(rep->result.exit_code, 0) << rep->result.stderr_data;
   EXPECT_EQ(rep->result.stdout_data, value);
+  EXPECT_EQ(files_containing(value, since, {}), std::vector<fs::path>{}) << "the env value reached the host's disk";
 }
 
 TEST_F(CredentialE2E, FileFromFileSourceIsReadOnlyAndInMemory) {

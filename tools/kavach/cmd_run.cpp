@@ -11,31 +11,29 @@
 #include "kavach/gate.hpp"
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
-#include "policy_options.hpp"
 #include "quarantine.hpp"
+#include "run_options.hpp"
 
 namespace kavach::cli {
 namespace {
 
-struct RunOptions {
-  PolicyOptions policy;
-  bool json = false;
-  bool quiet = false;
-  std::vector<std::string> secrets;  // NAME=env:VAR | NAME=file:PATH | NAME=cmd:COMMAND
-  std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
-  std::string audit_log;
-  std::string audit_key;
-  bool no_gate = false;
-  std::string gate_rules;
-  std::string quarantine_dir;
-  std::vector<std::string> command;
-};
-
-// --secret / --inject: everything is parsed and checked before any secret source is read.
+// --secret / --inject: everything is parsed and checked before any secret source is read. A
+// failure is audited (to the sinks already open) with its reason, never with a value.
 Result<void> add_credentials(const RunOptions& o, SandboxConfig& config) {
   if (o.secrets.empty() && o.injects.empty()) return {};
+  // Before the first byte is read: no core dump, no same-uid ptrace of this process.
+  if (auto h = harden_process_for_secrets(); !h) return h;
   auto loaded = load_credential_options(o.secrets, o.injects);
-  if (!loaded) return tl::unexpected(loaded.error());
+  if (!loaded) {
+    AuditEvent ev;
+    ev.type = AuditEventType::setup_failure;
+    ev.data = {{"stage", "credentials"},
+               {"code", std::string(to_string(loaded.error().code))},
+               {"message", loaded.error().message},
+               {"context", loaded.error().context}};
+    for (const auto& h : config.hooks) h->on_event(ev);
+    return tl::unexpected(loaded.error());
+  }
   config.credentials = std::make_shared<CredentialProxy>(std::move(loaded->proxy));
   config.secret_refs = std::move(loaded->refs);
   return {};
@@ -99,7 +97,7 @@ void print_summary(const RunReport& rep, const SandboxPolicy& policy, BackendKin
                    f.encoding.empty() ? "" : ", encoded as ", f.encoding.c_str());
     }
   } else {
-    std::fprintf(stderr, "\ngate: OFF (--no-gate), output released unscanned\n");
+    std::fprintf(stderr, "\ngate: OFF (--no-gate), output released without the rules (registered secrets still redacted)\n");
   }
   std::fprintf(stderr, "enforcement:\n");
   for (const auto& c : r.enforcement.controls()) {
@@ -115,8 +113,9 @@ int do_run(const RunOptions& o) {
   auto policy = resolve_policy(o.policy);
   if (!policy) return report_error(policy.error(), o.json);
   SandboxConfig config{*backend, *policy, {}, nullptr, {}, GateSettings{}};
-  if (auto r = add_credentials(o, config); !r) return report_error(r.error(), o.json);
+  // The audit log first, so a bad secret source is recorded too.
   if (auto r = add_audit_log(o, config); !r) return report_error(r.error(), o.json);
+  if (auto r = add_credentials(o, config); !r) return report_error(r.error(), o.json);
   if (auto r = add_gate(o, config); !r) return report_error(r.error(), o.json);
   auto sandbox = Sandbox::create(std::move(config));
   if (!sandbox) return report_error(sandbox.error(), o.json);
@@ -168,23 +167,29 @@ int do_run(const RunOptions& o) {
 
 }  // namespace
 
+void add_run_options(CLI::App* cmd, RunOptions& o) {
+  add_policy_options(cmd, o.policy);
+  cmd->add_flag("--json", o.json, "print one JSON object with result, enforcement and score");
+  cmd->add_flag("-q,--quiet", o.quiet, "no summary after the command's output");
+  // One value per use (repeat the option): otherwise CLI11 would take the words after `--`
+  // as further values, and `-- cmd --no-gate` would switch the gate off.
+  cmd->add_option("--secret", o.secrets, std::string(kSecretOptionHelp))->allow_extra_args(false);
+  cmd->add_option("--inject", o.injects, std::string(kInjectOptionHelp))->allow_extra_args(false);
+  cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained JSON-lines log");
+  cmd->add_option("--audit-key", o.audit_key,
+                  "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
+  cmd->add_flag("--no-gate", o.no_gate,
+                "release output without the gate's rules (audited); registered secrets are still redacted");
+  cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
+  cmd->add_option("--quarantine-dir", o.quarantine_dir,
+                  "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
+  cmd->add_option("command", o.command, "command and arguments (after --)")->required();
+}
+
 void register_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "run a command inside a sandbox");
-  add_policy_options(cmd, opts->policy);
-  cmd->add_flag("--json", opts->json, "print one JSON object with result, enforcement and score");
-  cmd->add_flag("-q,--quiet", opts->quiet, "no summary after the command's output");
-  cmd->add_option("--secret", opts->secrets, std::string(kSecretOptionHelp));
-  cmd->add_option("--inject", opts->injects, std::string(kInjectOptionHelp));
-  cmd->add_option("--audit-log", opts->audit_log, "append this run's events to a hash-chained JSON-lines log");
-  cmd->add_option("--audit-key", opts->audit_key,
-                  "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
-  cmd->add_flag("--no-gate", opts->no_gate,
-                "release output without the externalization gate (audited; the default scans, redacts and judges)");
-  cmd->add_option("--gate-rules", opts->gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
-  cmd->add_option("--quarantine-dir", opts->quarantine_dir,
-                  "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
-  cmd->add_option("command", opts->command, "command and arguments (after --)")->required();
+  add_run_options(cmd, *opts);
   cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 (see kavach --help).");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }

@@ -132,7 +132,8 @@ void register_scan(CLI::App& app, int& exit_code) {
                   "Size limit per input; the rest is withheld and the verdict is block");
   cmd->add_option("--secret-env", args->secret_env,
                   "Name of an environment variable whose value is a registered secret "
-                  "(redacted in every encoding); repeatable");
+                  "(redacted in every encoding); repeatable")
+      ->allow_extra_args(false);  // `--secret-env X file` keeps `file` an input
   cmd->callback([args, &exit_code] { exit_code = run_scan(*args); });
 }
 

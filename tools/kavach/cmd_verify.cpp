@@ -81,7 +81,9 @@ void register_verify(CLI::App& app, int& exit_code) {
   cmd->add_option("--backend", o->backend, "backend to verify")->capture_default_str();
   cmd->add_option("--preset", o->preset, "policy preset to verify")->capture_default_str();
   cmd->add_option("--probe", o->probe, "path of the kavach-probe binary");
-  cmd->add_option("--only", o->only, "probe ids or group letters (default: all)")->delimiter(',');
+  cmd->add_option("--only", o->only, "probe ids or group letters (default: all)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->callback([o, &exit_code] {
     auto kind = parse_backend(o->backend);

@@ -1,5 +1,6 @@
 #include "backends/oci/bundle.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,13 +54,21 @@ void PlaceholderLease::release() noexcept {
 }
 
 Result<std::unique_ptr<Bundle>> Bundle::create(const StateDirs& dirs, const std::string& id, const RuntimeCommand& rt,
-                                               uid_t host_uid, gid_t host_gid) {
+                                               uid_t host_uid, gid_t host_gid, std::optional<uid_t> mapped_root) {
   const std::filesystem::path dir = dirs.bundles() / id;
-  if (::mkdir(dir.c_str(), 0711) != 0) {
+  if (::mkdir(dir.c_str(), kBundleDirMode) != 0) {
     return fail(ErrorCode::io_error, "cannot create bundle " + dir.string() + ": " + std::strerror(errno),
                 {{"path", dir.string()}});
   }
-  (void)::chmod(dir.c_str(), 0711);
+  (void)::chmod(dir.c_str(), kBundleDirMode);
+  // In a user namespace the runtime's init prepares the rootfs as the container's root, an
+  // unprivileged host id: it must be able to enter the directory (root reads anyway).
+  if (mapped_root && ::chown(dir.c_str(), *mapped_root, static_cast<gid_t>(-1)) != 0) {
+    const int e = errno;
+    (void)::rmdir(dir.c_str());
+    return fail(ErrorCode::io_error, "cannot hand bundle " + dir.string() + " to the container's root: " + std::strerror(e),
+                {{"path", dir.string()}});
+  }
   std::unique_ptr<Bundle> b(new Bundle(dir, id, rt, host_uid, host_gid));
   const Owner owner = current_owner();
   nlohmann::json rec = {{"id", id},
@@ -79,10 +88,30 @@ Result<std::unique_ptr<Bundle>> Bundle::create(const StateDirs& dirs, const std:
 
 Result<void> Bundle::write_config(const nlohmann::json& spec) const {
   const auto path = dir_ / "config.json";
-  std::ofstream out(path);
-  out << spec.dump(1) << "\n";
-  out.close();
-  if (!out) return fail(ErrorCode::io_error, "cannot write " + path.string(), {{"path", path.string()}});
+  // 0600 from the first byte (it may hold injected values); never an existing file or a link.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return fail(ErrorCode::io_error, "cannot create " + path.string() + ": " + std::strerror(errno),
+                {{"path", path.string()}});
+  }
+  std::string text = spec.dump(1) + "\n";
+  std::size_t off = 0;
+  int err = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  ::explicit_bzero(text.data(), text.size());  // the spec text may carry secret values
+  if (err != 0) {
+    return fail(ErrorCode::io_error, "cannot write " + path.string() + ": " + std::strerror(err),
+                {{"path", path.string()}});
+  }
   return {};
 }
 

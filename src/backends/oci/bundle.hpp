@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@
 namespace kavach::oci {
 
 inline constexpr const char* kOwnerFile = "kavach-owner.json";
+// Bundle directory mode: only root (the runtime) and, with a user namespace, the container's
+// root host id (which prepares the rootfs there) list or enter it.
+inline constexpr unsigned kBundleDirMode = 0700;
 
 // Placeholder directories masking missing protected paths: created on first use, removed when
 // the last run in this process that uses them ends (runs may share a writable directory).
@@ -37,11 +41,12 @@ class PlaceholderLease {
 
 class Bundle {
  public:
-  // Creates <bundles>/<id> (0711) and records the owner (pid + start time), runtime and flags.
+  // Creates <bundles>/<id> (kBundleDirMode) and records the owner (pid + start time), runtime and flags.
   // `host_uid`/`host_gid`: the container user's host ids (owners of writable paths map to them).
+  // `mapped_root`: the host id container root maps to (user namespace), made the dir's owner.
   [[nodiscard]] static Result<std::unique_ptr<Bundle>> create(const StateDirs& dirs, const std::string& id,
                                                               const RuntimeCommand& rt, uid_t host_uid,
-                                                              gid_t host_gid);
+                                                              gid_t host_gid, std::optional<uid_t> mapped_root);
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
   ~Bundle() { cleanup(); }
@@ -52,6 +57,7 @@ class Bundle {
   [[nodiscard]] IdmappedMounts& idmaps() { return idmaps_; }
   [[nodiscard]] PlaceholderLease& placeholders() { return placeholders_; }
 
+  // config.json, created 0600 (O_EXCL, no symlink); the text buffer is wiped after writing.
   [[nodiscard]] Result<void> write_config(const nlohmann::json& spec) const;
   // From now on cleanup also deletes the container from the runtime.
   void container_created() { container_ = true; }

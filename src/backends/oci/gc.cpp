@@ -101,14 +101,14 @@ std::vector<fs::path> container_cgroups(const HostInfo& host) {
 
 Result<GcReport> collect_garbage(bool dry_run) {
   GcReport rep;
-  auto dirs = oci::state_dirs();
-  if (!dirs) return tl::unexpected(dirs.error());
+  // Both bases: on disk (oci) and memory-backed for runs carrying secrets (oci-mem).
+  const std::vector<oci::StateDirs> all_dirs = oci::existing_state_dirs();
   const HostInfo& host = probe_host_cached();
 
   std::map<std::string, BundleRecord> bundles;  // id -> record
-  {
+  for (const auto& dirs : all_dirs) {
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dirs->bundles(), ec)) {
+    for (const auto& e : fs::directory_iterator(dirs.bundles(), ec)) {
       const std::string id = e.path().filename().string();
       if (has_prefix(id)) bundles.emplace(id, read_bundle(e.path()));
     }
@@ -119,44 +119,46 @@ Result<GcReport> collect_garbage(bool dry_run) {
   }
 
   // Containers in our runtime roots.
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dirs->base / "state", ec)) {
-    const std::string runtime = e.path().filename().string();
-    const auto bin = host.runtimes.find(runtime);
-    if (bin == host.runtimes.end()) continue;
-    oci::RuntimeCommand rt;
-    rt.runtime.name = runtime;
-    rt.runtime.path = bin->second;
-    rt.global_args = {"--root", e.path().string()};
-    auto listed = oci::run_tool(rt.argv({"list", "--quiet"}), std::chrono::seconds(10));
-    if (!listed || !listed->ok()) {
-      record(rep, {"container", e.path().string(), runtime,
-                   "failed: cannot list: " + (listed ? listed->describe(runtime + " list") : listed.error().message)});
-      continue;
-    }
-    std::istringstream ids(listed->out);
-    std::string id;
-    while (std::getline(ids, id)) {
-      if (!has_prefix(id)) continue;
-      if (live_ids.count(id) != 0) {
-        record(rep, {"container", id, runtime, "kept: " + owner_text(bundles.at(id)) + " alive"});
-        continue;
-      }
-      if (dry_run) {
-        record(rep, {"container", id, runtime, "would remove"});
-        continue;
-      }
-      // The flags it was created with (runsc wants them repeated), when the bundle still says.
-      if (auto b = bundles.find(id); b != bundles.end() && !b->second.global_args.empty()) {
-        rt.global_args = b->second.global_args;
-      }
-      // Kill first: `runsc delete --force` of a sandbox whose `runsc run` parent died waits for
-      // a graceful stop that never comes ("context deadline exceeded").
-      (void)oci::run_tool(rt.argv({"kill", id, "KILL"}), std::chrono::seconds(5));
-      auto del = oci::delete_container(rt, id);
+  for (const auto& dirs : all_dirs) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dirs.base / "state", ec)) {
+      const std::string runtime = e.path().filename().string();
+      const auto bin = host.runtimes.find(runtime);
+      if (bin == host.runtimes.end()) continue;
+      oci::RuntimeCommand rt;
+      rt.runtime.name = runtime;
+      rt.runtime.path = bin->second;
       rt.global_args = {"--root", e.path().string()};
-      if (!del && !oci::container_known(rt, id)) del = {};  // gone after all
-      record(rep, {"container", id, runtime, del ? "removed" : "failed: " + del.error().message});
+      auto listed = oci::run_tool(rt.argv({"list", "--quiet"}), std::chrono::seconds(10));
+      if (!listed || !listed->ok()) {
+        record(rep, {"container", e.path().string(), runtime,
+                     "failed: cannot list: " + (listed ? listed->describe(runtime + " list") : listed.error().message)});
+        continue;
+      }
+      std::istringstream ids(listed->out);
+      std::string id;
+      while (std::getline(ids, id)) {
+        if (!has_prefix(id)) continue;
+        if (live_ids.count(id) != 0) {
+          record(rep, {"container", id, runtime, "kept: " + owner_text(bundles.at(id)) + " alive"});
+          continue;
+        }
+        if (dry_run) {
+          record(rep, {"container", id, runtime, "would remove"});
+          continue;
+        }
+        // The flags it was created with (runsc wants them repeated), when the bundle still says.
+        if (auto b = bundles.find(id); b != bundles.end() && !b->second.global_args.empty()) {
+          rt.global_args = b->second.global_args;
+        }
+        // Kill first: `runsc delete --force` of a sandbox whose `runsc run` parent died waits for
+        // a graceful stop that never comes ("context deadline exceeded").
+        (void)oci::run_tool(rt.argv({"kill", id, "KILL"}), std::chrono::seconds(5));
+        auto del = oci::delete_container(rt, id);
+        rt.global_args = {"--root", e.path().string()};
+        if (!del && !oci::container_known(rt, id)) del = {};  // gone after all
+        record(rep, {"container", id, runtime, del ? "removed" : "failed: " + del.error().message});
+      }
     }
   }
 

@@ -4,6 +4,7 @@
 #include "backends/oci/oci_backend.hpp"
 
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 
@@ -24,6 +25,10 @@ namespace kavach::oci {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+void wipe_strings(std::vector<std::string>& v) {
+  for (auto& s : v) ::explicit_bzero(s.data(), s.size());
+}
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -158,7 +163,9 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   lap("prepare");
 
   // 2. The bundle.
-  auto dirs = state_dirs();
+  // Injected variables (the credential proxy's env secrets) go into config.json and, for runsc,
+  // into the runtime's state: such a run keeps both on a memory filesystem, or does not run.
+  auto dirs = state_dirs(!cmd.env.empty());
   if (!dirs) return tl::unexpected(dirs.error());
   const std::string id = new_container_id();
   std::map<std::string, std::string>& info = result.backend_info;
@@ -167,7 +174,9 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (!rtc) return tl::unexpected(rtc.error());
   const std::uint32_t host_uid = kHostIdBase + policy.uid;
   const std::uint32_t host_gid = kHostIdBase + policy.gid;
-  auto bundle = Bundle::create(*dirs, id, *rtc, host_uid, host_gid);
+  std::optional<uid_t> mapped_root;
+  if (host_.user_namespaces) mapped_root = kHostIdBase;  // container uid 0 (IdMapping below)
+  auto bundle = Bundle::create(*dirs, id, *rtc, host_uid, host_gid, mapped_root);
   if (!bundle) return tl::unexpected(bundle.error());
   Bundle& b = **bundle;
   const IdMapping ids{0, kHostIdBase, kIdRange};
@@ -228,9 +237,18 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   in.capabilities = *caps;
   in.rlimits = rlimits_json(policy.limits);
   in.annotations = {{"org.kavach.container", id}, {"org.kavach.policy", policy.name}};
-  const nlohmann::json spec = build_spec(in);
+  nlohmann::json spec = build_spec(in);
   if (auto r = check_spec(spec); !r) return tl::unexpected(r.error());
-  if (auto r = b.write_config(spec); !r) return tl::unexpected(r.error());
+  auto written = b.write_config(spec);
+  // The copies of the environment (values may be secrets) are wiped once config.json holds them.
+  wipe_strings(*env);
+  wipe_strings(in.env);
+  if (auto* penv = spec.contains("process") ? &spec["process"]["env"] : nullptr; penv && penv->is_array()) {
+    for (auto& v : *penv) {
+      if (auto* str = v.get_ptr<std::string*>(); str != nullptr) ::explicit_bzero(str->data(), str->size());
+    }
+  }
+  if (!written) return tl::unexpected(written.error());
   lap("spec");
 
   // gVisor: the sandbox's cgroup is made here, with the limits, so it outlives `runsc run` for

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +25,15 @@ struct StateDirs {
 };
 
 // The directories, created 0711 (the container's unprivileged user must traverse to its rootfs).
-[[nodiscard]] Result<StateDirs> state_dirs();
+// `memory_backed`: for a run whose spec carries injected values (secrets in process.env): the
+// base is .../kavach/oci-mem, which must be tmpfs/ramfs; as root, a private tmpfs is mounted
+// there on first use (once, under a lock); otherwise secret_error says why. config.json and
+// the runtime's state (runsc keeps the whole spec there) then never reach a disk.
+[[nodiscard]] Result<StateDirs> state_dirs(bool memory_backed = false);
+// The bases that exist now (disk and memory-backed), for `kavach gc`; creates and mounts nothing.
+[[nodiscard]] std::vector<StateDirs> existing_state_dirs();
+// True when `path` is on tmpfs or ramfs.
+[[nodiscard]] bool on_memory_filesystem(const std::filesystem::path& path);
 
 // "kavach-" + 16 random hex digits.
 [[nodiscard]] std::string new_container_id();

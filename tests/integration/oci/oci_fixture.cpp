@@ -52,26 +52,27 @@ std::string probe_path() { return KAVACH_OCI_PROBE; }
 
 std::vector<std::string> listed_containers(const std::string& runtime) {
   std::vector<std::string> out;
-  auto dirs = oci::state_dirs();
   const auto bin = probe_host_cached().runtimes.find(runtime);
-  if (!dirs || bin == probe_host_cached().runtimes.end()) return out;
-  auto run = oci::run_tool({bin->second, "--root", dirs->runtime_root(runtime).string(), "list", "--quiet"},
-                           std::chrono::seconds(10));
-  if (!run) return {"<cannot list: " + run.error().message + ">"};
-  std::istringstream in(run->out);
-  std::string id;
-  while (std::getline(in, id)) {
-    if (id.rfind("kavach-", 0) == 0) out.push_back(id);
+  if (bin == probe_host_cached().runtimes.end()) return out;
+  for (const auto& dirs : oci::existing_state_dirs()) {  // disk and memory-backed (secrets)
+    auto run = oci::run_tool({bin->second, "--root", dirs.runtime_root(runtime).string(), "list", "--quiet"},
+                             std::chrono::seconds(10));
+    if (!run) return {"<cannot list: " + run.error().message + ">"};
+    std::istringstream in(run->out);
+    std::string id;
+    while (std::getline(in, id)) {
+      if (id.rfind("kavach-", 0) == 0) out.push_back(id);
+    }
   }
   return out;
 }
 
 std::vector<std::string> leftover_bundles() {
   std::vector<std::string> out;
-  auto dirs = oci::state_dirs();
-  if (!dirs) return out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dirs->bundles(), ec)) out.push_back(e.path().string());
+  for (const auto& dirs : oci::existing_state_dirs()) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dirs.bundles(), ec)) out.push_back(e.path().string());
+  }
   return out;
 }
 

@@ -95,18 +95,24 @@ TEST(CredentialOptions, LoadsSecretsAndChecksInjects) {
 }
 
 TEST(CredentialOptions, UnknownNamesAndDuplicateTargetsFailUpFront) {
-  auto unknown = load_credential_options({"A=cmd:echo a"}, {"B=env:X"});
+  auto unknown = load_credential_options({"A=cmd:echo aaaa"}, {"B=env:X"});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::secret_error);
   EXPECT_NE(unknown.error().message.find("unknown secret 'B'"), std::string::npos);
+  EXPECT_EQ(unknown.error().context.at("reason"), "unknown_name");
 
-  auto dup = load_credential_options({"A=cmd:echo a", "B=cmd:echo b"}, {"A=env:X", "B=env:X"});
+  auto dup = load_credential_options({"A=cmd:echo aaaa", "B=cmd:echo bbbb"}, {"A=env:X", "B=env:X"});
   ASSERT_FALSE(dup);
   EXPECT_NE(dup.error().message.find("duplicate target"), std::string::npos);
+  EXPECT_EQ(dup.error().context.at("reason"), "duplicate_target");
 
-  auto twice = load_credential_options({"A=cmd:echo a", "A=cmd:echo b"}, {});
+  auto twice = load_credential_options({"A=cmd:echo aaaa", "A=cmd:echo bbbb"}, {});
   ASSERT_FALSE(twice);
   EXPECT_NE(twice.error().message.find("registered twice"), std::string::npos);
+
+  auto short_value = load_credential_options({"A=cmd:echo a"}, {"A=env:X"});
+  ASSERT_FALSE(short_value);
+  EXPECT_EQ(short_value.error().context.at("reason"), "too_short");
 }
 
 TEST(CredentialOptions, NoSourceIsReadWhenAnySpecIsMalformed) {

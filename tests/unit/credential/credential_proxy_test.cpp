@@ -153,3 +153,50 @@ TEST(CredentialProxy, ReportsWhetherValuesAreLocked) {
 
 }  // namespace
 }  // namespace kavach
+
+namespace kavach {
+namespace {
+
+std::string reason_of(const Result<void>& r) {
+  if (r) return "<ok>";
+  EXPECT_EQ(r.error().code, ErrorCode::secret_error) << r.error().message;
+  auto it = r.error().context.find("reason");
+  return it == r.error().context.end() ? "<no reason>" : it->second;
+}
+
+TEST(CredentialProxyReasons, ShortSecretsAreRefusedAtRegistration) {
+  CredentialProxy p;
+  auto short_value = p.add_value("PIN", "123");
+  EXPECT_EQ(reason_of(short_value), "too_short");
+  EXPECT_NE(short_value.error().message.find("at least 4"), std::string::npos) << short_value.error().message;
+  EXPECT_EQ(short_value.error().message.find("123"), std::string::npos) << "the value is in the error";
+  ::setenv("KAVACH_TEST_SHORT", "abc", 1);
+  EXPECT_EQ(reason_of(p.add_from_env("PIN", "KAVACH_TEST_SHORT")), "too_short");
+  ::unsetenv("KAVACH_TEST_SHORT");
+  EXPECT_EQ(reason_of(p.add_from_command("PIN", "echo ab")), "too_short");
+  EXPECT_EQ(p.size(), 0u);
+  EXPECT_TRUE(p.add_value("PIN", "1234")) << "4 bytes is the minimum";
+}
+
+TEST(CredentialProxyReasons, EachCaseHasItsReason) {
+  CredentialProxy p;
+  ASSERT_TRUE(p.add_value("TOKEN", "value-1234"));
+  EXPECT_EQ(reason_of(p.add_value("TOKEN", "value-5678")), "duplicate_name");
+  EXPECT_EQ(reason_of(p.add_value("9bad", "value-5678")), "invalid_name");
+  ::unsetenv("KAVACH_TEST_UNSET_VAR");
+  EXPECT_EQ(reason_of(p.add_from_env("A", "KAVACH_TEST_UNSET_VAR")), "unreadable_source");
+  EXPECT_EQ(reason_of(p.add_from_file("A", "/nonexistent/kavach-secret")), "unreadable_source");
+  EXPECT_EQ(reason_of(p.add_from_command("A", "exit 3")), "unreadable_source");
+  EXPECT_EQ(reason_of(p.add_from_command("A", "true")), "empty_source");
+  EXPECT_EQ(reason_of(p.validate({{"NOPE", InjectionMethod::env, "X"}}, Command{})), "unknown_name");
+  EXPECT_EQ(reason_of(p.validate({{"TOKEN", InjectionMethod::env, "X"}, {"TOKEN", InjectionMethod::env, "X"}},
+                                 Command{})),
+            "duplicate_target");
+  EXPECT_EQ(reason_of(p.validate({{"TOKEN", InjectionMethod::env, "1X"}}, Command{})), "invalid_target");
+  EXPECT_EQ(reason_of(p.validate({{"TOKEN", InjectionMethod::env, "HOME"}}, Command{}, {"PATH", "HOME"})),
+            "duplicate_target");
+  EXPECT_TRUE(p.validate({{"TOKEN", InjectionMethod::env, "API"}}, Command{}, {"PATH", "HOME"}));
+}
+
+}  // namespace
+}  // namespace kavach
