@@ -14,5 +14,20 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/kavachConfigVersion
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/kavachConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/kavachConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kavach)
+# kavach.pc finds its prefix relative to itself (${pcfiledir}) so an install
+# with any --prefix resolves; absolute install dirs are kept as they are.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(KAVACH_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(KAVACH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+else()
+  file(RELATIVE_PATH kavach_pc_up "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  set(KAVACH_PC_PREFIX "\${pcfiledir}/${kavach_pc_up}")
+  set(KAVACH_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(KAVACH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(KAVACH_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
 configure_file(cmake/kavach.pc.in ${CMAKE_CURRENT_BINARY_DIR}/kavach.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/kavach.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

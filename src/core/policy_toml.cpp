@@ -483,7 +483,17 @@ Result<SandboxPolicy> parse_policy_toml(std::string_view text, std::string_view 
   if (!policy) return policy;
   if (auto v = validate_policy(*policy); !v) {
     Error e = v.error();
-    e.message = source + ": " + e.message;
+    // The semantic checks know the key path ("fs.writable_paths[1]"); find its line in this file.
+    // A key set by the extended preset, not by the file, has no line here.
+    std::string where = source;
+    if (const auto key = e.context.find("key"); key != e.context.end()) {
+      if (const toml::node* n = root.at_path(key->second).node(); n != nullptr) {
+        const auto line = std::to_string(n->source().begin.line);
+        where += ":" + line;
+        e.context["line"] = line;
+      }
+    }
+    e.message = where + ": " + e.message;
     e.context["file"] = source;
     return tl::unexpected(e);
   }

@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <string>
 
+#include "core/capability_names.hpp"
+#include "core/env_names.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/syscalls.hpp"
 
@@ -28,6 +30,12 @@ Result<void> check_existing(const std::filesystem::path& p, std::string_view key
   return {};
 }
 
+// "fs.writable_paths" + 1 -> "fs.writable_paths[1]": the policy file reader finds the entry's
+// line from this key path.
+std::string indexed(std::string_view key, std::size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
+}
+
 }  // namespace
 
 Result<void> validate_policy(const SandboxPolicy& p) {
@@ -43,33 +51,52 @@ Result<void> validate_policy(const SandboxPolicy& p) {
   // custom lists without execve): surface them when the policy is loaded, not at run time.
   if (auto prog = build_seccomp_program(p.seccomp); !prog) return tl::unexpected(prog.error());
 
-  for (const auto& d : p.fs.readonly_paths) {
-    if (auto r = check_existing(d, "fs.readonly_paths"); !r) return r;
+  for (std::size_t i = 0; i < p.fs.readonly_paths.size(); ++i) {
+    if (auto r = check_existing(p.fs.readonly_paths[i], indexed("fs.readonly_paths", i)); !r) return r;
   }
-  for (const auto& d : p.fs.writable_paths) {
-    if (auto r = check_existing(d, "fs.writable_paths"); !r) return r;
+  for (std::size_t i = 0; i < p.fs.writable_paths.size(); ++i) {
+    const auto& d = p.fs.writable_paths[i];
+    const std::string key = indexed("fs.writable_paths", i);
+    if (auto r = check_existing(d, key); !r) return r;
     std::error_code ec;
     if (!std::filesystem::is_directory(d, ec)) {
-      return fail(ErrorCode::policy_value,
-                  "fs.writable_paths: '" + d.string() + "' is not a directory",
-                  {{"key", "fs.writable_paths"}, {"path", d.string()}});
+      return fail(ErrorCode::policy_value, key + ": '" + d.string() + "' is not a directory",
+                  {{"key", key}, {"path", d.string()}});
     }
   }
-  for (const auto& d : p.fs.protected_paths) {
-    if (d.empty()) {
-      return fail(ErrorCode::policy_value, "fs.protected_paths: empty path",
-                  {{"key", "fs.protected_paths"}});
+  for (std::size_t i = 0; i < p.fs.protected_paths.size(); ++i) {
+    if (p.fs.protected_paths[i].empty()) {
+      const std::string key = indexed("fs.protected_paths", i);
+      return fail(ErrorCode::policy_value, key + ": empty path", {{"key", key}});
+    }
+  }
+  for (std::size_t i = 0; i < p.env_allow.size(); ++i) {
+    if (!is_env_var_name(p.env_allow[i])) {
+      const std::string key = indexed("env_allow", i);
+      return fail(ErrorCode::policy_value,
+                  key + ": '" + p.env_allow[i] + "' is not a variable name (empty, or contains '=' or NUL)",
+                  {{"key", key}});
+    }
+  }
+  for (std::size_t i = 0; i < p.keep_capabilities.size(); ++i) {
+    if (!capability_number(p.keep_capabilities[i])) {
+      const std::string key = indexed("keep_capabilities", i);
+      return fail(ErrorCode::policy_value,
+                  key + ": unknown capability '" + p.keep_capabilities[i] +
+                      "' (expected a name like CAP_NET_BIND_SERVICE)",
+                  {{"key", key}, {"capability", p.keep_capabilities[i]}});
     }
   }
   if (!p.fs.workdir.empty()) {
     if (auto r = check_absolute(p.fs.workdir, "fs.workdir"); !r) return r;
   }
-  for (const auto& rule : p.landlock.paths) {
-    if (auto r = check_existing(rule.path, "landlock.paths"); !r) return r;
+  for (std::size_t i = 0; i < p.landlock.paths.size(); ++i) {
+    const auto& rule = p.landlock.paths[i];
+    const std::string key = indexed("landlock.paths", i);
+    if (auto r = check_existing(rule.path, key); !r) return r;
     if (rule.access == 0 || (rule.access & ~7u) != 0) {
       return fail(ErrorCode::policy_value,
-                  "landlock.paths: access for '" + rule.path.string() + "' must be read/write/exec",
-                  {{"key", "landlock.paths"}});
+                  key + ": access for '" + rule.path.string() + "' must be read/write/exec", {{"key", key}});
     }
   }
   if (p.landlock.min_abi < 1 || p.landlock.min_abi > 64) {

@@ -1,6 +1,7 @@
 #include "backends/oci/spec.hpp"
 
-#include "backends/common/capability_names.hpp"
+#include "core/capability_names.hpp"
+#include "core/env_names.hpp"
 
 #include <algorithm>
 #include <array>
@@ -24,10 +25,6 @@ const std::vector<std::string> kReadonlyPaths = {"/proc/bus", "/proc/fs", "/proc
 
 const std::set<std::string> kNamespaceTypes = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup"};
 
-bool valid_env_name(const std::string& n) {
-  return !n.empty() && n.find('=') == std::string::npos && n.find('\0') == std::string::npos;
-}
-
 json id_map_json(const IdMapping& m) {
   return json::array({{{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}}});
 }
@@ -44,8 +41,8 @@ Result<std::vector<std::string>> capability_set(const std::vector<std::string>& 
   std::vector<std::string> out;
   for (const auto& given : keep) {
     // Same spelling rules as the process backend: "net_bind_service" is CAP_NET_BIND_SERVICE.
-    const std::string name = common::canonical_capability_name(given);
-    if (!common::capability_number(name)) {
+    const std::string name = canonical_capability_name(given);
+    if (!capability_number(name)) {
       return fail(ErrorCode::invalid_argument,
                   "keep_capabilities: unknown capability '" + given + "' (expected e.g. CAP_NET_BIND_SERVICE)",
                   {{"capability", given}});
@@ -92,14 +89,14 @@ Result<std::vector<std::string>> container_env(
     const SandboxPolicy& policy, const std::vector<std::pair<std::string, std::string>>& cmd_env) {
   std::map<std::string, std::string> env;  // sorted: a deterministic config.json
   for (const auto& name : policy.env_allow) {
-    if (!valid_env_name(name)) {
+    if (!is_env_var_name(name)) {
       return fail(ErrorCode::policy_value, "env_allow entry '" + name + "' is not a variable name",
                   {{"key", "env_allow"}});
     }
     if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
   }
   for (const auto& [name, value] : cmd_env) {
-    if (!valid_env_name(name) || value.find('\0') != std::string::npos) {
+    if (!is_env_var_name(name) || value.find('\0') != std::string::npos) {
       return fail(ErrorCode::invalid_argument, "command environment entry '" + name + "' is invalid",
                   {{"name", name}});
     }

@@ -2,7 +2,7 @@
 // with raw prctl/capset calls.
 #include "backends/process/capabilities.hpp"
 
-#include "backends/common/capability_names.hpp"
+#include "core/capability_names.hpp"
 
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -36,8 +36,8 @@ Result<PreparedCapabilities> prepare_capabilities(const std::vector<std::string>
   out.last_cap = read_last_cap();
   std::string kept;
   for (const auto& name : keep) {
-    const std::string n = common::canonical_capability_name(name);
-    const std::optional<int> number = common::capability_number(n);
+    const std::string n = canonical_capability_name(name);
+    const std::optional<int> number = capability_number(n);
     if (!number) {
       return fail(ErrorCode::invalid_argument,
                   "unknown capability '" + name + "' in keep_capabilities (expected a name like "

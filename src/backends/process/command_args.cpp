@@ -1,18 +1,12 @@
 #include "backends/process/command_args.hpp"
 
+#include "core/env_names.hpp"
+
 #include <cstdlib>
 #include <map>
 
 namespace kavach::process {
 namespace {
-
-bool valid_env_name(const std::string& n) {
-  if (n.empty()) return false;
-  for (char c : n) {
-    if (c == '=' || c == '\0') return false;
-  }
-  return true;
-}
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
@@ -38,14 +32,14 @@ Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cm
 
   std::map<std::string, std::string> env;  // sorted: deterministic envp order
   for (const auto& name : policy.env_allow) {
-    if (!valid_env_name(name)) {
+    if (!is_env_var_name(name)) {
       return fail(ErrorCode::policy_value, "env_allow entry '" + name + "' is not a variable name",
                   {{"key", "env_allow"}});
     }
     if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
   }
   for (const auto& [name, value] : cmd.env) {
-    if (!valid_env_name(name)) {
+    if (!is_env_var_name(name)) {
       return fail(ErrorCode::invalid_argument, "command environment name '" + name + "' is invalid",
                   {{"name", name}});
     }

@@ -70,8 +70,35 @@ TEST(PolicyFile, RelativePathWhereAbsoluteRequired) {
 }
 
 TEST(PolicyFile, MissingPath) {
-  Error e = parse_error("[fs]\nwritable_paths = [\"/definitely/not/here/kavach\"]\n");
+  // Found by the semantic pass, after parsing: it still names the entry and its line.
+  Error e = parse_error("[fs]\nwritable_paths = [\"/tmp\",\n  \"/definitely/not/here/kavach\"]\n");
   EXPECT_EQ(e.code, ErrorCode::path_not_found);
+  EXPECT_EQ(e.context["key"], "fs.writable_paths[1]");
+  EXPECT_EQ(e.context["line"], "3");
+  EXPECT_NE(e.message.find("p.toml:3: fs.writable_paths[1]"), std::string::npos) << e.message;
+}
+
+TEST(PolicyFile, SemanticErrorNamesLine) {
+  Error e = parse_error("name = \"x\"\n[limits]\nmemory = \"1M\"\n");
+  EXPECT_EQ(e.code, ErrorCode::policy_value);
+  EXPECT_EQ(e.context["key"], "limits.memory");
+  EXPECT_EQ(e.context["line"], "3");
+  EXPECT_NE(e.message.find("p.toml:3:"), std::string::npos) << e.message;
+}
+
+TEST(PolicyFile, EnvAllowEntryMustBeAName) {
+  Error e = parse_error("env_allow = [\"HOME\", \"A=B\"]\n");
+  EXPECT_EQ(e.code, ErrorCode::policy_value);
+  EXPECT_EQ(e.context["key"], "env_allow[1]");
+  EXPECT_EQ(e.context["line"], "1");
+}
+
+TEST(PolicyFile, UnknownCapability) {
+  Error e = parse_error("keep_capabilities = [\"CAP_FOO\"]\n");
+  EXPECT_EQ(e.code, ErrorCode::policy_value);
+  EXPECT_EQ(e.context["key"], "keep_capabilities[0]");
+  EXPECT_NE(e.message.find("CAP_FOO"), std::string::npos);
+  EXPECT_TRUE(parse_policy_toml("keep_capabilities = [\"net_bind_service\"]\n", "p.toml").has_value());
 }
 
 TEST(PolicyFile, UnknownPresetInExtends) {

@@ -1,10 +1,10 @@
-#include "backends/common/capability_names.hpp"
+#include "core/capability_names.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
-namespace kavach::common {
+namespace kavach {
 namespace {
 
 // Index = capability number (linux/capability.h).
@@ -38,4 +38,4 @@ std::optional<int> capability_number(std::string_view name) {
   return static_cast<int>(it - kCapNames.begin());
 }
 
-}  // namespace kavach::common
+}  // namespace kavach

@@ -1,12 +1,12 @@
-// Linux capability names, shared by every backend that drops or keeps capabilities (the process
-// backend applies them itself, the OCI backends write them into config.json).
+// Linux capability names: validated with the policy, used by every backend that drops or keeps
+// capabilities (the process backend applies them itself, the OCI backends write them into config.json).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace kavach::common {
+namespace kavach {
 
 // "net_bind_service", "CAP_NET_BIND_SERVICE", "cap_net_bind_service" -> "CAP_NET_BIND_SERVICE".
 [[nodiscard]] std::string canonical_capability_name(std::string_view name);
@@ -14,4 +14,4 @@ namespace kavach::common {
 // The capability number of a (canonical or not) name; nullopt for names linux/capability.h lacks.
 [[nodiscard]] std::optional<int> capability_number(std::string_view name);
 
-}  // namespace kavach::common
+}  // namespace kavach
