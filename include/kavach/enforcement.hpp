@@ -31,6 +31,7 @@ enum class Control {
   readonly_root,
   network,           // network off / loopback / allowlist as the policy asks
   unprivileged_uid,  // sandbox root mapped to a non-root host uid
+  cpu_time,          // CPU-time limit for the whole tree (cgroup accounting + watchdog)
 };
 
 inline constexpr Control kAllControls[] = {
@@ -38,7 +39,8 @@ inline constexpr Control kAllControls[] = {
     Control::ns_ipc,        Control::ns_uts,        Control::ns_cgroup,      Control::seccomp,
     Control::landlock_fs,   Control::landlock_net,  Control::landlock_scopes, Control::cgroup_memory,
     Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
-    Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid};
+    Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid,
+    Control::cpu_time};
 
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);

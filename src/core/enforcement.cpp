@@ -27,6 +27,7 @@ std::string_view to_string(Control c) {
     case Control::readonly_root: return "readonly_root";
     case Control::network: return "network";
     case Control::unprivileged_uid: return "unprivileged_uid";
+    case Control::cpu_time: return "cpu_time";
   }
   return "unknown";
 }

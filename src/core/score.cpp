@@ -137,6 +137,7 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   req(Control::readonly_root, p.fs.readonly_root);
   req(Control::network, true, std::string(to_string(p.network.mode)));
   req(Control::unprivileged_uid, true);
+  req(Control::cpu_time, p.limits.cpu_time_seconds.has_value());
   return r;
 }
 

@@ -111,26 +111,35 @@ Placement make_v1_dir(const CgroupInfo& host, const std::string& controller, con
   return {dir, {}};
 }
 
-// Writes the limit of one controller into `dir`. Returns an error text or "".
-std::string write_limit(const std::string& controller, bool v2, const std::string& dir,
-                        const CgroupLimits& l) {
+}  // namespace
+
+std::string write_cgroup_limit(const std::string& controller, bool v2, const std::string& dir,
+                               const CgroupLimits& l) {
   auto put = [&](const char* file, const std::string& value) -> std::string {
     const int e = write_file(dir + "/" + file, value);
     return e == 0 ? std::string() : "writing " + value + " to " + dir + "/" + file + ": " + errno_text(e);
   };
   if (controller == "memory") {
     const std::uint64_t mem = *l.memory_bytes;
+    // A requested swap limit is part of the memory control: without the swap file (no swap
+    // accounting in this kernel) the control as asked cannot be applied, and says so.
+    auto no_swap_file = [&](const char* file) {
+      return "the policy limits swap, but " + dir + "/" + file +
+             " does not exist (the kernel has no swap accounting for this cgroup)";
+    };
     if (v2) {
       if (auto e = put("memory.max", std::to_string(mem)); !e.empty()) return e;
       if (l.swap_bytes) {
-        if (::access((dir + "/memory.swap.max").c_str(), F_OK) == 0) {
-          if (auto e = put("memory.swap.max", std::to_string(*l.swap_bytes)); !e.empty()) return e;
-        }
+        if (::access((dir + "/memory.swap.max").c_str(), F_OK) != 0) return no_swap_file("memory.swap.max");
+        if (auto e = put("memory.swap.max", std::to_string(*l.swap_bytes)); !e.empty()) return e;
       }
       return {};
     }
     if (auto e = put("memory.limit_in_bytes", std::to_string(mem)); !e.empty()) return e;
-    if (l.swap_bytes && ::access((dir + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0) {
+    if (l.swap_bytes) {
+      if (::access((dir + "/memory.memsw.limit_in_bytes").c_str(), F_OK) != 0) {
+        return no_swap_file("memory.memsw.limit_in_bytes");
+      }
       if (auto e = put("memory.memsw.limit_in_bytes", std::to_string(mem + *l.swap_bytes)); !e.empty()) {
         return e;
       }
@@ -147,6 +156,8 @@ std::string write_limit(const std::string& controller, bool v2, const std::strin
   if (controller == "pids") return put("pids.max", std::to_string(*l.pids));
   return "unknown controller " + controller;
 }
+
+namespace {
 
 void kill_listed(const std::string& dir) {
   auto procs = read_cgroup_file(dir + "/cgroup.procs");
@@ -265,7 +276,7 @@ RunCgroup RunCgroup::create(const CgroupInfo& host, const CgroupSetup& setup) {
       cg.v2_dir_ = p.dir;
       cg.v2_fd_.reset(::open(p.dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
       for (const auto& c : v2_controllers) {
-        if (auto e = write_limit(c, true, p.dir, setup.limits); !e.empty()) {
+        if (auto e = write_cgroup_limit(c, true, p.dir, setup.limits); !e.empty()) {
           cg.failures_[c] = e;
         } else {
           cg.dirs_by_controller_[c] = p.dir;
@@ -277,7 +288,26 @@ RunCgroup RunCgroup::create(const CgroupInfo& host, const CgroupSetup& setup) {
     for (const auto& c : v2_controllers) cg.failures_[c] = "no cgroup v2 mount";
   }
 
+  // CPU accounting: the v2 directory when there is one (cpu.stat is a core file there), else a
+  // directory in the v1 cpuacct hierarchy, placed like the v1 limit controllers below.
+  bool v1_cpuacct = false;
+  if (setup.cpu_accounting) {
+    if (!cg.v2_dir_.empty() && ::access((cg.v2_dir_ + "/cpu.stat").c_str(), R_OK) == 0 &&
+        read_keyed_value(cg.v2_dir_ + "/cpu.stat", "usage_usec")) {
+      cg.cpu_file_ = cg.v2_dir_ + "/cpu.stat";
+      cg.cpu_file_v2_ = true;
+    } else if (host.v1_mounts.count("cpuacct") != 0) {
+      v1_cpuacct = true;
+    } else {
+      cg.failures_["cpuacct"] =
+          "no tree-wide CPU accounting: " +
+          std::string(cg.v2_dir_.empty() ? "no run cgroup in a v2 tree" : "no usage_usec in " + cg.v2_dir_ + "/cpu.stat") +
+          " and no v1 cpuacct hierarchy (cgroup layout " + std::string(to_string(host.layout)) + ")";
+    }
+  }
+
   std::map<std::string, std::string> dir_by_mount;  // v1 hierarchies may hold several controllers
+  if (v1_cpuacct) v1_controllers.push_back("cpuacct");
   for (const auto& c : v1_controllers) {
     const std::string mount = host.v1_mounts.count(c) != 0 ? host.v1_mounts.at(c) : std::string();
     std::string dir;
@@ -293,7 +323,15 @@ RunCgroup RunCgroup::create(const CgroupInfo& host, const CgroupSetup& setup) {
       dir_by_mount[mount] = dir;
       cg.v1_dirs_.push_back(dir);
     }
-    if (auto e = write_limit(c, false, dir, setup.limits); !e.empty()) {
+    if (c == "cpuacct") {
+      if (::access((dir + "/cpuacct.usage").c_str(), R_OK) != 0) {
+        cg.failures_[c] = "no " + dir + "/cpuacct.usage: " + errno_text(errno);
+      } else {
+        cg.cpu_file_ = dir + "/cpuacct.usage";
+      }
+      continue;
+    }
+    if (auto e = write_cgroup_limit(c, false, dir, setup.limits); !e.empty()) {
       cg.failures_[c] = e;
     } else {
       cg.dirs_by_controller_[c] = dir;
@@ -311,6 +349,8 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& o) noexcept {
     dirs_by_controller_ = std::move(o.dirs_by_controller_);
     version_by_controller_ = std::move(o.version_by_controller_);
     failures_ = std::move(o.failures_);
+    cpu_file_ = std::move(o.cpu_file_);
+    cpu_file_v2_ = o.cpu_file_v2_;
     v2_fd_ = std::move(o.v2_fd_);
     o.v2_dir_.clear();
     o.v1_dirs_.clear();
@@ -382,6 +422,16 @@ CgroupReadback RunCgroup::read_back() const {
   return r;
 }
 
+std::optional<std::uint64_t> RunCgroup::cpu_usage_usec() const {
+  if (cpu_file_.empty()) return std::nullopt;
+  if (cpu_file_v2_) return read_keyed_value(cpu_file_, "usage_usec");
+  auto text = read_cgroup_file(cpu_file_);  // cpuacct.usage: nanoseconds
+  if (!text) return std::nullopt;
+  const std::string v = trim(*text);
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(v) / 1000;
+}
+
 void RunCgroup::destroy() noexcept {
   v2_fd_.reset();
   std::vector<std::string> dirs = v1_dirs_;
@@ -398,6 +448,7 @@ void RunCgroup::destroy() noexcept {
   v1_dirs_.clear();
   v2_dir_.clear();
   dirs_by_controller_.clear();
+  cpu_file_.clear();
 }
 
 }  // namespace kavach::common

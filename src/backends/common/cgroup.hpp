@@ -29,6 +29,9 @@ struct CgroupSetup {
   std::string name;          // unique per run (a directory name)
   CgroupLimits limits;       // only the controllers the caller wants enforced
   bool want_v2_dir = false;  // a v2 directory even without v2 limits (CLONE_INTO_CGROUP, kill)
+  // Tree-wide CPU-time accounting (for a CPU-time limit): v2 cpu.stat usage_usec (present in
+  // every v2 cgroup, controller or not), else a v1 cpuacct directory. Failure: "cpuacct".
+  bool cpu_accounting = false;
 };
 
 struct CgroupReadback {
@@ -52,6 +55,8 @@ class RunCgroup {
   RunCgroup& operator=(const RunCgroup&) = delete;
   ~RunCgroup();
 
+  // Whether any run directory (v2 or v1) exists.
+  [[nodiscard]] bool has_dirs() const { return !v2_dir_.empty() || !v1_dirs_.empty(); }
   // O_DIRECTORY fd of the run's v2 directory (for CLONE_INTO_CGROUP), or -1.
   [[nodiscard]] int v2_fd() const { return v2_fd_.get(); }
   [[nodiscard]] const std::map<std::string, std::string>& failures() const { return failures_; }
@@ -72,6 +77,11 @@ class RunCgroup {
   // SIGKILL for everything in the run's cgroups (cgroup.kill where available). Idempotent.
   void kill_all(bool use_cgroup_kill) const noexcept;
   [[nodiscard]] CgroupReadback read_back() const;
+  // Total CPU time (user + system, microseconds) of everything in the run's cgroup, or nullopt
+  // when no accounting was set up or the file cannot be read. Cheap: one small file read.
+  [[nodiscard]] std::optional<std::uint64_t> cpu_usage_usec() const;
+  // Where the CPU accounting is read from ("v2 .../cpu.stat usage_usec"), or "".
+  [[nodiscard]] const std::string& cpu_accounting_where() const { return cpu_file_; }
   // Waits briefly for the cgroups to empty, then removes them. Idempotent.
   void destroy() noexcept;
 
@@ -81,12 +91,19 @@ class RunCgroup {
   std::map<std::string, std::string> dirs_by_controller_;  // controller -> directory
   std::map<std::string, std::string> version_by_controller_;
   std::map<std::string, std::string> failures_;
+  std::string cpu_file_;     // cpu.stat (v2, key usage_usec) or cpuacct.usage (v1, ns); "" = none
+  bool cpu_file_v2_ = false;
   UniqueFd v2_fd_;
 };
 
 // Removes empty run cgroups ("kavach/run-<pid>-<n>") whose creating process is gone, e.g. a
 // launcher that was killed before it could clean up. Best effort; never touches live runs.
 void remove_stale_run_cgroups(const CgroupInfo& host);
+
+// Writes one controller's limit ("memory", "cpu", "pids") into an existing cgroup directory.
+// Returns "" or the error text (a requested swap limit without a swap file is an error).
+[[nodiscard]] std::string write_cgroup_limit(const std::string& controller, bool v2, const std::string& dir,
+                                             const CgroupLimits& limits);
 
 // Small file helpers shared with tests: read a whole cgroup file / one "key value" field.
 [[nodiscard]] std::optional<std::string> read_cgroup_file(const std::string& path);

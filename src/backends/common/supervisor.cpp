@@ -105,11 +105,24 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
     last_kill = Clock::now();
   };
 
+  const bool cpu_budget = req.cpu_usage_usec && req.cpu_limit_usec > 0;
+  Clock::time_point next_cpu_check = Clock::now();
   for (;;) {
-    const auto now = Clock::now();
-    if (!exited && !out.timed_out && now >= req.deadline) {
+    auto now = Clock::now();
+    if (!exited && !out.timed_out && !out.cpu_limit_hit && now >= req.deadline) {
       out.timed_out = true;
       kill();
+    }
+    if (cpu_budget && !exited && !out.timed_out && !out.cpu_limit_hit && now >= next_cpu_check) {
+      if (auto used = req.cpu_usage_usec()) {
+        out.cpu_used_usec = used;
+        if (*used >= req.cpu_limit_usec) {
+          out.cpu_limit_hit = true;
+          kill();
+        }
+      }
+      now = Clock::now();
+      next_cpu_check = now + req.cpu_poll;
     }
     if (exited) {
       if (!req.stdout_fd && !req.stderr_fd) break;
@@ -121,12 +134,13 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
     int timeout_ms = -1;
     if (exited) {
       timeout_ms = ms_until(now, exited_at + req.drain_grace);
-    } else if (out.timed_out) {
+    } else if (out.timed_out || out.cpu_limit_hit) {
       // Killed; the exit is imminent. Repeat the kill now and then in case something raced it.
       if (now >= last_kill + std::chrono::seconds(1)) kill();
       timeout_ms = 100;
     } else {
       timeout_ms = ms_until(now, req.deadline);
+      if (cpu_budget) timeout_ms = std::min(timeout_ms, ms_until(now, next_cpu_check));
     }
 
     std::array<pollfd, 4> fds{};

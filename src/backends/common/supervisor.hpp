@@ -1,6 +1,6 @@
 // Child supervision: one poll loop that waits for a process (pidfd), captures stdout and stderr
 // concurrently into bounded buffers, feeds stdin, enforces the wall-clock deadline, and kills the
-// whole tree when the deadline passes or the process exits. Never hangs on pipes that a
+// whole tree when the deadline passes, the tree's CPU-time budget is spent, or the process exits. Never hangs on pipes that a
 // surviving grandchild keeps open: after the process is gone, reading stops after a short grace.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,12 @@ struct SuperviseRequest {
   std::chrono::milliseconds drain_grace{250};
   // Kills everything the run started (idempotent). Called on timeout and after the exit.
   std::function<void()> kill_tree;
+  // Optional CPU-time budget of the whole tree: `cpu_usage_usec` returns the tree's total CPU
+  // time (cgroup accounting), polled every `cpu_poll` while the process runs; once it reaches
+  // `cpu_limit_usec` the tree is killed (kill_tree) and cpu_limit_hit is set.
+  std::function<std::optional<std::uint64_t>()> cpu_usage_usec;
+  std::uint64_t cpu_limit_usec = 0;
+  std::chrono::milliseconds cpu_poll{50};
 };
 
 struct SuperviseOutcome {
@@ -35,6 +42,8 @@ struct SuperviseOutcome {
   int wait_status = 0;  // exit status or signal number
   rusage usage{};     // of the process and the descendants it reaped
   bool timed_out = false;
+  bool cpu_limit_hit = false;  // the CPU-time budget was spent and the tree killed for it
+  std::optional<std::uint64_t> cpu_used_usec;  // last value read (budgeted runs only)
   bool output_cut = false;  // pipes still open after the tree died; reading stopped
   std::string stdout_data;
   std::string stderr_data;

@@ -103,4 +103,14 @@ ContainerCgroupStats read_container_cgroup(const CgroupInfo& host, const std::st
   return s;
 }
 
+std::optional<std::uint64_t> container_cpu_usage_usec(const CgroupInfo& host, const std::string& relative) {
+  if (const std::string d = dir_for(host, "cpuacct", false, relative); exists(d)) {
+    if (auto ns = read_number(d + "/cpuacct.usage")) return *ns / 1000;
+  }
+  if (const std::string d = dir_for(host, "cpu", true, relative); exists(d)) {
+    return common::read_keyed_value(d + "/cpu.stat", "usage_usec");
+  }
+  return std::nullopt;
+}
+
 }  // namespace kavach::oci

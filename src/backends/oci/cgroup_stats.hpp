@@ -31,4 +31,8 @@ struct ContainerCgroupStats {
 // cgroup in each hierarchy.
 [[nodiscard]] ContainerCgroupStats read_container_cgroup(const CgroupInfo& host, const std::string& relative);
 
+// Total CPU time (microseconds) of everything in the container's cgroup: v1 cpuacct.usage, else
+// v2 cpu.stat usage_usec. nullopt while the runtime has not created it (or it is gone).
+[[nodiscard]] std::optional<std::uint64_t> container_cpu_usage_usec(const CgroupInfo& host, const std::string& relative);
+
 }  // namespace kavach::oci

@@ -173,11 +173,14 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   sr.output_cap = req.output_cap;
   sr.deadline = req.deadline;
   sr.kill_tree = killer(req.rt, req.id, spawned->pidfd.get());
+  sr.cpu_usage_usec = req.cpu_usage_usec;
+  sr.cpu_limit_usec = req.cpu_limit_usec;
   auto s = common::supervise(std::move(sr));
   if (!s) return tl::unexpected(s.error());
   watchdog->disarm();
   o.timings.push_back({"runtime_run", ms_since(t0)});
   take_output(o, *s);
+  o.cpu_limit_hit = s->cpu_limit_hit;
   o.status = s->wait_code == CLD_EXITED ? s->wait_status : 128 + s->wait_status;
   o.runtime_error = last_log_error(req.runtime_log);
   o.started = o.runtime_error.empty();

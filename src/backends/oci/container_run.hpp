@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,12 +33,16 @@ struct ContainerRequest {
   std::optional<std::string> stdin_data;
   std::uint64_t output_cap = 1u << 20;
   std::chrono::steady_clock::time_point deadline;
+  // Optional CPU-time budget of the container (see common::SuperviseRequest).
+  std::function<std::optional<std::uint64_t>()> cpu_usage_usec;
+  std::uint64_t cpu_limit_usec = 0;
 };
 
 struct ContainerOutcome {
   bool started = false;       // the runtime got as far as starting the command
   std::optional<int> status;  // as the runtime reports it: exit code, or 128+N for signal N
   bool timed_out = false;
+  bool cpu_limit_hit = false;  // the CPU-time budget was spent; the container was killed
   std::string stdout_data;
   std::string stderr_data;
   bool stdout_truncated = false;

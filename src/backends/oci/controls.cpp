@@ -166,6 +166,23 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   }
   if (auto s = limit(Control::cgroup_pids, "pids", l.pids.has_value(), pids, c.pids); !s) return tl::unexpected(s.error());
 
+  // CPU time: RLIMIT_CPU is per process; the container as a whole is watched through its
+  // cgroup's CPU accounting (polled by the supervisor, killed through the runtime at the limit).
+  if (l.cpu_time_seconds) {
+    const bool ok = !host.cgroups.v2_mount.empty() || host.cgroups.v1_mounts.count("cpuacct") != 0;
+    if (auto s = settle(r, p, Control::cpu_time, ok,
+                        ok ? std::to_string(*l.cpu_time_seconds) +
+                                 " s for the whole container: its cgroup's CPU accounting polled every 50 ms, "
+                                 "killed through the runtime at the limit; RLIMIT_CPU 1 s above as backstop"
+                           : "no cgroup CPU accounting on this host (no v2 tree, no v1 cpuacct): RLIMIT_CPU alone "
+                             "limits each process, not the container"); !s) {
+      return tl::unexpected(s.error());
+    }
+    c.cpu_time_watch = ok;
+  } else {
+    r.set(Control::cpu_time, false, false, "not requested");
+  }
+
   std::string rl = "core=0";
   if (l.open_files) rl += " nofile=" + std::to_string(*l.open_files);
   if (l.file_size_bytes) rl += " fsize=" + std::to_string(*l.file_size_bytes);

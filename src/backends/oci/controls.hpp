@@ -23,6 +23,7 @@ struct OciControls {
   bool memory = false;
   bool cpu = false;
   bool pids = false;
+  bool cpu_time_watch = false;   // CPU-time limit watched over the container's cgroup
   std::uint64_t extra_pids = 0;  // gVisor: the sentry's own threads share the sandbox's pids limit
   EnforcementReport report;
 };

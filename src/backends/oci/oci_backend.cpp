@@ -235,7 +235,9 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   in.resources = resources_json(limits, controls->extra_pids);
   in.seccomp = seccomp;
   in.capabilities = *caps;
-  in.rlimits = rlimits_json(policy.limits);
+  ResourceLimits rlimits = policy.limits;
+  if (controls->cpu_time_watch) *rlimits.cpu_time_seconds += 1;  // backstop above the watched limit
+  in.rlimits = rlimits_json(rlimits);
   in.annotations = {{"org.kavach.container", id}, {"org.kavach.policy", policy.name}};
   nlohmann::json spec = build_spec(in);
   if (auto r = check_spec(spec); !r) return tl::unexpected(r.error());
@@ -277,6 +279,11 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   req.stdin_data = cmd.stdin_data;
   req.output_cap = policy.limits.output_bytes;
   req.deadline = Clock::now() + policy.limits.wall_timeout;
+  if (controls->cpu_time_watch) {
+    const CgroupInfo& cgroups = host_.cgroups;
+    req.cpu_usage_usec = [&cgroups, cgroups_path] { return container_cpu_usage_usec(cgroups, cgroups_path); };
+    req.cpu_limit_usec = *policy.limits.cpu_time_seconds * 1'000'000;
+  }
   b.container_created();  // from the first runtime call on, cleanup deletes it
   auto outcome = run_container(req);
   if (!outcome) return tl::unexpected(outcome.error());
@@ -285,6 +292,13 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
 
   // 4. What the kernel recorded in the container's cgroup, before `delete` removes it.
   const ContainerCgroupStats cg = read_container_cgroup(host_.cgroups, cgroups_path);
+  const std::optional<std::uint64_t> tree_cpu_usec =
+      controls->cpu_time_watch ? container_cpu_usage_usec(host_.cgroups, cgroups_path) : std::nullopt;
+  if (controls->cpu_time_watch && !tree_cpu_usec) {
+    // Honest after the fact: the watch had nothing to read, so only RLIMIT_CPU held.
+    controls->report.set(Control::cpu_time, true, false,
+                         "the container's cgroup CPU accounting was not readable; only RLIMIT_CPU per process applied");
+  }
   LimitReadback rb;
   rb.found = !cg.memory_dir.empty() || !cg.pids_dir.empty();
   rb.memory_limit = cg.memory_limit;
@@ -346,7 +360,12 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
     info["cpu_time"] = "rusage of the runtime and everything it reaped (the sandbox included)";
   }
   if (cg.memory_peak_bytes) result.usage.max_rss_kb = *cg.memory_peak_bytes / 1024;
-  if (policy.limits.cpu_time_seconds && !result.timed_out) {
+  if (tree_cpu_usec) info["cpu_time_tree_ms"] = std::to_string(*tree_cpu_usec / 1000);
+  if (outcome->cpu_limit_hit) {
+    result.cpu_limit_hit = true;  // the container was killed for it: reported as SIGKILL
+    result.signal = SIGKILL;
+    result.exit_code.reset();
+  } else if (policy.limits.cpu_time_seconds && !result.timed_out) {
     const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
     const int sig = result.signal.value_or(result.exit_code.value_or(0) > 128 ? *result.exit_code - 128 : 0);
     result.cpu_limit_hit = (sig == SIGXCPU || sig == SIGKILL) &&

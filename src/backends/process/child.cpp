@@ -178,7 +178,7 @@ void prepare_command(const ChildPlan& p) noexcept {
     die(p, ChildStage::fork, errno);
   }
   // Everything above stdio closes at execve (the status pipe must stay open until then).
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+  if (p.close_other_fds && ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 65536; ++fd) (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
 
@@ -284,7 +284,7 @@ int warm_command_entry(void* arg) {
 }  // namespace
 
 void child_main(const ChildPlan& p) noexcept {
-  close_all_but(p.keep_fds, p.keep_count);
+  if (p.close_other_fds) close_all_but(p.keep_fds, p.keep_count);
   reset_signal_dispositions();
   (void)::prctl(PR_SET_NAME, "kavach-init", 0, 0, 0);
   if (p.arg_area != nullptr && p.arg_area_len > 0) {

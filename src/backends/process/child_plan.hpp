@@ -115,6 +115,9 @@ struct ChildPlan {
   // Descriptors the child keeps (sorted ascending); every other one is closed first thing.
   const int* keep_fds = nullptr;
   std::size_t keep_count = 0;
+  // Both descriptor sweeps: PID 1 closes all but keep_fds, the command marks all above stdio
+  // close-on-exec. False only for the test-only negative control.
+  bool close_other_fds = true;
   int release_fd = -1;  // read: one byte = go; EOF = parent gone
   int status_fd = -1;   // write: StatusRecord on failure (CLOEXEC)
   int stdin_fd = -1;

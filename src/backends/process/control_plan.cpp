@@ -49,7 +49,7 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
                              NsControl{Control::ns_mount, &plan.mntns, "new mount namespace"},
                              NsControl{Control::ns_ipc, &plan.ipcns, "new IPC namespace"},
                              NsControl{Control::ns_uts, &plan.utsns, "new UTS namespace"},
-                             NsControl{Control::ns_cgroup, &plan.cgroupns, "new cgroup namespace rooted at the run's cgroup"}}) {
+                             NsControl{Control::ns_cgroup, &plan.cgroupns, "new cgroup namespace"}}) {
     if (auto s = settle(n.c, can_ns, can_ns ? n.what : ns_reason); !s) return tl::unexpected(s.error());
     *n.flag = can_ns;
   }
@@ -113,7 +113,10 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     std::string why = abi == 0 ? "Landlock is not available in this kernel"
                                : "host Landlock ABI " + std::to_string(abi) +
                                      " is below policy.landlock.min_abi " + std::to_string(need);
-    if (!ok && abi > 0) why += "; the host's ABI " + std::to_string(abi) + " rules are applied anyway";
+    // Only a degraded run goes on; it then gets the rules the host's ABI can express.
+    if (!ok && abi > 0 && policy.may_degrade.count(Control::landlock_fs) != 0) {
+      why += "; the rules of the host's ABI " + std::to_string(abi) + " are applied instead";
+    }
     if (auto s = settle(Control::landlock_fs, ok, ok ? "filesystem rules (ABI " + std::to_string(abi) + ")" : why); !s) {
       return tl::unexpected(s.error());
     }
@@ -173,6 +176,24 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
       return tl::unexpected(s.error());
     }
     *l.flag = ok;
+  }
+
+  // CPU time: RLIMIT_CPU bounds each process; the tree as a whole needs cgroup CPU accounting
+  // (v2 cpu.stat, or a v1 cpuacct hierarchy) that the supervisor polls. Settled after the
+  // cgroup is made (prepare); here only whether the host has any such accounting at all.
+  if (policy.limits.cpu_time_seconds) {
+    const CgroupInfo& cg = host.cgroups;
+    const bool ok = (!cg.v2_mount.empty() && cg.clone_into_cgroup) || cg.v1_mounts.count("cpuacct") != 0;
+    if (auto s = settle(Control::cpu_time, ok,
+                        ok ? "cgroup CPU accounting"
+                           : "no tree-wide CPU accounting on this host (no writable cgroup v2 tree, no v1 "
+                             "cpuacct hierarchy; layout " + std::string(to_string(cg.layout)) +
+                                 "): RLIMIT_CPU alone limits each process, not the tree"); !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.cpu_time_tree = ok;
+  } else {
+    r.set(Control::cpu_time, false, false, "not requested");
   }
 
   r.set(Control::rlimits, true, true, "core=0 and the policy's limits");

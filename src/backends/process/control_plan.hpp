@@ -42,6 +42,7 @@ struct ControlPlan {
   bool cgroup_memory = false;
   bool cgroup_cpu = false;
   bool cgroup_pids = false;
+  bool cpu_time_tree = false;  // CPU-time limit watched over the whole tree (cgroup accounting)
   // Identity: the uid/gid the child switches to (inside the userns, or on the host without one)
   // and the host ids they are mapped to.
   uid_t inside_uid = 0;

@@ -234,10 +234,27 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
     kill_pidfd(pidfd);
     cgroup.kill_all(use_cgroup_kill);
   };
+  // CPU-time limit for the whole tree: counted from the exec (set-up CPU is not the command's).
+  const bool cpu_watch = policy.limits.cpu_time_seconds && sb.cp.report.applied(Control::cpu_time);
+  const std::optional<std::uint64_t> cpu_base = cpu_watch ? cgroup.cpu_usage_usec() : std::nullopt;
+  if (cpu_base) {
+    const std::uint64_t base = *cpu_base;
+    sr.cpu_usage_usec = [&cgroup, base]() -> std::optional<std::uint64_t> {
+      auto now = cgroup.cpu_usage_usec();
+      if (!now) return std::nullopt;
+      return *now > base ? *now - base : 0;
+    };
+    sr.cpu_limit_usec = *policy.limits.cpu_time_seconds * 1'000'000;
+    sr.cpu_poll = kCpuPoll;
+  }
   auto outcome = common::supervise(std::move(sr));
   if (!outcome) return tl::unexpected(outcome.error());
   sb.reaped = true;  // reaped by supervise
   const std::uint64_t exited_ns = mono_ns();
+  std::optional<std::uint64_t> tree_cpu_usec;
+  if (cpu_base) {
+    if (auto now = cgroup.cpu_usage_usec()) tree_cpu_usec = *now > *cpu_base ? *now - *cpu_base : 0;
+  }
 
   // What happened, from the kernel's records.
   const common::CgroupReadback cg = cgroup.read_back();
@@ -263,14 +280,26 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   result.usage.max_rss_kb = static_cast<std::uint64_t>(outcome->usage.ru_maxrss);
   result.usage.memory_peak_bytes = cg.memory_peak_bytes;
   result.usage.pids_peak = cg.pids_peak;
-  if (policy.limits.cpu_time_seconds && !result.timed_out) {
-    // RLIMIT_CPU ends a process with SIGXCPU (soft) or SIGKILL (hard); a shell in between turns
-    // that into 128+signal. Count it only when the CPU time came close to the limit: rusage is
-    // tick-sampled and trails the kernel's exact accounting (0.90 s measured at a 1 s kill).
+  if (outcome->cpu_limit_hit) {
+    // The tree's CPU time reached the limit and the supervisor killed it: reported as SIGKILL,
+    // whatever status the command's process happened to get while the tree went down.
+    result.cpu_limit_hit = true;
+    result.signal = SIGKILL;
+    result.exit_code.reset();
+  } else if (policy.limits.cpu_time_seconds && !result.timed_out) {
+    // The per-process backstop: RLIMIT_CPU (soft == hard) ends a process with SIGKILL (SIGXCPU
+    // where the hard limit is higher); a shell in between turns that into 128+signal. Count it
+    // only when the CPU time came close to the limit: rusage is tick-sampled and trails the
+    // kernel's exact accounting (0.90 s measured at a 1 s kill); the cgroup's total is exact.
     const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
     const int sig = result.signal.value_or(result.exit_code.value_or(0) > 128 ? *result.exit_code - 128 : 0);
-    result.cpu_limit_hit = !result.oom_killed && (sig == SIGXCPU || sig == SIGKILL) &&
-                           result.usage.user_cpu_ms + result.usage.sys_cpu_ms >= limit_ms * 0.8;
+    const double used_ms = tree_cpu_usec ? static_cast<double>(*tree_cpu_usec) / 1e3
+                                         : result.usage.user_cpu_ms + result.usage.sys_cpu_ms;
+    result.cpu_limit_hit = !result.oom_killed && (sig == SIGXCPU || sig == SIGKILL) && used_ms >= limit_ms * 0.8;
+    if (result.cpu_limit_hit) {  // reported like the tree kill: a signal, no exit code
+      result.signal = sig;
+      result.exit_code.reset();
+    }
   }
   if (setup.record) {
     const StatusRecord& r = *setup.record;
@@ -316,6 +345,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   result.backend_info["gid_map"] = std::to_string(cp.inside_gid) + " -> " + std::to_string(cp.host_gid);
   result.backend_info["stdout_bytes_total"] = std::to_string(outcome->stdout_total);
   result.backend_info["stderr_bytes_total"] = std::to_string(outcome->stderr_total);
+  if (tree_cpu_usec) result.backend_info["cpu_time_tree_ms"] = std::to_string(*tree_cpu_usec / 1000);
   if (outcome->output_cut) result.backend_info["output_cut"] = "pipes still open after the tree died";
   if (cp.landlock) result.backend_info["landlock_abi"] = std::to_string(sb.landlock_abi);
   if (cp.idmap_writable && sb.writable_entries > 0) {

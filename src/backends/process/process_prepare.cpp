@@ -200,7 +200,8 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   }
   if (cp.cgroup_cpu) cg_setup.limits.cpu_cores = policy.limits.cpu_cores;
   if (cp.cgroup_pids) cg_setup.limits.pids = policy.limits.pids;
-  cg_setup.want_v2_dir = host_.cgroups.clone_into_cgroup || host_.cgroups.cgroup_kill;
+  cg_setup.want_v2_dir = host_.cgroups.clone_into_cgroup || host_.cgroups.cgroup_kill || cp.cpu_time_tree;
+  cg_setup.cpu_accounting = cp.cpu_time_tree;
   cg_setup.name = next_run_cgroup_name();
   sb->cgroup = common::RunCgroup::create(host_.cgroups, cg_setup);
   sb->use_cgroup_kill = host_.cgroups.cgroup_kill;
@@ -227,6 +228,30 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
         !s) {
       return tl::unexpected(s.error());
     }
+  }
+  if (cp.cpu_time_tree) {
+    const auto f = cgroup.failures().find("cpuacct");
+    const bool ok = f == cgroup.failures().end() && !cgroup.cpu_accounting_where().empty();
+    const std::string what = std::to_string(*policy.limits.cpu_time_seconds) +
+                             " s for the whole tree: " + cgroup.cpu_accounting_where() + " polled every " +
+                             std::to_string(kCpuPoll.count()) + " ms, tree killed (SIGKILL) at the limit; "
+                             "RLIMIT_CPU per process as backstop";
+    if (auto s = settle_control(report, policy, Control::cpu_time, ok,
+                                ok ? what : (f == cgroup.failures().end() ? "no CPU accounting file" : f->second) +
+                                                ": RLIMIT_CPU alone limits each process, not the tree");
+        !s) {
+      return tl::unexpected(s.error());
+    }
+  }
+  if (report.applied(Control::cpu_time)) {
+    // The watch kills the tree at the limit; RLIMIT_CPU one second later is the backstop.
+    rlimits = prepare_rlimits(policy.limits, kCpuBackstopSlackSeconds);
+    report.set(Control::rlimits, true, true, rlimits.detail + " (cpu: backstop 1 s above the tree-wide limit)");
+  }
+  if (cp.cgroupns && report.applied(Control::ns_cgroup)) {
+    report.set(Control::ns_cgroup, true, true,
+               cgroup.has_dirs() ? "new cgroup namespace rooted at the run's cgroup"
+                                 : "new cgroup namespace, rooted at the launcher's own cgroups (no run cgroup was made)");
   }
   tm.lap("cgroup");
 
@@ -273,6 +298,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   ChildPlan plan;
   plan.keep_fds = keep.data();
   plan.keep_count = keep.size();
+  plan.close_other_fds = !options_.unsafe_keep_inherited_fds_for_tests;
   plan.release_fd = release->first.get();
   plan.status_fd = status->second.get();
   plan.stdin_fd = stdin_r.get();

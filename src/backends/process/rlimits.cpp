@@ -26,13 +26,13 @@ void add_optional(PreparedRlimits& out, int resource, const char* name,
 
 }  // namespace
 
-PreparedRlimits prepare_rlimits(const ResourceLimits& limits) {
+PreparedRlimits prepare_rlimits(const ResourceLimits& limits, std::uint64_t cpu_slack_seconds) {
   PreparedRlimits out;
   add(out, RLIMIT_CORE, "core", 0);  // never a core dump of sandboxed memory on the host
   add_optional(out, RLIMIT_NOFILE, "nofile", limits.open_files);
   add_optional(out, RLIMIT_FSIZE, "fsize", limits.file_size_bytes);
   add_optional(out, RLIMIT_AS, "as", limits.address_space_bytes);
-  add_optional(out, RLIMIT_CPU, "cpu", limits.cpu_time_seconds);
+  if (limits.cpu_time_seconds) add(out, RLIMIT_CPU, "cpu", *limits.cpu_time_seconds + cpu_slack_seconds);
   add_optional(out, RLIMIT_NPROC, "nproc", limits.nproc);
   return out;
 }

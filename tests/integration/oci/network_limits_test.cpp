@@ -159,6 +159,42 @@ TEST_F(OciNetworkAndLimits, PidsLimitHitIsReported) {
   }
 }
 
+// The CPU-time limit holds for the whole container (its cgroup's CPU accounting, watched by the
+// supervisor), not per process only: a background spinner ends the run at ~1 s of CPU. Twin
+// without the limit: the same command finishes and prints.
+TEST_F(OciNetworkAndLimits, CpuTimeLimitKillsTheWholeContainer) {
+  const std::vector<std::string> spinner = {"/bin/sh", "-c", "(while :; do :; done) & sleep 4; echo alive"};
+  for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
+    auto made = make(kind, host_);
+    if (!made.backend) continue;
+    SandboxPolicy p = quick_policy(Preset::strict);
+    p.limits.wall_timeout = milliseconds(10'000);
+    p.limits.cpu_time_seconds = 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = made.backend->exec(p, command(spinner));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_TRUE(r.has_value()) << r.error().describe();
+    const ControlStatus* st = r->enforcement.find(Control::cpu_time);
+    ASSERT_NE(st, nullptr);
+    if (!st->applied) {
+      // Honest report instead of enforcement: then nothing may claim the limit was hit early.
+      EXPECT_NE(st->detail.find("RLIMIT_CPU"), std::string::npos) << to_string(kind) << ": " << st->detail;
+      continue;
+    }
+    EXPECT_TRUE(r->cpu_limit_hit) << to_string(kind) << ": " << describe(*r);
+    EXPECT_EQ(r->signal, SIGKILL) << to_string(kind);
+    EXPECT_EQ(r->stdout_data, "") << to_string(kind);
+    EXPECT_FALSE(r->timed_out) << to_string(kind);
+    EXPECT_LT(took, std::chrono::milliseconds(4'000)) << to_string(kind);
+
+    p.limits.cpu_time_seconds.reset();
+    auto free_run = made.backend->exec(p, command(spinner));
+    ASSERT_TRUE(free_run.has_value()) << free_run.error().describe();
+    EXPECT_FALSE(free_run->cpu_limit_hit) << to_string(kind);
+    EXPECT_EQ(free_run->stdout_data, "alive\n") << to_string(kind) << ": " << describe(*free_run);
+  }
+}
+
 TEST_F(OciNetworkAndLimits, TimeoutKillsTheContainerAndLeavesNothing) {
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);

@@ -78,6 +78,21 @@ TEST_F(FailClosed, ControllerThatCannotBeCreated) {
   expect_unavailable(*b, quick_policy(), Control::cgroup_pids, "/nonexistent/kavach-cgroup");
 }
 
+// A CPU-time limit needs cgroup CPU accounting to hold for the tree; RLIMIT_CPU alone is per
+// process, so without it the limit fails closed (negative control: resources_test.cpp runs the
+// degraded case and shows the spinners outliving the limit).
+TEST_F(FailClosed, CpuTimeLimitWithoutCgroupAccounting) {
+  HostInfo h = live_host();
+  h.cgroups.v2_mount.clear();
+  h.cgroups.clone_into_cgroup = false;
+  h.cgroups.cgroup_kill = false;
+  h.cgroups.v1_mounts.erase("cpuacct");
+  auto b = process::make_process_backend(h);
+  SandboxPolicy pol = quick_policy();
+  pol.limits.cpu_time_seconds = 1;
+  expect_unavailable(*b, pol, Control::cpu_time, "RLIMIT_CPU alone");
+}
+
 TEST_F(FailClosed, NoSeccomp) {
   HostInfo h = live_host();
   h.seccomp_available = false;
@@ -137,6 +152,7 @@ TEST_F(FailClosed, WithoutNamespacesTheHolesAreVisible) {
   pol.limits.memory_bytes.reset();
   pol.limits.cpu_cores.reset();
   pol.limits.pids.reset();
+  pol.limits.cpu_time_seconds.reset();
   pol.may_degrade = {Control::ns_user, Control::ns_pid, Control::ns_mount, Control::ns_net, Control::ns_ipc,
                      Control::ns_uts, Control::ns_cgroup, Control::network, Control::readonly_root};
   auto b = process::make_process_backend(h);

@@ -34,17 +34,48 @@ TEST_F(Hygiene, EnvironmentHoldsOnlyTheAllowListAndInjectedValues) {
   EXPECT_EQ(r.stdout_data.find("HOME="), std::string::npos) << r.stdout_data;
 }
 
-// Mitigation off (shown by disabling close_all_but in child.cpp once): the canary fd leaks.
+// A descriptor the host process holds without close-on-exec (fd 77): the sandbox must not see it.
+class FdCanary {
+ public:
+  FdCanary() {
+    const int fd = ::open("/etc/hostname", O_RDONLY);  // deliberately NOT close-on-exec
+    if (fd >= 0) {
+      fd_ = ::dup2(fd, 77);
+      ::close(fd);
+    }
+  }
+  ~FdCanary() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdCanary(const FdCanary&) = delete;
+  FdCanary& operator=(const FdCanary&) = delete;
+  [[nodiscard]] bool ok() const { return fd_ == 77; }
+
+ private:
+  int fd_ = -1;
+};
+
+const char* const kFdCanaryScript = "test -e /proc/self/fd/77 && echo LEAK; ls /proc/self/fd | wc -l";
+
 TEST_F(Hygiene, NoDescriptorOfTheHostLeaksIn) {
-  const int fd = ::open("/etc/hostname", O_RDONLY);  // deliberately NOT close-on-exec
-  ASSERT_GE(fd, 0);
-  const int canary = ::dup2(fd, 77);
-  ::close(fd);
-  const ExecResult r = run(quick_policy(), sh("test -e /proc/self/fd/77 && echo LEAK; ls /proc/self/fd | wc -l"));
-  ::close(canary);
+  FdCanary canary;
+  ASSERT_TRUE(canary.ok());
+  const ExecResult r = run(quick_policy(), sh(kFdCanaryScript));
   EXPECT_EQ(r.stdout_data.find("LEAK"), std::string::npos);
   // 0, 1, 2 and the directory fd `ls` itself opens.
   EXPECT_EQ(r.stdout_data, "4\n");
+}
+
+// Negative control: with the child's descriptor sweep switched off (test-only option), the
+// same canary is visible inside, so the test above can fail.
+TEST_F(Hygiene, DescriptorLeaksInWithoutMitigation) {
+  FdCanary canary;
+  ASSERT_TRUE(canary.ok());
+  process::ProcessBackendOptions opts = process::default_process_options();
+  opts.unsafe_keep_inherited_fds_for_tests = true;
+  auto weakened = process::make_process_backend(live_host(), opts);
+  const ExecResult r = run_on(*weakened, quick_policy(), sh(kFdCanaryScript));
+  EXPECT_NE(r.stdout_data.find("LEAK"), std::string::npos) << r.stdout_data;
 }
 
 TEST_F(Hygiene, NoControllingTerminalAndOwnSession) {

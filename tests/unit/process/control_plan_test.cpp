@@ -15,6 +15,8 @@ HostInfo full_host() {
   h.is_root = true;
   h.cgroups.layout = CgroupLayout::v2;
   h.cgroups.v2_mount = "/sys/fs/cgroup";
+  h.cgroups.clone_into_cgroup = true;
+  h.cgroups.cgroup_kill = true;
   h.cgroups.limit_controllers = {{"memory", "v2"}, {"cpu", "v2"}, {"pids", "v2"}};
   return h;
 }
@@ -123,10 +125,15 @@ TEST(ControlPlan, LandlockBelowMinAbiAppliesWhatExistsWhenDegraded) {
   auto plan = plan_controls(h, p, root_caller());
   ASSERT_FALSE(plan.has_value());
   EXPECT_NE(plan.error().message.find("below policy.landlock.min_abi 3"), std::string::npos);
+  EXPECT_EQ(plan.error().message.find("applied instead"), std::string::npos)
+      << "a run that fails closed applies nothing: " << plan.error().message;
+  EXPECT_EQ(plan.error().message.find("anyway"), std::string::npos) << plan.error().message;
   p.may_degrade = {Control::landlock_fs};
   plan = plan_controls(h, p, root_caller());
   ASSERT_TRUE(plan.has_value());
   EXPECT_FALSE(plan->report.applied(Control::landlock_fs));
+  EXPECT_NE(plan->report.find(Control::landlock_fs)->detail.find("ABI 2 are applied instead"), std::string::npos)
+      << plan->report.find(Control::landlock_fs)->detail;
   EXPECT_TRUE(plan->landlock) << "the host's ABI 2 rules still apply";
   EXPECT_EQ(plan->landlock_policy.min_abi, 2);
 }
@@ -142,6 +149,39 @@ TEST(ControlPlan, MissingCgroupControllerFailsClosed) {
   plan = plan_controls(h, p, root_caller());
   ASSERT_TRUE(plan.has_value()) << "a limit that is not requested needs no controller";
   EXPECT_FALSE(plan->report.find(Control::cgroup_pids)->requested);
+}
+
+// The strict preset sets cpu_time_seconds; a host with no cgroup CPU accounting could only
+// limit each process (RLIMIT_CPU), not the tree.
+TEST(ControlPlan, CpuTimeLimitWithoutTreeAccountingFailsClosed) {
+  HostInfo h = full_host();
+  h.cgroups.v2_mount.clear();
+  h.cgroups.clone_into_cgroup = false;
+  h.cgroups.layout = CgroupLayout::v1;
+  h.cgroups.v1_mounts = {{"memory", "/sys/fs/cgroup/memory"}, {"pids", "/sys/fs/cgroup/pids"},
+                         {"cpu", "/sys/fs/cgroup/cpu"}};
+  h.cgroups.limit_controllers = {{"memory", "v1"}, {"cpu", "v1"}, {"pids", "v1"}};
+  auto plan = plan_controls(h, strict(), root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().code, ErrorCode::control_unavailable);
+  EXPECT_EQ(plan.error().context.at("control"), "cpu_time");
+  EXPECT_NE(plan.error().message.find("RLIMIT_CPU alone"), std::string::npos) << plan.error().message;
+  SandboxPolicy p = strict();
+  p.may_degrade = {Control::cpu_time};
+  plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  EXPECT_FALSE(plan->cpu_time_tree);
+  EXPECT_TRUE(plan->report.find(Control::cpu_time)->requested);
+  EXPECT_FALSE(plan->report.applied(Control::cpu_time));
+  // A v1 cpuacct hierarchy is enough.
+  h.cgroups.v1_mounts["cpuacct"] = "/sys/fs/cgroup/cpuacct";
+  plan = plan_controls(h, strict(), root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  EXPECT_TRUE(plan->cpu_time_tree);
+  p.limits.cpu_time_seconds.reset();
+  plan = plan_controls(h, p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_FALSE(plan->report.find(Control::cpu_time)->requested);
 }
 
 TEST(ControlPlan, AllowlistNetworkDegradesToNoNetwork) {
