@@ -1,4 +1,7 @@
 // Sandbox lifecycle FSM: Created -> Running <-> Paused -> Stopped -> Destroyed.
+// Two moves beyond that chain: Created -> Destroyed (a sandbox that never ran may be discarded)
+// and Running -> Running on start (another command in the same sandbox). Everything else is an
+// invalid_transition error; tests/unit/core/lifecycle_test.cpp enumerates all 25 pairs.
 #pragma once
 
 #include <string_view>
