@@ -100,15 +100,10 @@ void kill_watchdogs_of(const std::string& id) {
 }
 
 TEST_F(OciErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
-  std::string exercised;
-  std::string skipped;
+  Exercised ex;
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) {
-      skipped += std::string(to_string(kind)) + ": " + made.skip + "; ";
-      continue;
-    }
-    exercised += std::string(exercised.empty() ? "" : ",") + std::string(to_string(kind));
+    if (!ex.take(kind, made)) continue;
     std::set<std::string> before;
     for (const auto& b : leftover_bundles()) before.insert(b);
     const std::string backend(to_string(kind));
@@ -152,8 +147,7 @@ TEST_F(OciErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
     for (const auto& listed : listed_containers(runtime)) EXPECT_NE(listed, id);
     EXPECT_FALSE(std::filesystem::exists(bundle)) << bundle;
   }
-  RecordProperty("backends_exercised", exercised);
-  if (exercised.empty()) GTEST_SKIP() << skipped;
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 }  // namespace

@@ -111,12 +111,13 @@ TEST_F(OciNetworkAndLimits, NetworkOffIsReallyOff) {
 }
 
 TEST_F(OciNetworkAndLimits, MemoryLimitHitIsReportedAsOom) {
+  Exercised ex;
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
   const std::vector<std::string> balloon = {"/usr/bin/python3", "-c",
                                             "x = bytearray(160 << 20); x[::4096] = b'x' * len(x[::4096]); print('allocated')"};
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = quick_policy(Preset::strict);
     p.limits.memory_bytes = 64u << 20;
     p.limits.swap_bytes = 0;
@@ -136,14 +137,16 @@ TEST_F(OciNetworkAndLimits, MemoryLimitHitIsReportedAsOom) {
     EXPECT_FALSE(free_run->oom_killed) << to_string(kind);
     EXPECT_EQ(free_run->stdout_data, "allocated\n") << to_string(kind) << ": " << describe(*free_run);
   }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 TEST_F(OciNetworkAndLimits, PidsLimitHitIsReported) {
+  Exercised ex;
   const std::vector<std::string> forker = {"/bin/sh", "-c",
                                            "n=0; for i in $(seq 1 40); do sleep 2 & n=$((n+1)); done; echo forked $n; kill $(jobs -p) 2>/dev/null; true"};
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = quick_policy(Preset::strict);
     p.limits.pids = 16;
     auto r = made.backend->exec(p, command(forker));
@@ -157,16 +160,18 @@ TEST_F(OciNetworkAndLimits, PidsLimitHitIsReported) {
     EXPECT_FALSE(free_run->pids_limit_hit) << to_string(kind);
     EXPECT_EQ(free_run->stdout_data, "forked 40\n") << to_string(kind) << ": " << describe(*free_run);
   }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 // The CPU-time limit holds for the whole container (its cgroup's CPU accounting, watched by the
 // supervisor), not per process only: a background spinner ends the run at ~1 s of CPU. Twin
 // without the limit: the same command finishes and prints.
 TEST_F(OciNetworkAndLimits, CpuTimeLimitKillsTheWholeContainer) {
+  Exercised ex;
   const std::vector<std::string> spinner = {"/bin/sh", "-c", "(while :; do :; done) & sleep 4; echo alive"};
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = quick_policy(Preset::strict);
     p.limits.wall_timeout = milliseconds(10'000);
     p.limits.cpu_time_seconds = 1;
@@ -193,12 +198,14 @@ TEST_F(OciNetworkAndLimits, CpuTimeLimitKillsTheWholeContainer) {
     EXPECT_FALSE(free_run->cpu_limit_hit) << to_string(kind);
     EXPECT_EQ(free_run->stdout_data, "alive\n") << to_string(kind) << ": " << describe(*free_run);
   }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 TEST_F(OciNetworkAndLimits, TimeoutKillsTheContainerAndLeavesNothing) {
+  Exercised ex;
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = quick_policy(Preset::strict);
     p.limits.wall_timeout = milliseconds(1500);
     const auto t0 = std::chrono::steady_clock::now();
@@ -214,6 +221,7 @@ TEST_F(OciNetworkAndLimits, TimeoutKillsTheContainerAndLeavesNothing) {
     for (const auto& listed : listed_containers(runtime)) EXPECT_NE(listed, id) << runtime << " still lists it";
     for (const auto& b : leftover_bundles()) EXPECT_EQ(b.find(id), std::string::npos) << "bundle left: " << b;
   }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 }  // namespace

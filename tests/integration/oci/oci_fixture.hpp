@@ -41,6 +41,30 @@ struct BackendOrSkip {
   if (!var##_made.backend) GTEST_SKIP() << var##_made.skip; \
   ::kavach::Backend& var = *var##_made.backend
 
+// Tests that loop over several backends note which ones ran; one that ran none SKIPs with the
+// reasons instead of passing without having run anything.
+class Exercised {
+ public:
+  // True when `made` can run commands; otherwise remembers why `kind` was left out.
+  bool take(BackendKind kind, const BackendOrSkip& made) {
+    if (made.backend) {
+      ++count_;
+      return true;
+    }
+    reasons_ += std::string(to_string(kind)) + ": " + made.skip + "; ";
+    return false;
+  }
+  [[nodiscard]] bool none() const { return count_ == 0; }
+  [[nodiscard]] const std::string& reasons() const { return reasons_; }
+
+ private:
+  int count_ = 0;
+  std::string reasons_;
+};
+
+#define KAVACH_SKIP_IF_NONE_RAN(ex) \
+  if ((ex).none()) GTEST_SKIP() << "no backend of this test runs here: " << (ex).reasons()
+
 class ContainerTest : public ::testing::Test {
  protected:
   HostInfo host_ = probe_host();

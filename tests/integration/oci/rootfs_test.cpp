@@ -49,11 +49,12 @@ SandboxPolicy bare_policy() {
 class OciRootfs : public ContainerTest {};
 
 TEST_F(OciRootfs, DirectoryRootRunsItsOwnProgram) {
+  Exercised ex;
   TempDir dir;
   make_bare_root(dir.path());
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = bare_policy();
     p.oci.rootfs = dir.path();
     auto r = made.backend->exec(p, command({"/probe", "hello"}));
@@ -66,6 +67,7 @@ TEST_F(OciRootfs, DirectoryRootRunsItsOwnProgram) {
     EXPECT_NE(sh->exit_code, 0) << to_string(kind) << ": /bin/sh must not exist in the bare root";
   }
   EXPECT_FALSE(fs::exists(dir.path() / "usr")) << "kavach must not write into a root it does not own";
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 TEST_F(OciRootfs, DirectoryRootWithoutMountPointsIsAPreciseError) {
@@ -90,6 +92,7 @@ TEST_F(OciRootfs, MissingRootfsIsPathNotFound) {
 }
 
 TEST_F(OciRootfs, OciImageLayoutIsUnpackedAndRun) {
+  Exercised ex;
   const auto umoci = host_.runtimes.find("umoci");
   if (umoci == host_.runtimes.end()) GTEST_SKIP() << "umoci is not installed (apt-get install umoci)";
   TempDir dir;
@@ -104,7 +107,7 @@ TEST_F(OciRootfs, OciImageLayoutIsUnpackedAndRun) {
   }
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = bare_policy();
     p.oci.image = layout;
     p.oci.image_tag = "t1";
@@ -122,14 +125,16 @@ TEST_F(OciRootfs, OciImageLayoutIsUnpackedAndRun) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::setup_failed);
   EXPECT_NE(r.error().message.find("no-such-tag"), std::string::npos) << r.error().message;
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 TEST_F(OciRootfs, WritablePathIsWrittenAsItsOwnerAndProtectedPathsStayReadOnly) {
+  Exercised ex;
   TempDir dir;
   fs::create_directories(dir.path() / ".git");
   for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
     auto made = make(kind, host_);
-    if (!made.backend) continue;
+    if (!ex.take(kind, made)) continue;
     SandboxPolicy p = quick_policy(Preset::agent);
     p.fs.writable_paths = {dir.path()};
     p.fs.workdir = dir.path();
@@ -157,6 +162,7 @@ TEST_F(OciRootfs, WritablePathIsWrittenAsItsOwnerAndProtectedPathsStayReadOnly) 
     EXPECT_EQ(open_run->stdout_data, "write ok\n") << to_string(kind);
     fs::remove(dir.path() / ".bashrc");
   }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
 }  // namespace
