@@ -33,7 +33,7 @@ Error idmap_error(const std::string& what, int e, const std::filesystem::path* p
 }  // namespace
 
 Result<UniqueFd> make_idmap_userns(uid_t owner_uid, gid_t owner_gid, uid_t target_uid, gid_t target_gid) {
-  // A placeholder process owns the new user namespace just long enough to write its maps and
+  // A holder process owns the new user namespace just long enough to write its maps and
   // open /proc/<pid>/ns/user; the namespace then lives on through that fd.
   int hold[2];
   if (::pipe2(hold, O_CLOEXEC) != 0) return tl::unexpected(idmap_error("pipe2", errno));

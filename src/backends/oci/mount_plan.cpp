@@ -121,7 +121,7 @@ class Planner {
   // As the process backend: every existing component between the writable root and the
   // protected path is pinned by a bind onto itself (a mount point cannot be renamed away), the
   // path itself is bound read-only, and a missing component is masked by an empty read-only
-  // tmpfs on a placeholder directory so it cannot be created during the run.
+  // tmpfs on a mask_point directory so it cannot be created during the run.
   Result<void> protect() {
     std::vector<fs::path> writable;
     for (const auto& w : policy_.fs.writable_paths) writable.push_back(w.lexically_normal());
@@ -152,7 +152,7 @@ class Planner {
         if (!step.exists) {
           if (pinned.insert(cur).second) {
             add(cur, "tmpfs", "tmpfs", {"ro", "nosuid", "nodev", "noexec", "size=4k", "mode=0555"});
-            plan_.placeholders.push_back(step.path);
+            plan_.mask_points.push_back(step.path);
             plan_.protected_masks++;
           }
           break;

@@ -40,7 +40,7 @@ struct RootfsSymlink {
 struct MountPlan {
   std::vector<OciMount> mounts;        // in mount order (parents first)
   std::vector<RootfsSymlink> symlinks;  // host view: merged-/usr links recreated in the rootfs
-  std::vector<std::filesystem::path> placeholders;  // host dirs created to mask missing protected paths
+  std::vector<std::filesystem::path> mask_points;  // host dirs created to mask missing protected paths
   std::string cwd = "/";
   std::size_t readonly_binds = 0;
   std::size_t writable_binds = 0;

@@ -210,7 +210,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   };
   auto plan = plan_mounts(mpi);
   if (!plan) return tl::unexpected(plan.error());
-  if (auto r = b.placeholders().acquire(plan->placeholders); !r) return tl::unexpected(r.error());
+  if (auto r = b.mask_points().acquire(plan->mask_points); !r) return tl::unexpected(r.error());
   if (auto r = populate_rootfs(*root, *plan); !r) return tl::unexpected(r.error());
   lap("mounts");
 

@@ -153,7 +153,7 @@ Result<void> populate_rootfs(const PreparedRootfs& root, const MountPlan& plan) 
   }
   std::string missing;
   for (const auto& m : plan.mounts) {
-    // Under a bind the mount point exists in the bound host tree (or is a placeholder). Under a
+    // Under a bind the mount point exists in the bound host tree (or is a mask_point). Under a
     // tmpfs runc creates it itself, but gVisor's gofer prepares binds in the underlying root
     // filesystem as an unprivileged user: in a root we own, create those too (hidden by the tmpfs).
     const OciMount* parent = parent_mount(m, plan);

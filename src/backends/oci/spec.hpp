@@ -1,6 +1,6 @@
 // OCI runtime-spec config.json from kavach's policy. Pure data in, JSON out (unit-tested
 // against the runtime-spec's required fields); the run-time work (rootfs, idmapped mounts,
-// placeholders) happens elsewhere and arrives here as paths.
+// mask_points) happens elsewhere and arrives here as paths.
 #pragma once
 
 #include <cstdint>

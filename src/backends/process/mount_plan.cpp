@@ -314,7 +314,7 @@ void Builder::mount_proc() {
 // Protected paths stay read-only even inside writable ones. Every existing component between
 // the writable root and the protected path is pinned with a bind onto itself (a mount point
 // cannot be renamed or removed, so the sandbox cannot move the protected path aside and
-// recreate it); the first missing component is masked by a read-only placeholder so it cannot
+// recreate it); the first missing component is masked by a read-only mask_point so it cannot
 // be created during the run.
 Result<void> Builder::protect() {
   std::vector<fs::path> candidates;
@@ -352,7 +352,7 @@ Result<void> Builder::protect() {
           t.kind = MountKind::touch;
           t.target = nr(cur);
           t.mode = 0444;
-          op(t, "placeholder " + cur.string());
+          op(t, "mask_point " + cur.string());
           m.kind = MountKind::bind;
           m.source = kEmptyFile;
           m.target = nr(cur);
@@ -362,14 +362,14 @@ Result<void> Builder::protect() {
           d.kind = MountKind::mkdir;
           d.target = nr(cur);
           d.mode = 0755;
-          op(d, "placeholder " + cur.string());
+          op(d, "mask_point " + cur.string());
           m.kind = MountKind::tmpfs;
           m.target = nr(cur);
           m.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
           m.source = "size=4k,mode=0555";
         }
         op(m, "mask missing protected path " + cur.string());
-        plan_.placeholders.push_back({cur.string(), !step.last});
+        plan_.mask_points.push_back({cur.string(), !step.last});
         plan_.protected_masks++;
         continue;
       }

@@ -30,7 +30,7 @@ struct MountPlanInput {
   std::function<Result<common::UniqueFd>(const std::filesystem::path& host_path)> writable_tree;
 };
 
-struct Placeholder {
+struct MaskPoint {
   std::string host_path;  // created by the child as a mask point inside a writable path
   bool is_dir = false;
 };
@@ -39,7 +39,7 @@ struct MountPlan {
   std::vector<MountOp> ops;
   std::vector<std::string> op_text;  // one line per op, for error messages
   std::vector<common::UniqueFd> fds;  // detached trees the child moves into place
-  std::vector<Placeholder> placeholders;
+  std::vector<MaskPoint> mask_points;
   std::vector<PathRule> landlock_host_rules;  // host paths the ruleset is built from
   std::vector<std::pair<std::string, ChildPathRights>> landlock_child_rules;
   std::string workdir = "/";

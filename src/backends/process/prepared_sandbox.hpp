@@ -22,7 +22,7 @@
 
 namespace kavach::process {
 
-class PlaceholderRegistry;
+class MaskPointRegistry;
 
 // A MAP_SHARED anonymous mapping of `T` (the child inherits it at the same address).
 template <typename T>
@@ -38,17 +38,17 @@ class SharedMapping {
   T* ptr_ = nullptr;
 };
 
-// Counts placeholders as in use from construction to destruction (see PlaceholderRegistry).
-class PlaceholderHold {
+// Counts mask_points as in use from construction to destruction (see MaskPointRegistry).
+class MaskPointHold {
  public:
-  PlaceholderHold(PlaceholderRegistry& reg, std::vector<Placeholder> items);
-  ~PlaceholderHold();
-  PlaceholderHold(const PlaceholderHold&) = delete;
-  PlaceholderHold& operator=(const PlaceholderHold&) = delete;
+  MaskPointHold(MaskPointRegistry& reg, std::vector<MaskPoint> items);
+  ~MaskPointHold();
+  MaskPointHold(const MaskPointHold&) = delete;
+  MaskPointHold& operator=(const MaskPointHold&) = delete;
 
  private:
-  PlaceholderRegistry& reg_;
-  std::vector<Placeholder> items_;
+  MaskPointRegistry& reg_;
+  std::vector<MaskPoint> items_;
 };
 
 struct PreparedSandbox {
@@ -64,7 +64,7 @@ struct PreparedSandbox {
   std::size_t writable_entries = 0;
   std::size_t protected_masks = 0;
   int landlock_abi = 0;
-  std::unique_ptr<PlaceholderHold> placeholders;
+  std::unique_ptr<MaskPointHold> mask_points;
 
   common::RunCgroup cgroup;
   bool use_cgroup_kill = false;

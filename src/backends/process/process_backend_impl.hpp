@@ -17,12 +17,12 @@
 
 namespace kavach::process {
 
-// Mask placeholders created inside writable paths, counted across concurrent runs so one run's
+// Mask mask_points created inside writable paths, counted across concurrent runs so one run's
 // cleanup never removes a mount point another run still relies on.
-class PlaceholderRegistry {
+class MaskPointRegistry {
  public:
-  void acquire(const std::vector<Placeholder>& items);
-  void release(const std::vector<Placeholder>& items);
+  void acquire(const std::vector<MaskPoint>& items);
+  void release(const std::vector<MaskPoint>& items);
 
  private:
   std::mutex mu_;
@@ -72,8 +72,8 @@ class ProcessBackend final : public Backend {
   HostInfo host_;
   ProcessBackendOptions options_;
   IdmapCache idmap_;
-  PlaceholderRegistry placeholders_;
-  // Started on first use; declared after placeholders_ (retired sandboxes release theirs).
+  MaskPointRegistry mask_points_;
+  // Started on first use; declared after mask_points_ (retired sandboxes release theirs).
   Background& background();
   std::once_flag background_once_;
   std::unique_ptr<Background> background_;

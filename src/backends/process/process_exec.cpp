@@ -140,7 +140,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   auto prepared = prepare(policy, &cmd);
   if (!prepared) return tl::unexpected(prepared.error());
   auto result = run(**prepared, policy, cmd);
-  (*prepared)->placeholders.reset();  // host-visible: gone before exec() returns, as always
+  (*prepared)->mask_points.reset();  // host-visible: gone before exec() returns, as always
   background().retire(std::move(*prepared));
   return result;
 }

@@ -36,11 +36,11 @@ SharedMapping<T>::~SharedMapping() {
 template class SharedMapping<ChildShared>;
 template class SharedMapping<CommandArea>;
 
-PlaceholderHold::PlaceholderHold(PlaceholderRegistry& reg, std::vector<Placeholder> items)
+MaskPointHold::MaskPointHold(MaskPointRegistry& reg, std::vector<MaskPoint> items)
     : reg_(reg), items_(std::move(items)) {
   reg_.acquire(items_);
 }
-PlaceholderHold::~PlaceholderHold() { reg_.release(items_); }
+MaskPointHold::~MaskPointHold() { reg_.release(items_); }
 
 PreparedSandbox::~PreparedSandbox() {
   if (pidfd && !reaped) {
@@ -341,7 +341,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.arg_area_len = arg_area_len_;
 
   // 6. Clone. The child works on its copy of everything above; ours is freed on return.
-  sb->placeholders = std::make_unique<PlaceholderHold>(placeholders_, mounts.placeholders);
+  sb->mask_points = std::make_unique<MaskPointHold>(mask_points_, mounts.mask_points);
   SpawnRequest req;
   req.namespaces = (cp.userns ? CLONE_NEWUSER : 0ul) | (cp.pidns ? CLONE_NEWPID : 0ul) |
                    (cp.mntns ? CLONE_NEWNS : 0ul) | (cp.netns ? CLONE_NEWNET : 0ul) |
@@ -358,9 +358,9 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   // Keep the mount namespace referenced: when the run ends, its last reference then drops with
   // the PreparedSandbox (on the helper thread, after the result is out) instead of inside
   // PID 1's exit, which the caller waits for.
-  // Not with placeholders: removing them (before exec() returns) would then unlink mount points
+  // Not with mask_points: removing them (before exec() returns) would then unlink mount points
   // of a live namespace, each detach waiting for an RCU grace period.
-  if (cp.mntns && mounts.placeholders.empty()) {
+  if (cp.mntns && mounts.mask_points.empty()) {
     sb->mnt_ns.reset(::open(("/proc/" + std::to_string(sb->pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   }
   // The child has its copies; ours would keep the pipes open and hide EOF.

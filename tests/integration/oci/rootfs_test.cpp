@@ -152,8 +152,8 @@ TEST_F(OciRootfs, WritablePathIsWrittenAsItsOwnerAndProtectedPathsStayReadOnly) 
       ASSERT_TRUE(w.has_value()) << w.error().describe();
       EXPECT_NE(w->stdout_data, "write ok\n") << to_string(kind) << " wrote protected " << target;
     }
-    EXPECT_FALSE(fs::exists(dir.path() / ".git/hooks")) << "placeholder removed after the run";
-    EXPECT_FALSE(fs::exists(dir.path() / ".bashrc")) << "placeholder removed after the run";
+    EXPECT_FALSE(fs::exists(dir.path() / ".git/hooks")) << "mask point removed after the run";
+    EXPECT_FALSE(fs::exists(dir.path() / ".bashrc")) << "mask point removed after the run";
 
     // Twin: without protected paths the same write goes through.
     p.fs.protected_paths.clear();

@@ -86,7 +86,7 @@ TEST_F(Filesystem, ProtectedPathsStayReadOnlyEvenWhenMissing) {
   EXPECT_EQ(r.stdout_data.find("MADE_WORKFLOWS"), std::string::npos) << r.stdout_data;
   EXPECT_NE(r.stdout_data.find("NORMAL_OK"), std::string::npos) << r.stdout_data << r.stderr_data;
   EXPECT_NE(r.stdout_data.find("[core]"), std::string::npos) << "protected files stay readable";
-  // No placeholder is left on the host.
+  // No mask_point is left on the host.
   EXPECT_FALSE(fs::exists(work.path() / ".git" / "hooks"));
   EXPECT_FALSE(fs::exists(work.path() / ".bashrc"));
   EXPECT_FALSE(fs::exists(work.path() / ".github"));

@@ -125,15 +125,15 @@ TEST(OciMountPlan, WritableAndProtectedPaths) {
   const OciMount* cfg = find(plan, (dir.path() / ".git/config").string());
   ASSERT_NE(cfg, nullptr);
   EXPECT_TRUE(has(*cfg, "ro"));
-  // .git/hooks is missing: a read-only tmpfs on a placeholder, created for the run.
+  // .git/hooks is missing: a read-only tmpfs on a mask_point, created for the run.
   const OciMount* hooks = find(plan, (dir.path() / ".git/hooks").string());
   ASSERT_NE(hooks, nullptr);
   EXPECT_EQ(hooks->type, "tmpfs");
   EXPECT_TRUE(has(*hooks, "ro"));
-  EXPECT_NE(std::find(plan.placeholders.begin(), plan.placeholders.end(), dir.path() / ".git/hooks"),
-            plan.placeholders.end());
-  EXPECT_NE(std::find(plan.placeholders.begin(), plan.placeholders.end(), dir.path() / ".bashrc"),
-            plan.placeholders.end());
+  EXPECT_NE(std::find(plan.mask_points.begin(), plan.mask_points.end(), dir.path() / ".git/hooks"),
+            plan.mask_points.end());
+  EXPECT_NE(std::find(plan.mask_points.begin(), plan.mask_points.end(), dir.path() / ".bashrc"),
+            plan.mask_points.end());
 }
 
 TEST(OciMountPlan, SymlinkInAProtectedPathIsRefused) {

@@ -92,7 +92,7 @@ TEST(MountPlan, ProtectedPathsPinAndMask) {
   EXPECT_GE(index_of(*plan, "pin " + w + "/.git"), 0);
   EXPECT_GE(index_of(*plan, "mask missing protected path " + w + "/.git/hooks"), 0);
   EXPECT_GE(index_of(*plan, "mask missing protected path " + w + "/.bashrc"), 0);
-  ASSERT_EQ(plan->placeholders.size(), 2u);
+  ASSERT_EQ(plan->mask_points.size(), 2u);
   EXPECT_EQ(plan->protected_masks, 2u);
 }
 
@@ -107,7 +107,7 @@ TEST(MountPlan, ExistingProtectedPathIsReadOnlyBind) {
   const int i = index_of(*plan, "protect " + s.path.string() + "/.git/hooks");
   ASSERT_GE(i, 0);
   EXPECT_NE(plan->ops[static_cast<std::size_t>(i)].attrs & MOUNT_ATTR_RDONLY, 0u);
-  EXPECT_TRUE(plan->placeholders.empty());
+  EXPECT_TRUE(plan->mask_points.empty());
 }
 
 TEST(MountPlan, PathErrorsArePrecise) {
