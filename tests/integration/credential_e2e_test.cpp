@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "host_secret_search.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/credential.hpp"
 #include "kavach/sandbox.hpp"
@@ -37,33 +38,6 @@ std::unique_ptr<Backend> process_backend_or_skip_reason(std::string& reason) {
 }
 
 // A value no file on this host can contain by chance.
-std::string unique_value(const char* tag) {
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return std::string("kv-") + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(now);
-}
-
-// Regular files under the usual temporary locations that were written since `since` and contain
-// `needle`. `except` is the one host file that legitimately holds a secret (a file: source).
-std::vector<fs::path> files_containing(const std::string& needle, fs::file_time_type since, const fs::path& except) {
-  std::vector<fs::path> roots = {"/tmp", "/var/tmp", "/dev/shm", "/run"};
-  if (const char* t = std::getenv("TMPDIR"); t != nullptr && t[0] == '/') roots.emplace_back(t);
-  std::vector<fs::path> hits;
-  for (const auto& root : roots) {
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
-         it != end; it.increment(ec)) {
-      if (ec) break;
-      std::error_code fec;
-      if (!it->is_regular_file(fec) || it->path() == except) continue;
-      if (it->file_size(fec) > (8u << 20) || it->last_write_time(fec) < since) continue;
-      std::ifstream in(it->path(), std::ios::binary);
-      const std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      if (content.find(needle) != std::string::npos) hits.push_back(it->path());
-    }
-  }
-  return hits;
-}
-
 class CredentialE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -108,7 +82,7 @@ class CredentialE2E : public ::testing::Test {
 };
 
 TEST_F(CredentialE2E, EnvironmentVariableFromEnvSource) {
-  const std::string value = unique_value("env");
+  const std::string value = test::unique_secret_value("env");
   const auto since = fs::file_time_type::clock::now();
   ::setenv("KAVACH_E2E_HOST_SECRET", value.c_str(), 1);
   CredentialProxy proxy;
@@ -118,11 +92,11 @@ TEST_F(CredentialE2E, EnvironmentVariableFromEnvSource) {
   ASSERT_TRUE(rep) << rep.error().describe();
   EXPECT_EQ(rep->result.exit_code, 0) << rep->result.stderr_data;
   EXPECT_EQ(rep->result.stdout_data, value);
-  EXPECT_EQ(files_containing(value, since, {}), std::vector<fs::path>{}) << "the env value reached the host's disk";
+  EXPECT_EQ(test::host_files_containing(value, {since, {}, false}), std::vector<fs::path>{}) << "the env value reached the host's disk";
 }
 
 TEST_F(CredentialE2E, FileFromFileSourceIsReadOnlyAndInMemory) {
-  const std::string value = unique_value("file");
+  const std::string value = test::unique_secret_value("file");
   const auto since = fs::file_time_type::clock::now();
   const auto host_file = dir_ / "host-secret";
   std::ofstream(host_file) << value << "\n";
@@ -133,12 +107,12 @@ TEST_F(CredentialE2E, FileFromFileSourceIsReadOnlyAndInMemory) {
   ASSERT_TRUE(rep) << rep.error().describe();
   EXPECT_EQ(rep->result.exit_code, 0) << rep->result.stderr_data;
   EXPECT_EQ(rep->result.stdout_data, "400\n" + value);
-  EXPECT_EQ(files_containing(value, since, host_file), std::vector<fs::path>{})
+  EXPECT_EQ(test::host_files_containing(value, {since, host_file, false}), std::vector<fs::path>{})
       << "the injected file's content reached the host's disk";
 }
 
 TEST_F(CredentialE2E, StdinFromCommandSource) {
-  const std::string value = unique_value("cmd");
+  const std::string value = test::unique_secret_value("cmd");
   const auto since = fs::file_time_type::clock::now();
   CredentialProxy proxy;
   ASSERT_TRUE(proxy.add_from_command("PASS", "printf '%s\\n' " + value));
@@ -146,11 +120,11 @@ TEST_F(CredentialE2E, StdinFromCommandSource) {
   ASSERT_TRUE(rep) << rep.error().describe();
   EXPECT_EQ(rep->result.exit_code, 0) << rep->result.stderr_data;
   EXPECT_EQ(rep->result.stdout_data, value);
-  EXPECT_EQ(files_containing(value, since, {}), std::vector<fs::path>{});
+  EXPECT_EQ(test::host_files_containing(value, {since, {}, false}), std::vector<fs::path>{});
 }
 
 TEST_F(CredentialE2E, ValueIsNeverInTheAuditLog) {
-  const std::string value = unique_value("audit");
+  const std::string value = test::unique_secret_value("audit");
   CredentialProxy proxy;
   ASSERT_TRUE(proxy.add_value("TOKEN", value));
   auto rep = run(proxy,

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/oci/state_dirs.hpp"
+#include "../host_secret_search.hpp"
 #include "kavach/credential.hpp"
 #include "kavach/sandbox.hpp"
 #include "oci_fixture.hpp"
@@ -26,40 +27,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string unique_value(const char* tag) {
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return std::string("kv-oci-") + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(now);
-}
-
-// Files on DISK filesystems (not tmpfs/ramfs) under the state and temporary directories that
-// were written since `since` and contain `needle`.
-std::vector<std::string> disk_files_containing(const std::string& needle, fs::file_time_type since) {
-  std::vector<fs::path> roots = {"/run", "/tmp", "/var/tmp"};
-  if (const char* t = std::getenv("TMPDIR"); t != nullptr && t[0] == '/') roots.emplace_back(t);
-  std::vector<std::string> hits;
-  for (const auto& root : roots) {
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
-         it != end; it.increment(ec)) {
-      if (ec) break;
-      std::error_code fec;
-      if (!it->is_regular_file(fec) || it->file_size(fec) > (8u << 20) || it->last_write_time(fec) < since) continue;
-      if (oci::on_memory_filesystem(it->path())) continue;  // memory, not disk
-      std::ifstream in(it->path(), std::ios::binary);
-      const std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      if (content.find(needle) != std::string::npos) hits.push_back(it->path().string());
-    }
-  }
-  return hits;
-}
-
 class OciCredentials : public ContainerTest {};
 
 TEST_F(OciCredentials, EnvSecretBundleIsPrivateAndInMemoryDuringAndAfterTheRun) {
   if (host_.runtimes.count("runc") == 0) GTEST_SKIP() << "runc is not installed";
   auto made = make(BackendKind::oci, host_);
   if (!made.backend) GTEST_SKIP() << made.skip;
-  const std::string value = unique_value("env");
+  const std::string value = test::unique_secret_value("oci-env");
   const auto since = fs::file_time_type::clock::now() - std::chrono::seconds(1);
   auto proxy = std::make_shared<CredentialProxy>();
   ASSERT_TRUE(proxy->add_value("TOKEN", value));
@@ -99,13 +73,13 @@ TEST_F(OciCredentials, EnvSecretBundleIsPrivateAndInMemoryDuringAndAfterTheRun) 
     const std::string cfg{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     EXPECT_NE(cfg.find(value), std::string::npos) << "the test looks at the wrong bundle";
   }
-  EXPECT_EQ(disk_files_containing(value, since), std::vector<std::string>{}) << "secret on disk during the run";
+  EXPECT_EQ(test::host_files_containing(value, {since, {}, true}), std::vector<fs::path>{}) << "secret on disk during the run";
 
   auto rep = running.get();
   ASSERT_TRUE(rep) << rep.error().describe();
   EXPECT_EQ(rep->result.exit_code, 0) << describe(rep->result);
   EXPECT_EQ(rep->result.stdout_data, std::to_string(value.size()) + "\n") << "the value did not arrive";
-  EXPECT_EQ(disk_files_containing(value, since), std::vector<std::string>{}) << "secret on disk after the run";
+  EXPECT_EQ(test::host_files_containing(value, {since, {}, true}), std::vector<fs::path>{}) << "secret on disk after the run";
   std::error_code ec;
   EXPECT_FALSE(fs::exists(bundle, ec)) << "bundle left behind";
 }
@@ -123,7 +97,7 @@ std::string run_cli(const std::string& args, int& status) {
 }
 
 TEST_F(OciCredentials, ValueNeverInCliJsonOutputWithOrWithoutTheGate) {
-  const std::string value = unique_value("cli");
+  const std::string value = test::unique_secret_value("oci-cli");
   const auto since = fs::file_time_type::clock::now() - std::chrono::seconds(1);
   ::setenv("KAVACH_TEST_HOSTTOK", value.c_str(), 1);
   // printenv's own flags after `--` stay its arguments (printenv rejects unknown ones, which is
@@ -154,7 +128,7 @@ TEST_F(OciCredentials, ValueNeverInCliJsonOutputWithOrWithoutTheGate) {
     }
   }
   ::unsetenv("KAVACH_TEST_HOSTTOK");
-  EXPECT_EQ(disk_files_containing(value, since), std::vector<std::string>{}) << "secret on disk";
+  EXPECT_EQ(test::host_files_containing(value, {since, {}, true}), std::vector<fs::path>{}) << "secret on disk";
 }
 
 }  // namespace
