@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "kavach/error.hpp"
 #include "kavach/result.hpp"
+#include "parse_words.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -27,14 +28,10 @@ CliRun run_cli(std::vector<std::string> args) {
   register_run(app, exit_code);
   register_score(app, exit_code);
   register_policy(app, exit_code);
-  std::vector<std::string> argv = {"kavach"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
   CliRun r;
   testing::internal::CaptureStdout();
   try {
-    app.parse(static_cast<int>(raw.size()), raw.data());
+    parse_words(app, args);
     r.exit_code = exit_code;
   } catch (const CLI::ParseError&) {
     r.exit_code = cli_exit_code(ErrorCode::invalid_argument);  // as main() maps it

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_options.hpp"
+#include "parse_words.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -18,12 +19,8 @@ Parsed parse(std::vector<std::string> args) {
   std::vector<std::string> command;
   add_policy_options(&app, o);
   app.add_option("command", command);
-  std::vector<std::string> argv = {"kavach"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
   try {
-    app.parse(static_cast<int>(raw.size()), raw.data());
+    parse_words(app, args);
   } catch (const CLI::ParseError& e) {
     return {fail(ErrorCode::invalid_argument, e.what()), {}};
   }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_options.hpp"
+#include "parse_words.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -10,12 +11,8 @@ Result<SandboxPolicy> parse(std::vector<std::string> args) {
   CLI::App app;
   PolicyOptions o;
   add_policy_options(&app, o);
-  std::vector<std::string> argv = {"kavach"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
   try {
-    app.parse(static_cast<int>(raw.size()), raw.data());
+    parse_words(app, args);
   } catch (const CLI::ParseError& e) {
     return fail(ErrorCode::invalid_argument, e.what());
   }

@@ -7,6 +7,7 @@
 
 #include "app.hpp"
 #include "run_options.hpp"
+#include "parse_words.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -15,12 +16,8 @@ namespace {
 std::string parse_run(const std::vector<std::string>& args, RunOptions& o) {
   CLI::App app;
   add_run_options(&app, o);
-  std::vector<std::string> argv = {"kavach"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
   try {
-    app.parse(static_cast<int>(raw.size()), raw.data());
+    parse_words(app, args);
   } catch (const CLI::ParseError& e) {
     return std::string(e.what()) + " ";
   }
