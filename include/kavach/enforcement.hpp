@@ -32,6 +32,9 @@ enum class Control {
   network,           // network off / loopback / allowlist as the policy asks
   unprivileged_uid,  // sandbox root mapped to a non-root host uid
   cpu_time,          // CPU-time limit for the whole tree (cgroup accounting + watchdog)
+  host_safety,       // always requested: no set-id files, device nodes or file capabilities
+                     // can be left on the host through a writable path, under every policy
+  protected_paths,   // fs.protected_paths stay unwritable (and uncreatable) inside writable ones
 };
 
 inline constexpr Control kAllControls[] = {
@@ -40,7 +43,7 @@ inline constexpr Control kAllControls[] = {
     Control::landlock_fs,   Control::landlock_net,  Control::landlock_scopes, Control::cgroup_memory,
     Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
     Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid,
-    Control::cpu_time};
+    Control::cpu_time,      Control::host_safety,   Control::protected_paths};
 
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);

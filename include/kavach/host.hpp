@@ -30,6 +30,9 @@ struct HostInfo {
   std::string kernel_release;
   int landlock_abi = 0;            // 0 = Landlock absent/disabled
   bool seccomp_available = false;  // seccomp filter mode supported
+  // seccomp user notification with descriptor hand-over (SECCOMP_ADDFD_FLAG_SEND, kernel 5.14):
+  // what the protected-path guard needs.
+  bool seccomp_notify = false;
   bool user_namespaces = false;    // we can create a user namespace now
   std::string userns_reason;       // why not (sysctl name and value)
   bool is_root = false;

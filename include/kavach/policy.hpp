@@ -152,6 +152,9 @@ enum class Preset { minimal, basic, strict, agent };
 [[nodiscard]] Result<SandboxPolicy> load_policy_file(const std::filesystem::path& file);
 // Semantic validation shared by files and the builder (absolute paths, syscall names, ranges).
 [[nodiscard]] Result<void> validate_policy(const SandboxPolicy& p);
+// True when the policy protects paths inside writable ones (fs.protected_paths and at least one
+// writable path): then a run needs the protected-path guard (Control::protected_paths).
+[[nodiscard]] bool guards_protected_paths(const SandboxPolicy& p);
 // The effective policy as TOML that parse_policy_toml accepts again.
 [[nodiscard]] std::string policy_to_toml(const SandboxPolicy& p);
 

@@ -13,7 +13,8 @@
 
 namespace kavach {
 
-enum class SeccompAction { allow, errno_eperm, errno_enosys, kill_process };
+// notify: stop the call and hand it to a user-space supervisor (the protected-path guard).
+enum class SeccompAction { allow, errno_eperm, errno_enosys, kill_process, notify };
 
 enum class ArgOp { eq, ne, masked_eq };  // masked_eq: (arg & mask) == value
 
@@ -42,8 +43,8 @@ struct SeccompProgram {
   // a backend may add the rules in any order. Conditional allows under a deny default are
   // therefore written as the permitted argument values, not as "allow minus exceptions".
   std::vector<SyscallRule> rules;
-  // Foreign ABIs (i386 via int 0x80, x32) are killed/denied rather than filtered.
-  bool deny_foreign_abis = true;
+  // Foreign ABIs (i386 via int 0x80, x32) are always killed rather than filtered: every rule is
+  // written for the native ABI (seccomp "none" included, which still carries the host-safety rules).
   std::string description;  // "strict allowlist (N syscalls)"
 };
 
@@ -63,5 +64,11 @@ struct SeccompProgram {
 
 // Translate a policy into the neutral program. Result error for unknown names.
 [[nodiscard]] Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy);
+
+// The protected-path guard's trap program (installed on the command in addition to the policy's
+// program): every call that creates, renames, links, chmods, truncates or opens a path for
+// writing goes to the guard (`notify`); calls that would change the guard's view of paths
+// (new mount or user namespaces, chroot, mounts) are refused. Everything else is allowed.
+[[nodiscard]] const SeccompProgram& guard_trap_program();
 
 }  // namespace kavach

@@ -28,6 +28,8 @@ std::string_view to_string(Control c) {
     case Control::network: return "network";
     case Control::unprivileged_uid: return "unprivileged_uid";
     case Control::cpu_time: return "cpu_time";
+    case Control::host_safety: return "host_safety";
+    case Control::protected_paths: return "protected_paths";
   }
   return "unknown";
 }

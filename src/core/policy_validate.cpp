@@ -1,4 +1,6 @@
 // Semantic checks shared by policy files, the builder and the CLI.
+#include <linux/capability.h>
+
 #include <filesystem>
 #include <string>
 
@@ -84,6 +86,14 @@ Result<void> validate_policy(const SandboxPolicy& p) {
       return fail(ErrorCode::policy_value,
                   key + ": unknown capability '" + p.keep_capabilities[i] +
                       "' (expected a name like CAP_NET_BIND_SERVICE)",
+                  {{"key", key}, {"capability", p.keep_capabilities[i]}});
+    }
+    // Host safety: a file capability written through a writable path is honoured on the host.
+    if (*capability_number(p.keep_capabilities[i]) == CAP_SETFCAP) {
+      const std::string key = indexed("keep_capabilities", i);
+      return fail(ErrorCode::policy_value,
+                  key + ": CAP_SETFCAP cannot be kept — file capabilities the sandbox writes "
+                        "through a writable path would grant privileges on the host",
                   {{"key", key}, {"capability", p.keep_capabilities[i]}});
     }
   }

@@ -68,6 +68,10 @@ std::string_view to_string(NetworkMode m) {
   return "off";
 }
 
+bool guards_protected_paths(const SandboxPolicy& p) {
+  return !p.fs.protected_paths.empty() && !p.fs.writable_paths.empty();
+}
+
 SandboxPolicy preset_policy(Preset preset) {
   constexpr std::uint64_t MiB = 1u << 20;
   switch (preset) {
@@ -128,11 +132,23 @@ SandboxPolicy preset_policy(Preset preset) {
       p.limits.file_size_bytes = 1024 * MiB;
       p.limits.wall_timeout = std::chrono::milliseconds(600'000);
       p.limits.tmpfs_bytes = 512 * MiB;
-      p.fs.protected_paths = {".git/hooks", ".git/config", ".gitmodules", ".gitattributes",
-                              ".bashrc",    ".bash_profile", ".bash_login", ".profile",
-                              ".zshrc",     ".zprofile",  ".zshenv",      ".envrc",
-                              ".vscode",    ".idea",      ".ssh",         ".npmrc",
-                              ".pypirc",    ".netrc",     ".github/workflows"};
+      // The list and the reason for each entry: docs/policy.md ("Protected paths"). Relative
+      // entries hold at every depth below a writable path; kavach-guard refuses creating or
+      // changing them, nothing is created on the host for them.
+      p.fs.protected_paths = {
+          // what host-side git executes or where it reads configuration / objects from
+          ".git/hooks", ".git/config", ".git/config.worktree", ".git/commondir", ".git/modules",
+          ".git/worktrees", ".git/objects/info/alternates", ".gitmodules", ".gitattributes",
+          // shells and direnv
+          ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
+          ".envrc",
+          // editors and dev containers (tasks, settings and initializeCommand run on the host)
+          ".vscode", ".idea", ".devcontainer",
+          // credentials and package-manager configuration that runs code
+          ".ssh", ".npmrc", ".pypirc", ".netrc", ".cargo/config.toml", ".cargo/config", ".yarnrc",
+          ".yarnrc.yml", ".pnpmfile.cjs",
+          // hooks run by git or CI on behalf of the repository
+          ".husky", ".pre-commit-config.yaml", ".hg/hgrc", ".github/workflows", ".gitlab-ci.yml"};
       p.env_allow = {"PATH", "LANG", "LC_ALL", "TERM", "HOME"};
       return p;
     }

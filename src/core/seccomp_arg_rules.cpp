@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace kavach::seccomp_detail {
 namespace {
@@ -223,6 +224,31 @@ const std::vector<ArgFilter>& argument_filters(bool allow_memfd_exec) {
   static const std::vector<ArgFilter> with_memfd = make_filters(true);
   static const std::vector<ArgFilter> without_memfd = make_filters(false);
   return allow_memfd_exec ? with_memfd : without_memfd;
+}
+
+bool is_host_safety_filter(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"mknod",    "mknodat",   "chmod", "fchmod",
+                                                "fchmodat", "fchmodat2", "open",  "openat",
+                                                "creat"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
+const std::vector<UnfilterableSyscall>& unfilterable_syscalls() {
+  static const std::vector<UnfilterableSyscall> v = {
+      {"clone3", SeccompAction::errno_enosys, false,
+       "its flags live in memory seccomp cannot inspect, so namespace creation could not be "
+       "refused (libc falls back to clone when clone3 answers ENOSYS)"},
+      {"openat2", SeccompAction::errno_enosys, true,
+       "its mode lives in memory seccomp cannot inspect, so set-id files could be created on "
+       "the host (libc falls back to openat when openat2 answers ENOSYS)"},
+      {"io_uring_setup", SeccompAction::errno_eperm, true,
+       "io_uring opcodes open, create and change files where no seccomp rule sees them"},
+      {"io_uring_enter", SeccompAction::errno_eperm, true,
+       "io_uring opcodes open, create and change files where no seccomp rule sees them"},
+      {"io_uring_register", SeccompAction::errno_eperm, true,
+       "io_uring opcodes open, create and change files where no seccomp rule sees them"},
+  };
+  return v;
 }
 
 const ArgFilter* find_argument_filter(std::string_view name, bool allow_memfd_exec) {

@@ -44,4 +44,20 @@ struct ArgFilter {
 // Names for which an ArgFilter exists under this setting.
 [[nodiscard]] const ArgFilter* find_argument_filter(std::string_view name, bool allow_memfd_exec);
 
+// Host safety: the argument filters that keep set-id files and device nodes off the host (the
+// chmod, open and mknod families). Every program carries them, seccomp "none" included.
+[[nodiscard]] bool is_host_safety_filter(std::string_view name);
+
+// Syscalls whose arguments live in memory no filter can read, so argument rules could be routed
+// around: answered ENOSYS (clone3, openat2: libc falls back to clone / openat) or EPERM (io_uring:
+// its opcodes open, create and chmod files), and refused in allow lists. `host_safety` marks the
+// ones the host-safety rules depend on (the seccomp "none" program carries only those).
+struct UnfilterableSyscall {
+  std::string_view name;
+  SeccompAction action;
+  bool host_safety;
+  std::string_view why;
+};
+[[nodiscard]] const std::vector<UnfilterableSyscall>& unfilterable_syscalls();
+
 }  // namespace kavach::seccomp_detail

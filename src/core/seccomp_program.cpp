@@ -37,6 +37,11 @@ bool known(std::string_view name) {
   return names.count(name) > 0 || is_known_syscall(name);
 }
 
+bool is_unfilterable(std::string_view name) {
+  const auto& u = seccomp_detail::unfilterable_syscalls();
+  return std::any_of(u.begin(), u.end(), [&](const auto& x) { return x.name == name; });
+}
+
 void add_alternatives(std::vector<SyscallRule>& rules, std::string_view name, SeccompAction action,
                       const Alternatives& alternatives) {
   for (const auto& conds : alternatives) rules.push_back({std::string(name), action, conds});
@@ -79,21 +84,34 @@ Result<void> check_lists(const SeccompPolicy& p) {
                   {{"syscall", n}, {"key", "seccomp.extra_allow"}});
     }
   }
-  auto refuse_clone3 = [](const std::vector<std::string>& names,
-                          std::string_view key) -> Result<void> {
-    if (std::find(names.begin(), names.end(), "clone3") == names.end()) return {};
-    return fail(ErrorCode::policy_value,
-                std::string(key) +
-                    ": clone3 cannot be allowed — its flags live in memory seccomp cannot "
-                    "inspect, so namespace creation could not be refused (libc falls back to "
-                    "clone when clone3 answers ENOSYS)",
-                {{"syscall", "clone3"}, {"key", std::string(key)}});
+  // Names whose arguments no filter can read cannot be allowed: the rules that keep the host
+  // safe (no namespaces, no set-id files) would not see them.
+  auto refuse_unfilterable = [](const std::vector<std::string>& names,
+                                std::string_view key) -> Result<void> {
+    for (const auto& u : seccomp_detail::unfilterable_syscalls()) {
+      if (std::find(names.begin(), names.end(), u.name) == names.end()) continue;
+      return fail(ErrorCode::policy_value,
+                  std::string(key) + ": " + std::string(u.name) + " cannot be allowed — " +
+                      std::string(u.why),
+                  {{"syscall", std::string(u.name)}, {"key", std::string(key)}});
+    }
+    return {};
   };
-  if (auto r = refuse_clone3(p.extra_allow, "seccomp.extra_allow"); !r) return r;
+  if (auto r = refuse_unfilterable(p.extra_allow, "seccomp.extra_allow"); !r) return r;
   if (p.mode == SeccompMode::custom) {
-    if (auto r = refuse_clone3(p.custom_allow, "seccomp.custom_allow"); !r) return r;
+    if (auto r = refuse_unfilterable(p.custom_allow, "seccomp.custom_allow"); !r) return r;
   }
   return {};
+}
+
+// Every program answers the unfilterable names with their fixed action (a rule is added only
+// where that action differs from the program's default: the invariant above).
+void add_unfilterable(SeccompProgram& prog, const NameSet& deny, bool host_safety_only = false) {
+  for (const auto& u : seccomp_detail::unfilterable_syscalls()) {
+    if (host_safety_only && !u.host_safety) continue;
+    if (deny.count(u.name) || u.action == prog.default_action || !known(u.name)) continue;
+    add_plain(prog.rules, u.name, u.action);
+  }
 }
 
 // Deny by default (EPERM); `allowed` runs, argument-filtered names only under their rules.
@@ -101,14 +119,8 @@ SeccompProgram allowlist_program(const NameSet& allowed, const SeccompPolicy& p,
                                  std::string_view label) {
   SeccompProgram prog;
   prog.default_action = SeccompAction::errno_eperm;
-  prog.deny_foreign_abis = true;
   const NameSet deny = to_set(p.extra_deny);
-  if (!deny.count("clone3")) add_plain(prog.rules, "clone3", SeccompAction::errno_enosys);
-  // openat2's mode sits in memory the filter cannot read: ENOSYS (callers fall back to openat,
-  // whose set-id mode rule applies) unless the policy allows it by name.
-  if (!deny.count("openat2") && !allowed.count("openat2")) {
-    add_plain(prog.rules, "openat2", SeccompAction::errno_enosys);
-  }
+  add_unfilterable(prog, deny);
 
   std::size_t allowed_names = 0;
   std::size_t filtered_names = 0;
@@ -134,7 +146,6 @@ SeccompProgram allowlist_program(const NameSet& allowed, const SeccompPolicy& p,
 SeccompProgram denylist_program(const SeccompPolicy& p) {
   SeccompProgram prog;
   prog.default_action = SeccompAction::allow;
-  prog.deny_foreign_abis = true;
   const NameSet allow = to_set(p.extra_allow);
   const NameSet deny = to_set(p.extra_deny);
 
@@ -142,12 +153,9 @@ SeccompProgram denylist_program(const SeccompPolicy& p) {
     if (deny.count(f.name) || !known(f.name)) continue;
     add_alternatives(prog.rules, f.name, SeccompAction::errno_eperm, f.deny);
   }
-  if (!deny.count("clone3")) add_plain(prog.rules, "clone3", SeccompAction::errno_enosys);
-  if (!deny.count("openat2") && !allow.count("openat2")) {
-    add_plain(prog.rules, "openat2", SeccompAction::errno_enosys);
-  }
+  add_unfilterable(prog, deny);
   for (std::string_view name : dangerous_syscalls()) {
-    if (allow.count(name) || deny.count(name) || !known(name)) continue;
+    if (allow.count(name) || deny.count(name) || !known(name) || is_unfilterable(name)) continue;
     add_plain(prog.rules, name, SeccompAction::errno_eperm);
   }
   for (const auto& name : deny) add_plain(prog.rules, name, SeccompAction::errno_eperm);
@@ -160,17 +168,26 @@ SeccompProgram denylist_program(const SeccompPolicy& p) {
   return prog;
 }
 
-SeccompProgram no_filter_program(const SeccompPolicy& p) {
+// seccomp "none": no policy filter, but the host-safety rules still hold (what a sandbox must
+// never leave on the host through a writable path: set-id files, device nodes; openat2 and
+// io_uring, whose modes and opcodes no filter can read) plus the policy's extra_deny. Foreign
+// ABIs are killed, as in every program: the rules are written for the native one.
+SeccompProgram host_safety_program(const SeccompPolicy& p) {
   SeccompProgram prog;
   prog.default_action = SeccompAction::allow;
-  prog.deny_foreign_abis = false;
-  prog.description = "no seccomp filter";
-  if (p.extra_deny.empty()) return prog;
-  // Only the named denials; the foreign ABIs must be closed too or the denials are bypassable.
-  prog.deny_foreign_abis = true;
-  for (const auto& name : to_set(p.extra_deny)) add_plain(prog.rules, name, SeccompAction::errno_eperm);
-  prog.description = "extra_deny only: " + std::to_string(prog.rules.size()) +
-                     " syscalls denied, default ALLOW, i386/x32 ABIs killed";
+  const NameSet deny = to_set(p.extra_deny);
+  for (const auto& f : seccomp_detail::argument_filters(true)) {
+    if (!seccomp_detail::is_host_safety_filter(f.name) || deny.count(f.name) || !known(f.name)) continue;
+    add_alternatives(prog.rules, f.name, SeccompAction::errno_eperm, f.deny);
+  }
+  add_unfilterable(prog, deny, /*host_safety_only=*/true);
+  for (const auto& name : deny) add_plain(prog.rules, name, SeccompAction::errno_eperm);
+  order_rules(prog.rules);
+  prog.description = "host-safety filter only: " + std::to_string(count_names(prog.rules)) +
+                     " syscalls denied or argument-filtered (" +
+                     std::to_string(p.extra_deny.size()) +
+                     " by extra_deny), default ALLOW, no set-id modes or device nodes, "
+                     "openat2 ENOSYS, io_uring EPERM, i386/x32 ABIs killed";
   return prog;
 }
 
@@ -180,7 +197,7 @@ Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy) {
   if (auto r = check_lists(policy); !r) return tl::unexpected(r.error());
   switch (policy.mode) {
     case SeccompMode::none:
-      return no_filter_program(policy);
+      return host_safety_program(policy);
     case SeccompMode::basic:
       return denylist_program(policy);
     case SeccompMode::strict: {

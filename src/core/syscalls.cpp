@@ -107,6 +107,9 @@ const std::vector<std::string_view>& dangerous_syscalls() {
       "modify_ldt", "uselib", "nfsservctl", "_sysctl",
       // host clock
       "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+      // host-wide quotas: every Linux AIO context charges fs.aio-max-nr (65536 for the whole
+      // host), so one sandbox could leave the host's io_setup failing with EAGAIN
+      "io_setup",
       // whole-filesystem watching and file-handle escapes (shocker)
       "fanotify_init", "open_by_handle_at", "name_to_handle_at",
   };

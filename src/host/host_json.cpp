@@ -19,6 +19,7 @@ nlohmann::json to_json(const HostInfo& h) {
       {"kernel_release", h.kernel_release},
       {"landlock_abi", h.landlock_abi},
       {"seccomp_available", h.seccomp_available},
+      {"seccomp_notify", h.seccomp_notify},
       {"user_namespaces", h.user_namespaces},
       {"userns_reason", h.userns_reason},
       {"is_root", h.is_root},

@@ -103,6 +103,7 @@ HostInfo probe_host() {
   h.is_root = geteuid() == 0;
   h.landlock_abi = probe_landlock_abi();
   h.seccomp_available = probe_seccomp();
+  h.seccomp_notify = h.seccomp_available && kernel_at_least(h.kernel_release, 5, 14);
   probe_userns(h);
   h.cgroups = host::probe_cgroups("/proc/self/mountinfo", "/proc/self/cgroup");
   const bool v2_writable = h.cgroups.clone_into_cgroup;

@@ -7,51 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <map>
-#include <mutex>
 
 #include "backends/oci/spec.hpp"
 
 namespace kavach::oci {
-namespace {
-
-std::mutex g_mask_point_mu;
-std::map<std::string, int> g_mask_point_refs;  // path -> runs using it (created by us)
-
-}  // namespace
-
-Result<void> MaskPointLease::acquire(const std::vector<std::filesystem::path>& dirs) {
-  std::lock_guard<std::mutex> lock(g_mask_point_mu);
-  for (const auto& d : dirs) {
-    auto it = g_mask_point_refs.find(d.string());
-    if (it != g_mask_point_refs.end()) {
-      ++it->second;
-      held_.push_back(d);
-      continue;
-    }
-    if (::mkdir(d.c_str(), 0555) != 0) {
-      return fail(ErrorCode::setup_failed,
-                  "cannot create the mask_point masking protected path " + d.string() + ": " + std::strerror(errno),
-                  {{"path", d.string()}, {"stage", "mounts"}});
-    }
-    g_mask_point_refs[d.string()] = 1;
-    held_.push_back(d);
-  }
-  return {};
-}
-
-void MaskPointLease::release() noexcept {
-  std::lock_guard<std::mutex> lock(g_mask_point_mu);
-  for (const auto& d : held_) {
-    auto it = g_mask_point_refs.find(d.string());
-    if (it == g_mask_point_refs.end()) continue;
-    if (--it->second == 0) {
-      (void)::rmdir(d.c_str());  // only if still empty: never removes content
-      g_mask_point_refs.erase(it);
-    }
-  }
-  held_.clear();
-}
 
 Result<std::unique_ptr<Bundle>> Bundle::create(const StateDirs& dirs, const std::string& id, const RuntimeCommand& rt,
                                                uid_t host_uid, gid_t host_gid, std::optional<uid_t> mapped_root) {
@@ -124,7 +83,6 @@ Result<void> Bundle::cleanup() noexcept {
       if (auto r = delete_container(rt_, id_); !r && first) first = r;
     }
     idmaps_.release();
-    mask_points_.release();
     if (auto r = remove_bundle_dir(dir_); !r && first) first = r;
   } catch (const std::exception& e) {
     if (first) first = fail(ErrorCode::internal, std::string("bundle cleanup: ") + e.what());

@@ -1,6 +1,6 @@
 // One run's bundle directory (config.json, rootfs, runtime log, owner record) and everything
-// that must be undone after the run: the container in the runtime, idmapped copies, protected-
-// path mask_points, the directory itself. Cleanup runs on every path (destructor), and what a
+// that must be undone after the run: the container in the runtime, idmapped copies, the
+// directory itself. Cleanup runs on every path (destructor), and what a
 // crashed run leaves behind is found again by `kavach gc` through the owner record.
 #pragma once
 
@@ -24,21 +24,6 @@ inline constexpr const char* kOwnerFile = "kavach-owner.json";
 // root host id (which prepares the rootfs there) list or enter it.
 inline constexpr unsigned kBundleDirMode = 0700;
 
-// MaskPoint directories masking missing protected paths: created on first use, removed when
-// the last run in this process that uses them ends (runs may share a writable directory).
-class MaskPointLease {
- public:
-  MaskPointLease() = default;
-  MaskPointLease(const MaskPointLease&) = delete;
-  MaskPointLease& operator=(const MaskPointLease&) = delete;
-  ~MaskPointLease() { release(); }
-  [[nodiscard]] Result<void> acquire(const std::vector<std::filesystem::path>& dirs);
-  void release() noexcept;
-
- private:
-  std::vector<std::filesystem::path> held_;
-};
-
 class Bundle {
  public:
   // Creates <bundles>/<id> (kBundleDirMode) and records the owner (pid + start time), runtime and flags.
@@ -55,13 +40,12 @@ class Bundle {
   [[nodiscard]] std::filesystem::path log() const { return dir_ / "runtime.log"; }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] IdmappedMounts& idmaps() { return idmaps_; }
-  [[nodiscard]] MaskPointLease& mask_points() { return mask_points_; }
 
   // config.json, created 0600 (O_EXCL, no symlink); the text buffer is wiped after writing.
   [[nodiscard]] Result<void> write_config(const nlohmann::json& spec) const;
   // From now on cleanup also deletes the container from the runtime.
   void container_created() { container_ = true; }
-  // Delete the container (if created), detach copies, drop mask_points, remove the directory.
+  // Delete the container (if created), detach copies, remove the directory.
   // Returns the first problem (the run's result still stands; gc retries later).
   Result<void> cleanup() noexcept;
 
@@ -72,7 +56,6 @@ class Bundle {
   std::string id_;
   RuntimeCommand rt_;
   IdmappedMounts idmaps_;
-  MaskPointLease mask_points_;
   bool container_ = false;
   bool cleaned_ = false;
 };

@@ -147,7 +147,6 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   auto pipes = make_pipes(req.stdin_data.has_value());
   if (!pipes) return tl::unexpected(pipes.error());
   std::vector<std::string> sub = {"run", "--bundle", req.bundle.string()};
-  if (req.rt.runtime.flavor != RuntimeFlavor::runsc) sub.push_back("--no-new-keyring");
   if (req.rt.runtime.flavor == RuntimeFlavor::runc) sub.push_back("--keep");
   sub.push_back(req.id);
   ToolCommand cmd;

@@ -113,9 +113,38 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
         !s) {
       return tl::unexpected(s.error());
     }
-    c.seccomp = ok;
   } else {
     r.set(Control::seccomp, false, false, "not requested", sc_mode);
+  }
+  // Host safety rides on the profile: every mode, "none" included, renders one.
+  if (auto s = settle(r, p, Control::host_safety, host.seccomp_available,
+                      host.seccomp_available
+                          ? "set-id modes and device nodes refused by the OCI seccomp profile" +
+                                std::string(gvisor ? " (enforced by the sentry)" : "")
+                          : "the kernel has no seccomp filter mode");
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  c.seccomp = host.seccomp_available;
+
+  // Protected paths inside writable ones: kavach-guard in front of the command traps path
+  // changes with seccomp user notification (the container's own kernel — the host's for runc/
+  // crun; gVisor's sentry does not implement user notification).
+  if (guards_protected_paths(p)) {
+    const bool ok = host.seccomp_notify && !gvisor;
+    if (auto s = settle(r, p, Control::protected_paths, ok,
+                        ok ? "kavach-guard (seccomp user notification)"
+                           : gvisor ? "gVisor's sentry does not implement seccomp user notification, which "
+                                      "kavach-guard needs to keep protected paths from being created"
+                                    : "needs seccomp user notification with descriptor hand-over (kernel 5.14), "
+                                      "kernel is " + host.kernel_release);
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    c.guard = ok;
+  } else {
+    r.set(Control::protected_paths, false, false,
+          p.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)");
   }
 
   // Landlock: not something an OCI runtime can be asked for. Reported, not silently dropped.

@@ -20,6 +20,7 @@ namespace kavach::oci {
 struct OciControls {
   bool network_namespace = true;
   bool seccomp = false;
+  bool guard = false;  // the command runs behind kavach-guard (protected paths)
   bool memory = false;
   bool cpu = false;
   bool pids = false;

@@ -1,5 +1,6 @@
 #include "backends/oci/mount_plan.hpp"
 
+#include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
 
@@ -68,6 +69,7 @@ class Planner {
       add("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777", tmpfs_size(tmp), tmpfs_inodes(tmp)});
     }
     if (in_.readonly_sysfs) add("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
+    if (!in_.guard_binary.empty()) add(common::kGuardPathInSandbox, "bind", in_.guard_binary.string(), kRo);
   }
 
   // A host-view directory that is a symlink (merged /usr: /bin -> usr/bin) becomes the same
@@ -115,13 +117,14 @@ class Planner {
       const std::string source = in_.writable_source ? in_.writable_source(p) : p.string();
       add(p.string(), "bind", source, kRw);
       plan_.writable_binds++;
+      plan_.writable_targets.push_back(p.string());
     }
   }
 
   // As the process backend: every existing component between the writable root and the
-  // protected path is pinned by a bind onto itself (a mount point cannot be renamed away), the
-  // path itself is bound read-only, and a missing component is masked by an empty read-only
-  // tmpfs on a mask_point directory so it cannot be created during the run.
+  // protected path is pinned by a bind onto itself (a mount point cannot be renamed away) and
+  // the path itself is bound read-only. What does not exist is left alone (nothing is created on
+  // the host): kavach-guard refuses creating it, at every depth.
   Result<void> protect() {
     std::vector<fs::path> writable;
     for (const auto& w : policy_.fs.writable_paths) writable.push_back(w.lexically_normal());
@@ -149,14 +152,7 @@ class Planner {
       if (!steps) return tl::unexpected(steps.error());
       for (const auto& step : *steps) {
         const std::string cur = step.path.string();
-        if (!step.exists) {
-          if (pinned.insert(cur).second) {
-            add(cur, "tmpfs", "tmpfs", {"ro", "nosuid", "nodev", "noexec", "size=4k", "mode=0555"});
-            plan_.mask_points.push_back(step.path);
-            plan_.protected_masks++;
-          }
-          break;
-        }
+        if (!step.exists) break;
         const bool read_only = step.last || !step.is_dir;
         if (pinned.insert(cur).second) {
           add(cur, "bind", (source_root / step.path.lexically_relative(*root)).string(), read_only ? kRo : kRw);

@@ -1,8 +1,8 @@
 // The container's filesystem view as OCI mounts, from the policy's FilesystemPolicy: the same
 // meaning as the process backend's view (read-only system dirs, fresh /proc, minimal /dev,
 // private /tmp and /dev/shm with a size, writable and read-only binds nodev/nosuid, protected
-// paths read-only even inside writable ones — missing ones masked at their first missing
-// component), written for a runtime to apply.
+// paths that exist read-only even inside writable ones; missing ones are kept from being created
+// by kavach-guard, whose binary is mounted in /dev), written for a runtime to apply.
 #pragma once
 
 #include <filesystem>
@@ -30,6 +30,8 @@ struct MountPlanInput {
   std::function<std::string(const std::filesystem::path&)> writable_source;
   // gVisor mounts a writable sysfs of its own when the spec has none: ask for a read-only one.
   bool readonly_sysfs = false;
+  // Host path of kavach-guard, bound at common::kGuardPathInSandbox; empty: no guard.
+  std::filesystem::path guard_binary;
 };
 
 struct RootfsSymlink {
@@ -40,7 +42,7 @@ struct RootfsSymlink {
 struct MountPlan {
   std::vector<OciMount> mounts;        // in mount order (parents first)
   std::vector<RootfsSymlink> symlinks;  // host view: merged-/usr links recreated in the rootfs
-  std::vector<std::filesystem::path> mask_points;  // host dirs created to mask missing protected paths
+  std::vector<std::string> writable_targets;  // writable paths as the container sees them
   std::string cwd = "/";
   std::size_t readonly_binds = 0;
   std::size_t writable_binds = 0;

@@ -16,6 +16,7 @@
 #include "backends/oci/mount_plan.hpp"
 #include "backends/oci/rootfs.hpp"
 #include "backends/oci/runtime.hpp"
+#include "backends/common/guard_launch.hpp"
 #include "backends/oci/seccomp_json.hpp"
 #include "backends/oci/spec.hpp"
 #include "backends/oci/state_dirs.hpp"
@@ -155,10 +156,13 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
     if (!program) return tl::unexpected(program.error());
     std::string adapted;
     seccomp = kind_ == BackendKind::gvisor ? seccomp_to_oci_for_gvisor(*program, adapted) : seccomp_to_oci(*program);
-    const ControlStatus* st = controls->report.find(Control::seccomp);
-    controls->report.set(Control::seccomp, true, true,
-                         program->description + "; " + (st ? st->detail : "") + (adapted.empty() ? "" : "; " + adapted),
-                         std::string(to_string(policy.seccomp.mode)));
+    if (policy.seccomp.mode != SeccompMode::none) {
+      const ControlStatus* st = controls->report.find(Control::seccomp);
+      controls->report.set(Control::seccomp, true, true,
+                           program->description + "; " + (st ? st->detail : "") +
+                               (adapted.empty() ? "" : "; " + adapted),
+                           std::string(to_string(policy.seccomp.mode)));
+    }
   }
   lap("prepare");
 
@@ -202,6 +206,14 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   }
   MountPlanInput mpi;
   mpi.policy = &policy;
+  if (controls->guard) {
+    auto bin = common::find_guard_binary();
+    if (bin) {
+      mpi.guard_binary = *bin;
+    } else if (auto s = settle_control(controls->report, policy, Control::protected_paths, false, bin.error().message); !s) {
+      return tl::unexpected(s.error());
+    }
+  }
   mpi.rootfs = root->kind;
   mpi.readonly_sysfs = kind_ == BackendKind::gvisor;
   mpi.writable_source = [&writable_source](const std::filesystem::path& p) {
@@ -210,12 +222,25 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   };
   auto plan = plan_mounts(mpi);
   if (!plan) return tl::unexpected(plan.error());
-  if (auto r = b.mask_points().acquire(plan->mask_points); !r) return tl::unexpected(r.error());
   if (auto r = populate_rootfs(*root, *plan); !r) return tl::unexpected(r.error());
   lap("mounts");
 
   SpecInput in;
   in.args = cmd.argv;
+  if (!mpi.guard_binary.empty()) {
+    // The command runs behind kavach-guard, which refuses creating or changing protected paths.
+    common::GuardCommandInput gi;
+    gi.policy = &policy;
+    gi.writable_roots = plan->writable_targets;
+    gi.command = cmd.argv;
+    auto guard = common::guard_command(gi);
+    if (!guard) return tl::unexpected(guard.error());
+    in.args = std::move(guard->argv);
+    in.args.front() = common::kGuardPathInSandbox;
+    if (auto s = settle_control(controls->report, policy, Control::protected_paths, true, guard->detail); !s) {
+      return tl::unexpected(s.error());
+    }
+  }
   in.env = *env;
   in.cwd = plan->cwd;
   in.uid = policy.uid;

@@ -10,10 +10,8 @@ namespace {
 
 #if defined(__x86_64__)
 constexpr const char* kNativeArch = "SCMP_ARCH_X86_64";
-constexpr const char* kForeignArchs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X32"};
 #elif defined(__aarch64__)
 constexpr const char* kNativeArch = "SCMP_ARCH_AARCH64";
-constexpr const char* kForeignArchs[] = {"SCMP_ARCH_ARM"};
 #else
 #error "kavach's OCI seccomp translation knows x86_64 and aarch64"
 #endif
@@ -52,6 +50,7 @@ const char* oci_action(SeccompAction a) {
     case SeccompAction::errno_eperm: return "SCMP_ACT_ERRNO";
     case SeccompAction::errno_enosys: return "SCMP_ACT_ERRNO";
     case SeccompAction::kill_process: return "SCMP_ACT_KILL_PROCESS";
+    case SeccompAction::notify: return "SCMP_ACT_NOTIFY";
   }
   return "SCMP_ACT_KILL_PROCESS";
 }
@@ -65,17 +64,9 @@ unsigned oci_errno(SeccompAction a) {
 }
 
 nlohmann::json seccomp_to_oci(const SeccompProgram& program) {
-  if (program.default_action == SeccompAction::allow && program.rules.empty() &&
-      !program.deny_foreign_abis) {
-    return nullptr;
-  }
   nlohmann::json s = nlohmann::json::object();
   put_action(s, program.default_action, "defaultAction", "defaultErrnoRet");
-  nlohmann::json archs = nlohmann::json::array({kNativeArch});
-  if (!program.deny_foreign_abis) {
-    for (const char* a : kForeignArchs) archs.push_back(a);
-  }
-  s["architectures"] = archs;
+  s["architectures"] = nlohmann::json::array({kNativeArch});
 
   // Unconditional rules sharing an action become one entry (in first-seen order); each
   // conditional rule is its own entry, since OCI ANDs the args of one entry.

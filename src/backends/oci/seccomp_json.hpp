@@ -8,10 +8,9 @@
 
 namespace kavach::oci {
 
-// null when the program filters nothing (default allow, no rules, foreign ABIs open).
-// Foreign ABIs: a deny_foreign_abis program lists only the native architecture, so libseccomp's
-// bad-architecture action (kill) answers i386 (int 0x80) and x32 calls — as the process
-// backend's filter does. Otherwise the native, x86 and x32 architectures are listed.
+// Every program becomes a profile (seccomp "none" still carries the host-safety rules).
+// Foreign ABIs: only the native architecture is listed, so libseccomp's bad-architecture action
+// (kill) answers i386 (int 0x80) and x32 calls — as the process backend's filter does.
 // masked_eq conditions use OCI's convention: value = mask, valueTwo = expected value.
 [[nodiscard]] nlohmann::json seccomp_to_oci(const SeccompProgram& program);
 

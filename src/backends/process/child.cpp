@@ -9,6 +9,7 @@
 // (those broadcast to threads that do not exist in the child), no glibc fork (atfork + locks).
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/landlock.h>
 #include <net/if.h>
 #include <poll.h>
@@ -53,6 +54,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::seccomp: return "seccomp";
     case ChildStage::exec: return "exec";
     case ChildStage::cgroup_join: return "cgroup_join";
+    case ChildStage::guard: return "guard";
     case ChildStage::count: break;
   }
   return "unknown";
@@ -181,6 +183,7 @@ void prepare_command(const ChildPlan& p) noexcept {
   if (p.close_other_fds && ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 65536; ++fd) (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  if (p.status_fd_to_guard && ::fcntl(p.status_fd, F_SETFD, 0) != 0) die(p, ChildStage::fork, errno);
 
   if (p.seccomp != nullptr) {
     if (const int rc = apply_seccomp(*p.seccomp); rc != 0) die(p, ChildStage::seccomp, -rc);
@@ -316,6 +319,12 @@ void child_main(const ChildPlan& p) noexcept {
   // then make sure the parent did not die before it was set (it keeps release open until done).
   if (p.switch_ids) {
     if (const int e = raw_setids(p); e != 0) die(p, ChildStage::ids, e);
+  }
+  // Kernel keyrings are not namespaced: without a session keyring of its own (new, anonymous,
+  // owned by the sandbox user) the sandbox could read and change the caller's keys by serial.
+  // ENOSYS: a kernel without keys has nothing to leak.
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {
+    die(p, ChildStage::ids, errno);
   }
   (void)::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   pollfd pfd{p.release_fd, POLLIN, 0};

@@ -34,6 +34,7 @@ enum class ChildStage : std::int32_t {
   seccomp,         // loaded by the command process, last (warm start: while pooled)
   exec,
   cgroup_join,     // joining the v1 cgroups itself, before the release (errors only)
+  guard,           // kavach-guard in front of the command: its trap filter (errors only)
   count
 };
 inline constexpr std::size_t kStageCount = static_cast<std::size_t>(ChildStage::count);
@@ -155,6 +156,9 @@ struct ChildPlan {
   const PreparedCapabilities* capabilities = nullptr;
   const PreparedLandlock* landlock = nullptr;  // nullptr: not applied
   const PreparedSeccomp* seccomp = nullptr;    // nullptr: not applied
+  // The command is kavach-guard (protected paths): it inherits the status pipe (not
+  // close-on-exec) to report its own failures and the real command's exec.
+  bool status_fd_to_guard = false;
 
   // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the
   // candidates for argv[0] (PATH search done as a list).

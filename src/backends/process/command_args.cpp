@@ -1,5 +1,7 @@
 #include "backends/process/command_args.hpp"
 
+#include "backends/common/guard_launch.hpp"
+#include "backends/process/child_plan.hpp"
 #include "core/env_names.hpp"
 
 #include <cstdlib>
@@ -16,6 +18,30 @@ void CStringArray::push(std::string s) {
   strings_.push_back(std::move(s));
   ptrs_.back() = strings_.back().data();
   ptrs_.push_back(nullptr);
+}
+
+void CStringArray::clear() {
+  strings_.clear();
+  ptrs_.assign(1, nullptr);
+}
+
+Result<void> wrap_with_guard(const SandboxPolicy& policy, const std::vector<std::string>& writable_roots,
+                             int status_fd, CommandArrays& args) {
+  common::GuardCommandInput in;
+  in.policy = &policy;
+  in.writable_roots = writable_roots;
+  in.status_fd = status_fd;
+  in.status_stage_guard = static_cast<int>(ChildStage::guard);
+  in.status_stage_exec = static_cast<int>(ChildStage::exec);
+  for (std::size_t i = 0; i < args.exec_paths.size(); ++i) in.exec_paths.push_back(args.exec_paths.at(i));
+  for (std::size_t i = 0; i < args.argv.size(); ++i) in.command.push_back(args.argv.at(i));
+  auto guard = common::guard_command(in);
+  if (!guard) return tl::unexpected(guard.error());
+  args.argv.clear();
+  for (auto& s : guard->argv) args.argv.push(std::move(s));
+  args.exec_paths.clear();
+  args.exec_paths.push(common::kGuardPathInSandbox);
+  return {};
 }
 
 Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cmd, CommandArrays& out) {

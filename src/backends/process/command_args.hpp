@@ -15,6 +15,7 @@ namespace kavach::process {
 class CStringArray {
  public:
   void push(std::string s);
+  void clear();
   [[nodiscard]] char* const* data() const { return ptrs_.data(); }
   [[nodiscard]] std::size_t size() const { return strings_.size(); }
   [[nodiscard]] const std::string& at(std::size_t i) const { return strings_.at(i); }
@@ -38,6 +39,13 @@ struct CommandArrays {
 // system path when the environment has none).
 [[nodiscard]] Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cmd,
                                                 CommandArrays& out);
+
+// The command behind kavach-guard (protected paths): argv becomes the guard's, carrying the
+// command and its exec candidates; the one exec candidate is the guard inside the sandbox.
+// status_fd: the child's status pipe (the guard reports its own and the exec's failures there).
+[[nodiscard]] Result<void> wrap_with_guard(const SandboxPolicy& policy,
+                                           const std::vector<std::string>& writable_roots,
+                                           int status_fd, CommandArrays& args);
 
 inline constexpr const char* kDefaultSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

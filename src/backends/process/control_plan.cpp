@@ -98,10 +98,16 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
                                                : "the kernel has no seccomp filter mode", seccomp_mode); !s) {
       return tl::unexpected(s.error());
     }
-    plan.seccomp = host.seccomp_available;
   } else {
     r.set(Control::seccomp, false, false, "not requested", seccomp_mode);
   }
+  // Host safety rides on the same filter: every mode, "none" included, installs one.
+  if (auto s = settle(Control::host_safety, host.seccomp_available,
+                      host.seccomp_available ? "set-id modes and device nodes refused by seccomp"
+                                             : "the kernel has no seccomp filter mode"); !s) {
+    return tl::unexpected(s.error());
+  }
+  plan.seccomp = host.seccomp_available;
 
   // Landlock, negotiated down to the host's ABI.
   const LandlockPolicy& ll = policy.landlock;
@@ -194,6 +200,24 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     plan.cpu_time_tree = ok;
   } else {
     r.set(Control::cpu_time, false, false, "not requested");
+  }
+
+  // Protected paths inside writable ones: the guard (seccomp user notification) refuses creating
+  // or changing them; it needs the sandbox's own mount view and descriptor hand-over.
+  if (guards_protected_paths(policy)) {
+    const bool ok = host.seccomp_notify && plan.mntns;
+    if (auto s = settle(Control::protected_paths, ok,
+                        ok ? "kavach-guard (seccomp user notification)"
+                           : !plan.mntns ? "needs a mount namespace"
+                                         : "needs seccomp user notification with descriptor hand-over (kernel 5.14), "
+                                           "kernel is " + host.kernel_release);
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.guard = ok;
+  } else {
+    r.set(Control::protected_paths, false, false,
+          policy.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)");
   }
 
   r.set(Control::rlimits, true, true, "core=0 and the policy's limits");

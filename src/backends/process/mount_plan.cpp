@@ -1,5 +1,6 @@
 #include "backends/process/mount_plan.hpp"
 
+#include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
 
@@ -75,6 +76,7 @@ class Builder {
   void mount_tmp();
   void mount_dev();
   void mount_proc();
+  void mount_guard();
   Result<void> protect();
   Result<void> inject_files();
   bool covered_by_entry(const fs::path& p) const;
@@ -143,7 +145,21 @@ Result<void> Builder::collect(const std::vector<fs::path>& paths, bool writable,
     Entry e;
     e.writable = writable;
     e.source = canonical;
-    if (S_ISLNK(st.st_mode)) {
+    if (S_ISLNK(st.st_mode) && writable) {
+      // A writable path given through a symlink is resolved once, here: the real directory is
+      // mounted — and protected — at its real path, and the given path becomes the same link
+      // inside the sandbox (added as a second entry below).
+      e.target = canonical;
+      Entry link;
+      link.symlink = true;
+      link.writable = true;
+      link.source = canonical;
+      link.target = lexical;
+      link.link_text = fs::read_symlink(lexical, ec).string();
+      if (!std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) { return o.target == link.target; })) {
+        entries_.push_back(std::move(link));
+      }
+    } else if (S_ISLNK(st.st_mode)) {
       e.symlink = true;
       e.target = lexical;
       e.link_text = fs::read_symlink(lexical, ec).string();
@@ -203,6 +219,7 @@ Result<void> Builder::mount_entry(const Entry& e) {
   plan_.landlock_host_rules.push_back(
       {e.source, e.writable ? (kAccessRead | kAccessWrite | kAccessExec) : (kAccessRead | kAccessExec)});
   (e.writable ? plan_.writable_entries : plan_.readonly_entries)++;
+  if (e.writable) plan_.writable_targets.push_back(e.target.string());
   return {};
 }
 
@@ -273,6 +290,22 @@ void Builder::mount_dev() {
   plan_.landlock_child_rules.emplace_back("/dev/shm", ChildPathRights::tmp);
 }
 
+// The guard binary, read-only in the sandbox's own /dev (never a mount point in a host dir).
+void Builder::mount_guard() {
+  MountOp t;
+  t.kind = MountKind::touch;
+  t.target = nr(common::kGuardPathInSandbox);
+  t.mode = 0555;
+  op(t, std::string("create ") + common::kGuardPathInSandbox);
+  MountOp b;
+  b.kind = MountKind::bind;
+  b.source = old(in_.guard_binary);
+  b.target = nr(common::kGuardPathInSandbox);
+  b.attrs = kRoAttrs;
+  op(b, "bind kavach-guard " + in_.guard_binary.string());
+  plan_.landlock_child_rules.emplace_back(common::kGuardPathInSandbox, ChildPathRights::file_exec);
+}
+
 void Builder::mount_proc() {
   mkdir_at("/proc", 0555);
   MountOp p;
@@ -311,11 +344,11 @@ void Builder::mount_proc() {
   plan_.landlock_child_rules.emplace_back("/proc", ChildPathRights::read);
 }
 
-// Protected paths stay read-only even inside writable ones. Every existing component between
-// the writable root and the protected path is pinned with a bind onto itself (a mount point
-// cannot be renamed or removed, so the sandbox cannot move the protected path aside and
-// recreate it); the first missing component is masked by a read-only mask_point so it cannot
-// be created during the run.
+// Protected paths that exist stay read-only even inside writable ones: a read-only bind onto
+// itself, and every existing component between the writable root and it pinned with a bind onto
+// itself (a mount point cannot be renamed or removed, so the sandbox cannot move it aside, and a
+// bind is another mount, so it cannot be hard-linked out). What does not exist is left alone —
+// nothing is created on the host: the guard (kavach-guard) refuses creating it, at every depth.
 Result<void> Builder::protect() {
   std::vector<fs::path> candidates;
   for (const auto& p : in_.fs->protected_paths) {
@@ -344,35 +377,8 @@ Result<void> Builder::protect() {
     if (!steps) return tl::unexpected(steps.error());
     for (const auto& step : *steps) {
       const fs::path& cur = step.path;
+      if (!step.exists) break;  // the guard refuses creating it
       if (!pinned.insert(cur.string()).second) continue;  // an earlier protected path placed it
-      if (!step.exists) {
-        MountOp m;
-        if (step.last) {
-          MountOp t;
-          t.kind = MountKind::touch;
-          t.target = nr(cur);
-          t.mode = 0444;
-          op(t, "mask_point " + cur.string());
-          m.kind = MountKind::bind;
-          m.source = kEmptyFile;
-          m.target = nr(cur);
-          m.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
-        } else {
-          MountOp d;
-          d.kind = MountKind::mkdir;
-          d.target = nr(cur);
-          d.mode = 0755;
-          op(d, "mask_point " + cur.string());
-          m.kind = MountKind::tmpfs;
-          m.target = nr(cur);
-          m.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-          m.source = "size=4k,mode=0555";
-        }
-        op(m, "mask missing protected path " + cur.string());
-        plan_.mask_points.push_back({cur.string(), !step.last});
-        plan_.protected_masks++;
-        continue;
-      }
       MountOp b;
       b.kind = MountKind::bind;
       b.source = nr(cur);
@@ -463,6 +469,10 @@ Result<MountPlan> Builder::build() {
   if (!tmp_done) mount_tmp();
   for (const auto& e : entries_) {
     if (!e.symlink) continue;
+    const bool inside_bind = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
+      return !o.symlink && o.target != e.target && is_under(e.target, o.target);
+    });
+    if (inside_bind) continue;  // the host's own link shows through that bind
     const bool target_visible = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
       return !o.symlink && is_under(e.source, o.target);
     });
@@ -480,6 +490,7 @@ Result<MountPlan> Builder::build() {
     }
   }
   mount_dev();
+  if (!in_.guard_binary.empty()) mount_guard();
   if (in_.mount_proc) mount_proc();
   if (auto r = protect(); !r) return tl::unexpected(r.error());
   if (auto r = inject_files(); !r) return tl::unexpected(r.error());
@@ -527,6 +538,7 @@ std::uint64_t child_rule_access(ChildPathRights rights, int abi) {
     case ChildPathRights::read_dir_only: want = LANDLOCK_ACCESS_FS_READ_DIR; break;
     case ChildPathRights::read: want = read; break;
     case ChildPathRights::file_read: want = LANDLOCK_ACCESS_FS_READ_FILE; break;
+    case ChildPathRights::file_exec: want = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE; break;
     case ChildPathRights::dev: want = read | file_rw | ioctl_dev; break;
     case ChildPathRights::pts: want = read | file_rw | ioctl_dev; break;
     case ChildPathRights::device_file: want = file_rw | ioctl_dev; break;

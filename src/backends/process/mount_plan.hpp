@@ -18,7 +18,7 @@
 namespace kavach::process {
 
 // Where a path-based Landlock rule for a sandbox-only path should grant access.
-enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read, device_file };
+enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read, file_exec, device_file };
 
 struct MountPlanInput {
   const FilesystemPolicy* fs = nullptr;
@@ -28,18 +28,15 @@ struct MountPlanInput {
   // When set, writable paths are mounted from a detached (idmapped) tree this returns, instead
   // of a plain bind: how a sandbox uid that is not the owner still writes there.
   std::function<Result<common::UniqueFd>(const std::filesystem::path& host_path)> writable_tree;
-};
-
-struct MaskPoint {
-  std::string host_path;  // created by the child as a mask point inside a writable path
-  bool is_dir = false;
+  // Host path of kavach-guard, bound at common::kGuardPathInSandbox; empty: no guard.
+  std::filesystem::path guard_binary;
 };
 
 struct MountPlan {
   std::vector<MountOp> ops;
   std::vector<std::string> op_text;  // one line per op, for error messages
   std::vector<common::UniqueFd> fds;  // detached trees the child moves into place
-  std::vector<MaskPoint> mask_points;
+  std::vector<std::string> writable_targets;  // writable paths as the sandbox sees them
   std::vector<PathRule> landlock_host_rules;  // host paths the ruleset is built from
   std::vector<std::pair<std::string, ChildPathRights>> landlock_child_rules;
   std::string workdir = "/";

@@ -22,8 +22,6 @@
 
 namespace kavach::process {
 
-class MaskPointRegistry;
-
 // A MAP_SHARED anonymous mapping of `T` (the child inherits it at the same address).
 template <typename T>
 class SharedMapping {
@@ -36,19 +34,6 @@ class SharedMapping {
 
  private:
   T* ptr_ = nullptr;
-};
-
-// Counts mask_points as in use from construction to destruction (see MaskPointRegistry).
-class MaskPointHold {
- public:
-  MaskPointHold(MaskPointRegistry& reg, std::vector<MaskPoint> items);
-  ~MaskPointHold();
-  MaskPointHold(const MaskPointHold&) = delete;
-  MaskPointHold& operator=(const MaskPointHold&) = delete;
-
- private:
-  MaskPointRegistry& reg_;
-  std::vector<MaskPoint> items_;
 };
 
 struct PreparedSandbox {
@@ -64,7 +49,10 @@ struct PreparedSandbox {
   std::size_t writable_entries = 0;
   std::size_t protected_masks = 0;
   int landlock_abi = 0;
-  std::unique_ptr<MaskPointHold> mask_points;
+  // The guard in front of the command (protected paths): what a warm start's command is wrapped
+  // with at the hand-over. Empty writable roots: no guard.
+  std::vector<std::string> guard_roots;
+  int guard_status_fd = -1;
 
   common::RunCgroup cgroup;
   bool use_cgroup_kill = false;

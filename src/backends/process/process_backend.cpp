@@ -35,28 +35,6 @@ std::pair<char*, std::size_t> own_arg_area() {
 
 }  // namespace
 
-void MaskPointRegistry::acquire(const std::vector<MaskPoint>& items) {
-  std::lock_guard lock(mu_);
-  for (const auto& p : items) counts_[p.host_path]++;
-}
-
-void MaskPointRegistry::release(const std::vector<MaskPoint>& items) {
-  std::lock_guard lock(mu_);
-  for (const auto& p : items) {
-    auto it = counts_.find(p.host_path);
-    if (it == counts_.end() || --it->second > 0) continue;
-    counts_.erase(it);
-    // Remove only what is still an empty mask_point of the kind we created.
-    struct stat st {};
-    if (::lstat(p.host_path.c_str(), &st) != 0) continue;
-    if (p.is_dir && S_ISDIR(st.st_mode)) {
-      (void)::rmdir(p.host_path.c_str());
-    } else if (!p.is_dir && S_ISREG(st.st_mode) && st.st_size == 0) {
-      (void)::unlink(p.host_path.c_str());
-    }
-  }
-}
-
 ProcessBackend::ProcessBackend(HostInfo host, ProcessBackendOptions options)
     : host_(std::move(host)),
       options_(options),

@@ -17,18 +17,6 @@
 
 namespace kavach::process {
 
-// Mask mask_points created inside writable paths, counted across concurrent runs so one run's
-// cleanup never removes a mount point another run still relies on.
-class MaskPointRegistry {
- public:
-  void acquire(const std::vector<MaskPoint>& items);
-  void release(const std::vector<MaskPoint>& items);
-
- private:
-  std::mutex mu_;
-  std::map<std::string, int> counts_;
-};
-
 struct PreparedSandbox;
 
 class ProcessBackend final : public Backend {
@@ -72,8 +60,7 @@ class ProcessBackend final : public Backend {
   HostInfo host_;
   ProcessBackendOptions options_;
   IdmapCache idmap_;
-  MaskPointRegistry mask_points_;
-  // Started on first use; declared after mask_points_ (retired sandboxes release theirs).
+  // Started on first use.
   Background& background();
   std::once_flag background_once_;
   std::unique_ptr<Background> background_;

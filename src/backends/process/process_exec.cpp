@@ -140,7 +140,6 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   auto prepared = prepare(policy, &cmd);
   if (!prepared) return tl::unexpected(prepared.error());
   auto result = run(**prepared, policy, cmd);
-  (*prepared)->mask_points.reset();  // host-visible: gone before exec() returns, as always
   background().retire(std::move(*prepared));
   return result;
 }
@@ -187,6 +186,11 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
     }
     CommandArrays args;
     if (auto r = build_command_arrays(policy, cmd, args); !r) return tl::unexpected(r.error());
+    if (!sb.guard_roots.empty()) {
+      if (auto r = wrap_with_guard(policy, sb.guard_roots, sb.guard_status_fd, args); !r) {
+        return tl::unexpected(r.error());
+      }
+    }
     if (!fill_command_area(*sb.command_area->get(), args)) {
       return fail(ErrorCode::invalid_argument, "command too large for a warm sandbox's command area",
                   {{"limit_bytes", std::to_string(CommandArea::kBytes)}});

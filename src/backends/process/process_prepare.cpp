@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "backends/common/guard_launch.hpp"
 #include "backends/process/command_args.hpp"
 #include "backends/process/prepared_sandbox.hpp"
 #include "backends/process/process_backend_impl.hpp"
@@ -35,12 +36,6 @@ SharedMapping<T>::~SharedMapping() {
 }
 template class SharedMapping<ChildShared>;
 template class SharedMapping<CommandArea>;
-
-MaskPointHold::MaskPointHold(MaskPointRegistry& reg, std::vector<MaskPoint> items)
-    : reg_(reg), items_(std::move(items)) {
-  reg_.acquire(items_);
-}
-MaskPointHold::~MaskPointHold() { reg_.release(items_); }
 
 PreparedSandbox::~PreparedSandbox() {
   if (pidfd && !reaped) {
@@ -132,11 +127,26 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     auto prepared = prepare_seccomp_for(policy.seccomp);  // cached per seccomp policy
     if (!prepared) return tl::unexpected(prepared.error());
     seccomp = std::move(*prepared);
-    report.set(Control::seccomp, true, true, seccomp.description, std::string(to_string(policy.seccomp.mode)));
+    if (policy.seccomp.mode != SeccompMode::none) {
+      report.set(Control::seccomp, true, true, seccomp.description,
+                 std::string(to_string(policy.seccomp.mode)));
+    }
+    report.set(Control::host_safety, true, true,
+               "seccomp refuses set-id modes (chmod, open, creat, mknod families), device nodes, "
+               "openat2 and io_uring; CAP_SETFCAP is never kept (no file capabilities)");
   }
   tm.lap("seccomp_compile");
 
-  // 2. Filesystem view.
+  // 2. Filesystem view (with the guard's binary when paths are protected).
+  std::filesystem::path guard_binary;
+  if (cp.guard) {
+    auto bin = common::find_guard_binary();
+    if (bin) {
+      guard_binary = *bin;
+    } else if (auto s = settle_control(report, policy, Control::protected_paths, false, bin.error().message); !s) {
+      return tl::unexpected(s.error());
+    }
+  }
   MountPlan mounts;
   static const std::vector<InjectedFile> kNoFiles;
   const std::vector<InjectedFile>& files = warm ? kNoFiles : cmd->files;
@@ -146,6 +156,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     in.tmpfs_bytes = policy.limits.tmpfs_bytes;
     in.files = &files;
     in.mount_proc = cp.pidns;
+    in.guard_binary = guard_binary;
     if (cp.idmap_writable) {
       in.writable_tree = [this, &sb](const std::filesystem::path& p) -> Result<UniqueFd> {
         auto tree = idmap_.idmapped_tree(p);
@@ -287,6 +298,27 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   std::vector<int> join_fds;
   for (const auto& fd : *join_files) join_fds.push_back(fd.get());
 
+  if (!guard_binary.empty()) {
+    // The command runs behind kavach-guard; a warm start wraps its command at the hand-over.
+    sb->guard_roots = mounts.writable_targets;
+    sb->guard_status_fd = status->second.get();
+    if (!warm) {
+      if (auto r = wrap_with_guard(policy, sb->guard_roots, sb->guard_status_fd, args); !r) {
+        return tl::unexpected(r.error());
+      }
+    }
+    if (auto s = settle_control(report, policy, Control::protected_paths, true,
+                                std::to_string(policy.fs.protected_paths.size()) +
+                                    " protected paths (relative ones at every depth) below " +
+                                    std::to_string(sb->guard_roots.size()) +
+                                    " writable paths: creating, renaming onto, linking, chmod-ing or "
+                                    "writing them is refused by kavach-guard (EACCES); existing ones "
+                                    "are also read-only binds; nothing is created on the host");
+        !s) {
+      return tl::unexpected(s.error());
+    }
+  }
+
   std::vector<int> keep = {release.value().first.get(), status.value().second.get(),
                            out_pipe.value().second.get(), err_pipe.value().second.get(), stdin_r.get()};
   keep.insert(keep.end(), join_fds.begin(), join_fds.end());
@@ -329,6 +361,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.capabilities = &*caps;
   plan.landlock = cp.landlock ? &landlock : nullptr;
   plan.seccomp = cp.seccomp ? &seccomp : nullptr;
+  plan.status_fd_to_guard = !guard_binary.empty();
   if (!warm) {
     plan.argv = args.argv.data();
     plan.envp = args.envp.data();
@@ -341,7 +374,6 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.arg_area_len = arg_area_len_;
 
   // 6. Clone. The child works on its copy of everything above; ours is freed on return.
-  sb->mask_points = std::make_unique<MaskPointHold>(mask_points_, mounts.mask_points);
   SpawnRequest req;
   req.namespaces = (cp.userns ? CLONE_NEWUSER : 0ul) | (cp.pidns ? CLONE_NEWPID : 0ul) |
                    (cp.mntns ? CLONE_NEWNS : 0ul) | (cp.netns ? CLONE_NEWNET : 0ul) |
@@ -358,9 +390,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   // Keep the mount namespace referenced: when the run ends, its last reference then drops with
   // the PreparedSandbox (on the helper thread, after the result is out) instead of inside
   // PID 1's exit, which the caller waits for.
-  // Not with mask_points: removing them (before exec() returns) would then unlink mount points
-  // of a live namespace, each detach waiting for an RCU grace period.
-  if (cp.mntns && mounts.mask_points.empty()) {
+  if (cp.mntns) {
     sb->mnt_ns.reset(::open(("/proc/" + std::to_string(sb->pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
   }
   // The child has its copies; ours would keep the pipes open and hide EOF.

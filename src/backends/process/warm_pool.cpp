@@ -96,7 +96,6 @@ Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono:
     return backend_->exec(policy, cmd);
   }
   Result<ExecResult> result = backend_->run(*sb, policy, cmd);
-  sb->mask_points.reset();  // host-visible: gone before exec() returns
   {
     // The filler removes what is left of it (empty cgroups, the held mount namespace) and
     // builds a replacement; only now, so neither runs beside the command.

@@ -136,6 +136,7 @@ std::vector<Probe> dangerous_probes() {
       {"userfaultfd", [] { return SYSERR(SYS_userfaultfd, ~0U); }},
       {"userfaultfd:user_mode_only", [] { return closing(syscall(SYS_userfaultfd, 1U)); }},
       {"io_uring_setup", [] { return SYSERR(SYS_io_uring_setup, 0, nullptr); }},
+      {"io_setup", [] { return SYSERR(SYS_io_setup, 0, nullptr); }},
       {"io_uring_enter", [] { return SYSERR(SYS_io_uring_enter, -1, 0, 0, 0, nullptr, 0); }},
       {"io_uring_register", [] { return SYSERR(SYS_io_uring_register, -1, 0, nullptr, 0); }},
       {"keyctl", [] { return SYSERR(SYS_keyctl, -1, 0, 0, 0, 0); }},

@@ -133,13 +133,8 @@ Result<void> Canaries::setup(const CanaryOptions& opts) {
   if (ec) return fail(ErrorCode::io_error, "create scratch dirs: " + ec.message());
   chmod((scratch_ / "secret").c_str(), 0755);  // readable if reachable: isolation must hide it
   chmod(workdir().c_str(), 0777);               // the sandbox user is an unprivileged host id
-  chmod(protected_dir().c_str(), 0777);
   chmod(bindir().c_str(), 0755);
-  {
-    std::ofstream pf(protected_dir() / "file");
-    pf << "protected\n";
-  }
-  chmod((protected_dir() / "file").c_str(), 0666);
+  plant_workdir();
 
   // Secret file + inherited fd (no O_CLOEXEC) at a fixed number.
   secret_ = "kavach-canary-secret-" + random_hex(24);
@@ -312,6 +307,14 @@ std::vector<std::string> Canaries::probe_args() const { return args_; }
 void Canaries::reset_workdir() {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(workdir(), ec)) fs::remove_all(e.path(), ec);
+  plant_workdir();
+}
+
+// protected/file (an absolute protected path) and, deeper down, files under names a policy may
+// protect at every depth (F13 checks that existing ones cannot be changed). World-writable: only
+// the policy, never file permissions, may keep the sandbox from changing them.
+void Canaries::plant_workdir() {
+  std::error_code ec;
   fs::create_directories(protected_dir(), ec);
   chmod(protected_dir().c_str(), 0777);
   {
@@ -319,6 +322,15 @@ void Canaries::reset_workdir() {
     pf << "protected\n";
   }
   chmod((protected_dir() / "file").c_str(), 0666);
+  for (const char* rel : {"nested/.git/config", "nested/.envrc"}) {
+    const fs::path f = workdir() / rel;
+    fs::create_directories(f.parent_path(), ec);
+    std::ofstream(f) << "[planted by the harness]\n";
+    chmod(f.c_str(), 0666);
+    for (fs::path d = f.parent_path(); d != workdir() && d != d.parent_path(); d = d.parent_path()) {
+      chmod(d.c_str(), 0777);
+    }
+  }
 }
 
 Canaries::Connections Canaries::drain_connections() {

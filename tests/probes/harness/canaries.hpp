@@ -33,6 +33,7 @@ class Canaries {
   //   <scratch>/secret/canary.txt, agent.sock    outside any policy
   //   <scratch>/work/                            writable work dir (mode 0777)
   //   <scratch>/work/protected/file              read-only inside the work dir
+  //   <scratch>/work/nested/.git/config, .envrc  names the agent preset protects at every depth
   //   <scratch>/bin/kavach-probe-suid, -fcap     planted privileged copies of the probe
   [[nodiscard]] const std::filesystem::path& scratch() const { return scratch_; }
   [[nodiscard]] std::filesystem::path workdir() const { return scratch_ / "work"; }
@@ -55,8 +56,13 @@ class Canaries {
   };
   [[nodiscard]] Connections drain_connections();
 
-  // Empties the work dir (what earlier runs planted) and restores protected/file.
+  // Empties the work dir (what earlier runs planted) and restores the planted files.
   void reset_workdir();
+
+ private:
+  void plant_workdir();
+
+ public:
 
   // --key=value arguments for kavach-probe describing where the canaries are.
   [[nodiscard]] std::vector<std::string> probe_args() const;

@@ -9,13 +9,22 @@ using C = Control;
 
 // Policy weakenings. Each switches off exactly the control named in the table.
 void seccomp_none(SandboxPolicy& p, const WeakenContext&) { p.seccomp.mode = SeccompMode::none; }
+// With protected paths, kavach-guard's trap filter refuses namespaces, mounts and clone3 under
+// every policy (its path decisions assume the command stays in the sandbox's mount namespace):
+// showing those holes needs both layers off.
+void seccomp_none_unguarded(SandboxPolicy& p, const WeakenContext&) {
+  p.seccomp.mode = SeccompMode::none;
+  p.fs.protected_paths.clear();
+}
 void memfd_exec(SandboxPolicy& p, const WeakenContext&) {
   p.seccomp.mode = SeccompMode::none;
   p.seccomp.allow_memfd_exec = true;
 }
+// The guard installs its trap filter with seccomp(): a policy denying it cannot protect paths.
 void deny_own_filters(SandboxPolicy& p, const WeakenContext&) {
   p.seccomp.extra_deny.push_back("seccomp");
   p.seccomp.extra_deny.push_back("prctl");
+  p.fs.protected_paths.clear();
 }
 void env_canary(SandboxPolicy& p, const WeakenContext& c) { p.env_allow.push_back(c.canary_env); }
 void no_rlimits(SandboxPolicy& p, const WeakenContext&) {
@@ -30,6 +39,7 @@ void mount_caps(SandboxPolicy& p, const WeakenContext&) {
   p.keep_capabilities = {"CAP_SYS_ADMIN"};
   p.seccomp.mode = SeccompMode::none;
   p.landlock.enabled = false;
+  p.fs.protected_paths.clear();
 }
 void expose_secret_ro(SandboxPolicy& p, const WeakenContext& c) { p.fs.readonly_paths.push_back(c.secret_dir); }
 void expose_secret_rw(SandboxPolicy& p, const WeakenContext& c) { p.fs.writable_paths.push_back(c.secret_dir); }
@@ -83,13 +93,14 @@ const std::vector<ProbeControl>& probe_controls() {
       {"P05", "user mapped to unprivileged host id", C::unprivileged_uid, W::unsandboxed, kUnsandboxed},
       // Keeping a capability is no weakening here: the backend then locks SECBIT_NOROOT.
       {"P06", "capabilities: none regained on exec", C::capabilities, W::unsandboxed, kUnsandboxed},
+      {"P07", "host safety: no set-id/device/fcap files", C::host_safety, W::unsandboxed, kUnsandboxed},
       // N — namespaces
       {"N01", "pid namespace", C::ns_pid, W::unsandboxed, kUnsandboxed},
       {"N02", "mount namespace", C::ns_mount, W::unsandboxed, kUnsandboxed},
       {"N03", "network namespace", C::ns_net, W::unsandboxed, kUnsandboxed},
       {"N04", "uts namespace", C::ns_uts, W::unsandboxed, kUnsandboxed},
       {"N05", "ipc namespace", C::ns_ipc, W::unsandboxed, kUnsandboxed},
-      {"N06", "seccomp: no nested user namespaces", C::seccomp, W::policy, "seccomp none", seccomp_none},
+      {"N06", "seccomp: no nested user namespaces", C::seccomp, W::policy, "seccomp none, protected paths cleared", seccomp_none_unguarded},
       {"N07", "namespaces: setns refused", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"N08", "cgroup namespace", C::ns_cgroup, W::unsandboxed, kUnsandboxed},
       {"N09", "capabilities: clock not settable", C::capabilities, W::unsandboxed, kUnsandboxed},
@@ -99,13 +110,14 @@ const std::vector<ProbeControl>& probe_controls() {
       {"F03", "filesystem: secrets hidden", C::ns_mount, W::policy, "canary dir added as read-only path", expose_secret_ro},
       {"F04", "filesystem: /proc path pivots", C::ns_mount, W::policy, "canary dir added as read-only path", expose_secret_ro},
       {"F05", "filesystem: no hard links out", std::nullopt, W::unsandboxed, kUnsandboxed},
-      {"F06", "filesystem: mount API denied", C::capabilities, W::policy, "CAP_SYS_ADMIN kept, seccomp none, landlock off", mount_caps},
-      {"F07", "filesystem: ro mounts locked", C::capabilities, W::policy, "CAP_SYS_ADMIN kept, seccomp none, landlock off", mount_caps},
+      {"F06", "filesystem: mount API denied", C::capabilities, W::policy, "CAP_SYS_ADMIN kept, seccomp none, landlock off, protected paths cleared", mount_caps},
+      {"F07", "filesystem: ro mounts locked", C::capabilities, W::policy, "CAP_SYS_ADMIN kept, seccomp none, landlock off, protected paths cleared", mount_caps},
       {"F08", "seccomp: file handles", C::seccomp, W::policy, "seccomp none", seccomp_none},
       {"F09", "capabilities: chroot", C::capabilities, W::unsandboxed, kUnsandboxed},
       {"F10", "filesystem: nodev, no mknod", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"F11", "copy-out: no link following", std::nullopt, W::detector, "naive copy-out that follows links"},
       {"F12", "copy-out: no blocking on FIFOs", std::nullopt, W::detector, "naive copy-out that opens FIFOs"},
+      {"F13", "protected names at every depth", C::protected_paths, W::policy, "protected paths cleared, landlock off", no_protected},
       // S — /proc and /sys
       {"S01", "/proc/sys read-only", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"S02", "/proc masks", std::nullopt, W::unsandboxed, kUnsandboxed},
@@ -114,18 +126,22 @@ const std::vector<ProbeControl>& probe_controls() {
       {"S05", "/proc/self/mem FOLL_FORCE", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"S06", "pid namespace: parent environ", C::ns_pid, W::unsandboxed, kUnsandboxed},
       // C — seccomp
-      {"C01", "seccomp", C::seccomp, W::policy, "seccomp none", seccomp_none},
-      {"C02", "seccomp: i386 ABI", C::seccomp, W::policy, "seccomp none", seccomp_none},
-      {"C03", "seccomp: x32 ABI", C::seccomp, W::policy, "seccomp none", seccomp_none},
+      // seccomp "none" still installs the host-safety filter (foreign ABIs killed): only a run
+      // outside any sandbox shows these open.
+      {"C01", "seccomp", C::seccomp, W::unsandboxed, kUnsandboxed},
+      {"C02", "seccomp: i386 ABI", C::seccomp, W::unsandboxed, kUnsandboxed},
+      {"C03", "seccomp: x32 ABI", C::seccomp, W::unsandboxed, kUnsandboxed},
       {"C04", "seccomp: dangerous set", C::seccomp, W::policy, "seccomp none", seccomp_none},
-      {"C05", "seccomp: clone3 ENOSYS", C::seccomp, W::policy, "seccomp none", seccomp_none},
+      {"C05", "seccomp: clone3 ENOSYS", C::seccomp, W::policy, "seccomp none, protected paths cleared", seccomp_none_unguarded},
       {"C06", "seccomp: ioctl arguments", C::seccomp, W::policy, "seccomp none", seccomp_none},
       {"C07", "seccomp: socket families", C::seccomp, W::policy, "seccomp none", seccomp_none},
       {"C08", "seccomp: personality", C::seccomp, W::policy, "seccomp none", seccomp_none},
       {"C09", "seccomp: memfd exec", C::seccomp, W::policy, "seccomp none, allow_memfd_exec", memfd_exec},
-      {"C10", "seccomp: filter immutable", C::seccomp, W::policy, "seccomp none", seccomp_none},
-      {"C11", "seccomp: own filters possible", std::nullopt, W::policy, "extra_deny seccomp, prctl", deny_own_filters},
-      {"C12", "seccomp: user-notification races", std::nullopt, W::not_applicable, "no supervisor to weaken"},
+      // seccomp "none" keeps the host-safety filter (io_uring denied): only an unsandboxed run
+      // has no filter at all.
+      {"C10", "seccomp: filter immutable", C::seccomp, W::unsandboxed, kUnsandboxed},
+      {"C11", "seccomp: own filters possible", std::nullopt, W::policy, "extra_deny seccomp, prctl, protected paths cleared", deny_own_filters},
+      {"C12", "guard: user-notification races", C::protected_paths, W::policy, "protected paths cleared, landlock off", no_protected},
       // L — Landlock
       {"L01", "landlock filesystem", C::landlock_fs, W::policy, "landlock off", landlock_off},
       {"L02", "filesystem rights", C::landlock_fs, W::unsandboxed, kUnsandboxed},
@@ -139,7 +155,7 @@ const std::vector<ProbeControl>& probe_controls() {
       {"L10", "no pre-opened fds", std::nullopt, W::unsandboxed, kUnsandboxed},
       // I — IPC, signals, keyring, sockets
       {"I01", "signals: host unreachable", C::ns_pid, W::unsandboxed, kUnsandboxed},
-      {"I02", "keyring", C::seccomp, W::policy, "seccomp none", seccomp_none},
+      {"I02", "launcher: own session keyring", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"I03", "abstract sockets", C::ns_net, W::unsandboxed, kUnsandboxed},
       {"I04", "host sockets hidden", C::ns_mount, W::policy, "canary dir added as read-only path", expose_secret_ro},
       {"I05", "inotify on host paths", C::ns_mount, W::policy, "canary dir added as read-only path", expose_secret_ro},
@@ -170,8 +186,9 @@ const std::vector<ProbeControl>& probe_controls() {
       {"R10", "pids limit: zombies", C::cgroup_pids, W::policy, "pids and nproc unset", no_pids},
       {"R11", "teardown: orphans", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"R12", "per-uid kernel quotas", C::unprivileged_uid, W::unsandboxed, kUnsandboxed},
-      {"R13", "seccomp: nested netns", C::seccomp, W::policy, "seccomp none", seccomp_none},
+      {"R13", "seccomp: nested netns", C::seccomp, W::policy, "seccomp none, protected paths cleared", seccomp_none_unguarded},
       {"R14", "harness: slow consumer", std::nullopt, W::detector, "runner timeout shorter than the idle probe"},
+      {"R15", "seccomp: no AIO contexts", C::seccomp, W::policy, "seccomp none", seccomp_none},
       // T — teardown
       {"T01", "teardown: no survivors", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"T02", "teardown: no mount leaks", std::nullopt, W::detector, "harness plants a host mount during the run"},

@@ -62,6 +62,11 @@ std::vector<std::string> expectation_args(const SandboxPolicy& p) {
   a.push_back(std::string("--memfd-exec=") + (p.seccomp.allow_memfd_exec ? "1" : "0"));
   a.push_back("--net-mode=" + std::string(to_string(p.network.mode)));
   if (p.landlock.enabled) a.push_back("--landlock-min-abi=" + std::to_string(p.landlock.min_abi));
+  std::string names;
+  for (const auto& pp : p.fs.protected_paths) {
+    if (!pp.is_absolute()) names += (names.empty() ? "" : ",") + pp.lexically_normal().string();
+  }
+  if (!names.empty()) a.push_back("--protected-names=" + names);
   return a;
 }
 

@@ -82,6 +82,7 @@ const std::vector<ExpectKey>& expect_keys() {
       {"shm-canary", "file name of the canary in the host's /dev/shm"},
       {"workdir", "writable work dir inside the sandbox (positive controls, scratch files)"},
       {"protected", "read-only path inside the work dir (policy protected path), holding a file"},
+      {"protected-names", "the policy's relative protected paths (protected at every depth below writable paths)"},
       {"env-allow", "names the sandbox environment may contain"},
       {"rlimits", "expected limits: nofile=S:H,nproc=S:H,... (inf for unlimited)"},
       {"capbnd", "expected capability bounding set (hex, default 0)"},

@@ -19,7 +19,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -361,11 +366,97 @@ Outcome c11_nested_seccomp(const Expect&) {
   return fail("unexpected result " + std::to_string(a.ret));
 }
 
+// C12: the protected-path guard decides on paths the caller can change while the call waits —
+// its own path string (another thread rewrites it) and the filesystem (a symlink swapped
+// between an allowed file and a protected name). Both races run for a while; the protected name
+// must never appear. (A supervisor that checked and then let the kernel re-read the path would
+// lose these races within milliseconds.)
 Outcome c12_unotify_toctou(const Expect& e) {
-  if (e.str("unotify") != "1") {
-    return skip("no seccomp user-notification supervisor in this backend (probe applies only with one)");
+  const std::vector<std::string> names = e.list("protected-names");
+  if (names.empty() || !e.has("workdir")) {
+    return skip("the policy protects no names below writable paths: no supervisor decision to race");
   }
-  return fail("user-notification TOCTOU probe not implemented for this supervisor");
+  const std::string base = scratch_name(e.str("workdir"), "c12");
+  const std::string target = base + "/" + names.front();
+  for (std::size_t i = 1; i < target.size(); ++i) {
+    if (target[i] == '/') (void)mkdir(target.substr(0, i).c_str(), 0755);
+  }
+  const std::string ok = base + "/ok";
+  Attempt string_race = attempt([&] {
+    // Thread 2 flips the path between an allowed file and the protected name while thread 1 opens.
+    static char buf[4096];
+    const std::string a = ok;
+    const std::string b = target;
+    if (a.size() >= sizeof buf || b.size() >= sizeof buf) return -1L;
+    std::snprintf(buf, sizeof buf, "%s", a.c_str());
+    static std::atomic<bool> stop{false};
+    struct Flip {
+      std::string a, b;
+    };
+    static Flip flip;
+    flip = {a, b};
+    pthread_t t;
+    pthread_create(&t, nullptr, [](void*) -> void* {
+      bool to_b = true;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const std::string& s = to_b ? flip.b : flip.a;
+        std::memcpy(buf, s.c_str(), s.size() + 1);
+        to_b = !to_b;
+      }
+      return nullptr;
+    }, nullptr);
+    const double end = now_ms() + 1500;
+    long opens = 0;
+    while (now_ms() < end) {
+      const int fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        close(fd);
+        ++opens;
+      }
+    }
+    stop = true;
+    pthread_join(t, nullptr);
+    return opens;
+  }, 6000);
+  struct stat st {};
+  const bool made_by_string = lstat(target.c_str(), &st) == 0;
+  const std::string lnk = base + "/lnk";
+  Attempt link_race = attempt([&] {
+    const std::string tmp = base + "/lnk.tmp";
+    const pid_t flipper = fork();
+    if (flipper == 0) {
+      bool to_target = true;
+      const double end = now_ms() + 1600;
+      while (now_ms() < end) {
+        (void)unlink(tmp.c_str());
+        (void)symlink((to_target ? target : ok).c_str(), tmp.c_str());
+        (void)rename(tmp.c_str(), lnk.c_str());
+        to_target = !to_target;
+      }
+      _exit(0);
+    }
+    const double end = now_ms() + 1500;
+    long opens = 0;
+    while (now_ms() < end) {
+      const int fd = open(lnk.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        close(fd);
+        ++opens;
+      }
+    }
+    waitpid(flipper, nullptr, 0);
+    return opens;
+  }, 6000);
+  const bool made_by_link = lstat(target.c_str(), &st) == 0;
+  std::string d = "path-string race: " + string_race.describe() + " opens; symlink-swap race: " +
+                  link_race.describe() + " opens; target " + names.front();
+  (void)unlink(target.c_str());
+  if (made_by_string || made_by_link) {
+    return fail(std::string("protected name created by the ") + (made_by_string ? "path-string" : "symlink-swap") +
+                " race: " + d);
+  }
+  if (!string_race.ok() || !link_race.ok() || string_race.ret == 0) return fail("race did not run: " + d);
+  return pass(d);
 }
 
 }  // namespace
@@ -382,7 +473,7 @@ void add_group_c(std::vector<Probe>& out) {
   out.push_back({"C09", "memfd-exec", c09_memfd_exec});
   out.push_back({"C10", "filter-immutable", c10_filter_immutable, 15000});
   out.push_back({"C11", "nested-seccomp", c11_nested_seccomp});
-  out.push_back({"C12", "unotify-toctou", c12_unotify_toctou});
+  out.push_back({"C12", "unotify-toctou", c12_unotify_toctou, 15000});
 }
 
 }  // namespace probe

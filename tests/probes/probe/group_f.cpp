@@ -2,6 +2,7 @@
 // Writes use O_TMPFILE (an unnamed file that vanishes on close) or scratch names in the work dir;
 // mount changes only happen inside a private mount namespace created by the check itself.
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "probe.hpp"
 #include "util.hpp"
@@ -451,6 +453,126 @@ Outcome f12_fifo_trap(const Expect& e) {
   return info("harness-observed;" + d);
 }
 
+// F13 helpers: create the directories on the way (the ancestors of a protected name may be
+// made; only the name itself is refused), remove a scratch tree afterwards.
+bool exists_nofollow(const std::string& p) {
+  struct stat st {};
+  return lstat(p.c_str(), &st) == 0;
+}
+
+void make_parents(const std::string& path) {
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    if (path[i] != '/') continue;
+    (void)mkdir(path.substr(0, i).c_str(), 0755);
+  }
+}
+
+int remove_entry(const char* p, const struct stat*, int type, struct FTW*) {
+  return type == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+void remove_tree(const std::string& p) { (void)nftw(p.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+long touch_file(const std::string& p) {
+  const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+// F13: the policy's protected names below the writable paths (.git/hooks, .envrc, ...) cannot be
+// made — at the top of the work dir and deeper, when they do not exist yet, and through a symlink,
+// a rename (also of a whole tree onto an ancestor such as .git), a hard link, O_TMPFILE or mkdir.
+// Existing ones deeper down (the harness plants <workdir>/nested/<name>) cannot be written,
+// truncated, chmod-ed, replaced, reopened for writing through /proc/self/fd or hard-linked out.
+Outcome f13_protected_names(const Expect& e) {
+  const std::vector<std::string> names = e.list("protected-names");
+  if (names.empty()) return skip("the policy protects no names below writable paths");
+  if (!e.has("workdir")) return skip("harness gave no --workdir");
+  const std::string work = e.str("workdir");
+  const std::string base = scratch_name(work, "f13");
+  if (mkdir(base.c_str(), 0755) != 0) return fail("cannot make scratch dir " + base + ": " + errname(errno));
+  std::string leaked;
+  std::string d;
+  auto check = [&](const std::string& what, const std::string& path, const Attempt& a) {
+    const bool made = exists_nofollow(path);
+    d += " " + what + ":" + (made ? "MADE" : a.describe()) + ";";
+    if (made) leaked += " " + what;
+  };
+  int n = 0;
+  for (const auto& name : names) {
+    for (const char* depth : {"", "/a/b"}) {
+      const std::string root = base + "/t" + std::to_string(n++) + depth;
+      const std::string target = root + "/" + name;
+      make_parents(target);
+      const std::string tag = name + (depth[0] != '\0' ? "@depth2" : "");
+      check(tag + " create", target, attempt([&] { return touch_file(target); }));
+      check(tag + " symlink", target, attempt([&] { return static_cast<long>(symlink("x", target.c_str())); }));
+      const std::string other = root + "/other";
+      (void)touch_file(other);
+      check(tag + " rename-onto", target, attempt([&] { return static_cast<long>(rename(other.c_str(), target.c_str())); }));
+      (void)touch_file(other);
+      check(tag + " link-onto", target, attempt([&] { return static_cast<long>(link(other.c_str(), target.c_str())); }));
+      const std::string lnk = root + "/lnk";
+      (void)symlink(target.c_str(), lnk.c_str());
+      check(tag + " create-via-symlink", target, attempt([&] { return touch_file(lnk); }));
+      check(tag + " mkdir", target, attempt([&] { return static_cast<long>(mkdir(target.c_str(), 0755)); }));
+      const std::string parent = target.substr(0, target.rfind('/'));
+      check(tag + " tmpfile-link", target, attempt([&] {
+              const int fd = open(parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+              if (fd < 0) return -1L;
+              const std::string self = "/proc/self/fd/" + std::to_string(fd);
+              return static_cast<long>(linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW));
+            }));
+      // A prepared tree moved onto the first component (`mv planted .git`).
+      const auto slash = name.find('/');
+      if (slash != std::string::npos) {
+        const std::string fresh = root + "-tree";
+        const std::string tree = fresh + "/planted";
+        make_parents(tree + "/" + name.substr(slash + 1));
+        (void)touch_file(tree + "/" + name.substr(slash + 1));
+        check(tag + " tree-onto-ancestor", fresh + "/" + name,
+              attempt([&] { return static_cast<long>(rename(tree.c_str(), (fresh + "/" + name.substr(0, slash)).c_str())); }));
+      }
+    }
+  }
+  // Existing protected files below the top (planted by the harness).
+  for (const auto& name : names) {
+    const std::string p = work + "/nested/" + name;
+    struct stat before {};
+    if (lstat(p.c_str(), &before) != 0 || !S_ISREG(before.st_mode)) continue;
+    auto changed = [&](const std::string& what, const Attempt& a) {
+      struct stat now {};
+      const bool c = lstat(p.c_str(), &now) != 0 || now.st_size != before.st_size ||
+                     now.st_mode != before.st_mode || now.st_ino != before.st_ino;
+      d += " nested/" + name + " " + what + ":" + (c ? "CHANGED" : a.describe()) + ";";
+      if (c) leaked += " nested/" + name + " " + what;
+    };
+    changed("append", attempt([&] {
+              const int fd = open(p.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+              return fd < 0 ? -1L : static_cast<long>(write(fd, "x", 1));
+            }));
+    changed("truncate", attempt([&] { return static_cast<long>(truncate(p.c_str(), 0)); }));
+    changed("chmod", attempt([&] { return static_cast<long>(chmod(p.c_str(), 0777)); }));
+    changed("reopen-rw", attempt([&] {
+              const int ro = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+              if (ro < 0) return -1L;
+              const std::string self = "/proc/self/fd/" + std::to_string(ro);
+              const int fd = open(self.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+              return fd < 0 ? -1L : static_cast<long>(write(fd, "x", 1));
+            }));
+    const std::string repl = base + "/replacement";
+    (void)touch_file(repl);
+    changed("replace", attempt([&] { return static_cast<long>(rename(repl.c_str(), p.c_str())); }));
+    const std::string alias = base + "/alias";
+    Attempt ln = attempt([&] { return static_cast<long>(link(p.c_str(), alias.c_str())); });
+    check("nested/" + name + " link-out", alias, ln);
+  }
+  remove_tree(base);
+  if (!leaked.empty()) return fail("protected names made or changed:" + leaked + " |" + d);
+  return pass("all refused:" + d);
+}
+
 }  // namespace
 
 void add_group_f(std::vector<Probe>& out) {
@@ -466,6 +588,7 @@ void add_group_f(std::vector<Probe>& out) {
   out.push_back({"F10", "mknod", f10_mknod});
   out.push_back({"F11", "copy-out-race", f11_copy_out_race});
   out.push_back({"F12", "fifo-trap", f12_fifo_trap});
+  out.push_back({"F13", "protected-names", f13_protected_names, 20000});
 }
 
 }  // namespace probe

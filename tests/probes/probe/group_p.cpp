@@ -1,15 +1,22 @@
 // P — privilege: capabilities, setuid/file-cap binaries, identity changes, uid mapping.
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "probe.hpp"
 #include "util.hpp"
@@ -199,6 +206,84 @@ Outcome p06_securebits(const Expect& e) {
   return pass(d);
 }
 
+constexpr long kSysFchmodat2 = 452;  // x86_64 and i386 (kernel 6.6)
+
+// What P07 looks for after each attempt: a set-id mode, a device node or a file capability on
+// the file the attempt made in the (host-backed) work dir.
+std::string host_hazard(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return {};
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "device node";
+  std::string h;
+  if (st.st_mode & S_ISUID) h += "set-uid ";
+  if (st.st_mode & S_ISGID && !S_ISDIR(st.st_mode)) h += "set-gid ";
+  char buf[64];
+  if (lgetxattr(path.c_str(), "security.capability", buf, sizeof buf) > 0) h += "file-capability ";
+  return h;
+}
+
+long make_plain(const std::string& p) {
+  const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+// P07: through a writable path, every way to leave a set-id file, a device node or a file
+// capability on the host disk (where the host, not the sandbox's nosuid mount, decides).
+Outcome p07_host_setid(const Expect& e) {
+  if (!e.has("workdir")) return skip("harness gave no --workdir");
+  const std::string dir = e.str("workdir");
+  struct Case {
+    const char* name;
+    bool pre_create;  // the file exists (mode 0755) before the attempt
+    std::function<long(const std::string&)> fn;
+  };
+  // VFS_CAP_REVISION_2 with CAP_NET_RAW permitted and effective.
+  static const unsigned char kFcap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00};
+  const std::vector<Case> cases = {
+      {"open(O_CREAT,04755)", false, [](const std::string& p) { return static_cast<long>(open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 04755)); }},
+      {"openat(O_CREAT,02755)", false, [](const std::string& p) { return static_cast<long>(openat(AT_FDCWD, p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 02755)); }},
+      {"creat(06755)", false, [](const std::string& p) { return static_cast<long>(creat(p.c_str(), 06755)); }},
+      {"chmod(04755)", true, [](const std::string& p) { return static_cast<long>(chmod(p.c_str(), 04755)); }},
+      {"fchmod(02755)", true, [](const std::string& p) {
+         const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+         return fd < 0 ? -1L : static_cast<long>(fchmod(fd, 02755));
+       }},
+      {"fchmodat(04755)", true, [](const std::string& p) { return static_cast<long>(fchmodat(AT_FDCWD, p.c_str(), 04755, 0)); }},
+      {"fchmodat2(04755)", true, [](const std::string& p) { return syscall(kSysFchmodat2, AT_FDCWD, p.c_str(), 04755, 0); }},
+      {"mknod(S_IFREG|04755)", false, [](const std::string& p) { return static_cast<long>(mknod(p.c_str(), S_IFREG | 04755, 0)); }},
+      {"mknod(S_IFCHR 1:3)", false, [](const std::string& p) { return static_cast<long>(mknod(p.c_str(), S_IFCHR | 0666, makedev(1, 3))); }},
+      {"O_TMPFILE(04755)+link", false, [dir](const std::string& p) {
+         const int fd = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 04755);
+         if (fd < 0) return -1L;
+         const std::string self = "/proc/self/fd/" + std::to_string(fd);
+         return static_cast<long>(linkat(AT_FDCWD, self.c_str(), AT_FDCWD, p.c_str(), AT_SYMLINK_FOLLOW));
+       }},
+      {"setxattr(security.capability)", true, [](const std::string& p) {
+         return static_cast<long>(setxattr(p.c_str(), "security.capability", kFcap, sizeof kFcap, 0));
+       }},
+  };
+  std::string d;
+  std::string leaked;
+  int err = 0;
+  for (const auto& c : cases) {
+    const std::string path = scratch_name(dir, "p07");
+    if (c.pre_create && make_plain(path) != 0) {
+      d += std::string(" ") + c.name + ":setup " + errname(errno) + ";";
+      continue;
+    }
+    Attempt a = attempt([&] { return c.fn(path); });
+    const std::string hazard = host_hazard(path);
+    d += std::string(" ") + c.name + ":" + (hazard.empty() ? a.describe() : "LEFT " + hazard) + ";";
+    if (!hazard.empty()) leaked += std::string(" ") + c.name;
+    if (err == 0 && !a.ok()) err = a.err;
+    (void)unlink(path.c_str());
+  }
+  if (!leaked.empty()) return fail("left on the host disk by:" + leaked + " |" + d);
+  return pass("nothing set-id, no device, no file capability:" + d, err);
+}
+
 }  // namespace
 
 void add_group_p(std::vector<Probe>& out) {
@@ -208,6 +293,7 @@ void add_group_p(std::vector<Probe>& out) {
   out.push_back({"P04", "setuid-calls", p04_setuid_calls});
   out.push_back({"P05", "host-uid-mapping", p05_host_uid_mapping});
   out.push_back({"P06", "securebits", p06_securebits});
+  out.push_back({"P07", "host-setid", p07_host_setid, 15000});
 }
 
 }  // namespace probe

@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,6 +441,23 @@ pid_t spawn_detached_sleeper(const Expect& e, const std::string& suffix, bool st
   return s;
 }
 
+namespace {
+
+// R15: Linux AIO contexts are charged to one host-wide pool (fs.aio-max-nr, 65536 by default):
+// a sandbox that may call io_setup can leave the host's own io_setup failing with EAGAIN.
+Outcome r15_aio_contexts(const Expect&) {
+  Attempt a = attempt([] {
+    unsigned long ctx = 0;
+    const long r = syscall(SYS_io_setup, 128, &ctx);
+    if (r == 0) (void)syscall(SYS_io_destroy, ctx);
+    return r;
+  });
+  if (a.ok()) return fail("io_setup(128) succeeded: the sandbox can charge the host-wide fs.aio-max-nr");
+  return pass("io_setup refused: " + a.describe(), a.err);
+}
+
+}  // namespace
+
 void add_group_r(std::vector<Probe>& out) {
   out.push_back({"R01", "fork-bomb", r01_fork_bomb, 10000});
   out.push_back({"R02", "thread-bomb", r02_thread_bomb, 10000});
@@ -455,6 +473,7 @@ void add_group_r(std::vector<Probe>& out) {
   out.push_back({"R12", "kernel-quotas", r12_kernel_quotas});
   out.push_back({"R13", "nested-netns", r13_nested_netns});
   out.push_back({"R14", "slow-consumer", r14_slow_consumer});
+  out.push_back({"R15", "aio-contexts", r15_aio_contexts});
 }
 
 }  // namespace probe

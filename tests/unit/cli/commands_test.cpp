@@ -81,7 +81,7 @@ TEST(CliCommands, ScoreJsonIsRequestedAndNamesMaturity) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["basis"], "requested");
   EXPECT_EQ(j["backend"], "oci");
-  EXPECT_EQ(j["value"], 80);  // no Landlock under OCI runtimes: not promised
+  EXPECT_EQ(j["value"], 81);  // no Landlock under OCI runtimes: not promised
   const auto fc = nlohmann::json::parse(
       run_cli({"score", "--backend", "firecracker", "--preset", "strict", "--json"}).out);
   EXPECT_EQ(fc["maturity"], "not-implemented");

@@ -86,7 +86,7 @@ TEST(Score, ClampedAt100) {
 }
 
 TEST(Score, RequestedScoreOfPresets) {
-  EXPECT_EQ(requested_score(BackendKind::process, preset_policy(Preset::strict)).value, 81);
+  EXPECT_EQ(requested_score(BackendKind::process, preset_policy(Preset::strict)).value, 82);
   EXPECT_LT(requested_score(BackendKind::process, preset_policy(Preset::minimal)).value,
             requested_score(BackendKind::process, preset_policy(Preset::basic)).value);
   EXPECT_LT(requested_score(BackendKind::process, preset_policy(Preset::basic)).value,
@@ -100,12 +100,12 @@ TEST(Score, NoopEnforcesNothing) {
 }
 
 // The requested score must not promise what the backend cannot apply: OCI runtimes have no
-// Landlock, so strict on oci asks for 86 but a run can reach 80 (the enforced score of a real
-// runc run on this host) and gvisor 95, not 100.
+// Landlock, so strict on oci asks for 87 but a run can reach 81 (the enforced score of a real
+// runc run on this host) and gvisor 96, not 100.
 TEST(Score, RequestedScoreCountsOnlyControlsTheBackendOffers) {
   const SandboxPolicy strict = preset_policy(Preset::strict);
-  EXPECT_EQ(requested_score(BackendKind::oci, strict).value, 80);
-  EXPECT_EQ(requested_score(BackendKind::gvisor, strict).value, 95);
+  EXPECT_EQ(requested_score(BackendKind::oci, strict).value, 81);
+  EXPECT_EQ(requested_score(BackendKind::gvisor, strict).value, 96);
   const EnforcementReport r = requested_report(BackendKind::oci, strict);
   const ControlStatus* ll = r.find(Control::landlock_fs);
   ASSERT_NE(ll, nullptr);

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <linux/netlink.h>
@@ -152,7 +153,6 @@ TEST(ArgRules, BasicAndStrictAgreeOnArgumentRules) {
 TEST(SeccompProgram, StrictDecisions) {
   const auto p = build(SeccompMode::strict, /*memfd_exec=*/false);
   EXPECT_EQ(p.default_action, SeccompAction::errno_eperm);
-  EXPECT_TRUE(p.deny_foreign_abis);
   EXPECT_EQ(evaluate(p, "read"), SeccompAction::allow);
   EXPECT_EQ(evaluate(p, "execve"), SeccompAction::allow);
   EXPECT_EQ(evaluate(p, "clone3"), SeccompAction::errno_enosys);
@@ -211,7 +211,6 @@ TEST(SeccompProgram, StrictDecisions) {
 TEST(SeccompProgram, BasicDecisions) {
   const auto p = build(SeccompMode::basic);
   EXPECT_EQ(p.default_action, SeccompAction::allow);
-  EXPECT_TRUE(p.deny_foreign_abis);
   EXPECT_EQ(evaluate(p, "read"), SeccompAction::allow);
   EXPECT_EQ(evaluate(p, "sethostname"), SeccompAction::allow);
   EXPECT_EQ(evaluate(p, "clone3"), SeccompAction::errno_enosys);
@@ -269,10 +268,33 @@ TEST(SeccompProgram, ExtraAllowAndDeny) {
   EXPECT_EQ(evaluate(*prog, "ioctl", {0, TIOCSTI}), SeccompAction::errno_eperm);
 }
 
-TEST(SeccompProgram, NoneInstallsNothingUnlessAskedToDeny) {
-  auto none = build(SeccompMode::none);
-  EXPECT_TRUE(none.rules.empty());
-  EXPECT_FALSE(none.deny_foreign_abis);
+// seccomp "none" is no policy filter, but the host-safety rules hold in every mode (issue 12,
+// item 1): no set-id file, no device node can be made through any creating or chmod-ing call.
+TEST(SeccompProgram, NoneStillCarriesTheHostSafetyRules) {
+  for (SeccompMode mode : {SeccompMode::none, SeccompMode::basic, SeccompMode::strict}) {
+    const auto p = build(mode);
+    SCOPED_TRACE(std::string(to_string(mode)));
+    for (const char* chmod_like : {"chmod", "fchmod"}) {
+      EXPECT_EQ(evaluate(p, chmod_like, {0, 04755}), SeccompAction::errno_eperm);
+      EXPECT_EQ(evaluate(p, chmod_like, {0, 02755}), SeccompAction::errno_eperm);
+      EXPECT_EQ(evaluate(p, chmod_like, {0, 0755}), SeccompAction::allow);
+    }
+    EXPECT_EQ(evaluate(p, "fchmodat", {0, 0, 06755}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "fchmodat2", {0, 0, 04755, 0}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "openat", {0, 0, O_CREAT | O_WRONLY, 04755}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "openat", {0, 0, O_RDONLY, 04755}), SeccompAction::allow) << "mode ignored without O_CREAT";
+    EXPECT_EQ(evaluate(p, "open", {0, O_CREAT, 02700}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "creat", {0, 04755}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "mknodat", {0, 0, S_IFCHR | 0666, 0}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "mknodat", {0, 0, S_IFREG | 04755, 0}), SeccompAction::errno_eperm);
+    EXPECT_EQ(evaluate(p, "mknod", {0, S_IFIFO | 0644, 0}), SeccompAction::allow);
+    EXPECT_EQ(evaluate(p, "openat2"), SeccompAction::errno_enosys);
+    EXPECT_EQ(evaluate(p, "io_uring_setup"), SeccompAction::errno_eperm);
+  }
+  const auto none = build(SeccompMode::none);
+  EXPECT_EQ(none.default_action, SeccompAction::allow);
+  EXPECT_EQ(evaluate(none, "ptrace"), SeccompAction::allow) << "none adds no policy denials";
+  EXPECT_EQ(evaluate(none, "clone3"), SeccompAction::allow);
   SeccompPolicy p;
   p.mode = SeccompMode::none;
   p.extra_deny = {"uname"};
@@ -280,7 +302,34 @@ TEST(SeccompProgram, NoneInstallsNothingUnlessAskedToDeny) {
   ASSERT_TRUE(prog);
   EXPECT_EQ(evaluate(*prog, "uname"), SeccompAction::errno_eperm);
   EXPECT_EQ(evaluate(*prog, "read"), SeccompAction::allow);
-  EXPECT_TRUE(prog->deny_foreign_abis);  // else the denial is bypassable via int 0x80
+}
+
+// Linux AIO charges the host-wide fs.aio-max-nr (issue 12, item 8): basic and strict refuse it.
+TEST(SeccompProgram, AioContextsAreRefusedByBasicAndStrict) {
+  EXPECT_EQ(evaluate(build(SeccompMode::basic), "io_setup"), SeccompAction::errno_eperm);
+  EXPECT_EQ(evaluate(build(SeccompMode::strict), "io_setup"), SeccompAction::errno_eperm);
+}
+
+// The guard's trap program: path-creating and write opens go to the guard, reads do not.
+TEST(GuardTrapProgram, TrapsWhatCanCreateOrChangeAPath) {
+  const SeccompProgram& p = guard_trap_program();
+  EXPECT_EQ(p.default_action, SeccompAction::allow);
+  EXPECT_EQ(evaluate(p, "openat", {0, 0, O_RDONLY, 0}), SeccompAction::allow);
+  for (std::uint64_t flags : {std::uint64_t{O_WRONLY}, std::uint64_t{O_RDWR}, std::uint64_t{O_CREAT},
+                              std::uint64_t{O_TRUNC}, std::uint64_t{O_RDONLY | O_CREAT | O_EXCL}}) {
+    EXPECT_EQ(evaluate(p, "openat", {0, 0, flags, 0}), SeccompAction::notify) << flags;
+    EXPECT_EQ(evaluate(p, "open", {0, flags, 0}), SeccompAction::notify) << flags;
+  }
+  for (const char* name : {"creat", "mkdirat", "mknodat", "symlinkat", "linkat", "renameat2", "fchmodat",
+                           "fchmod", "truncate"}) {
+    EXPECT_EQ(evaluate(p, name), SeccompAction::notify) << name;
+  }
+  for (const char* name : {"unshare", "setns", "chroot", "mount"}) {
+    EXPECT_EQ(evaluate(p, name), SeccompAction::errno_eperm) << name;
+  }
+  EXPECT_EQ(evaluate(p, "clone", {CLONE_NEWNS}), SeccompAction::errno_eperm);
+  EXPECT_EQ(evaluate(p, "clone", {CLONE_VM | CLONE_THREAD}), SeccompAction::allow);
+  EXPECT_EQ(evaluate(p, "unlink"), SeccompAction::allow);
 }
 
 TEST(SeccompProgram, CustomAllowlist) {
@@ -344,6 +393,22 @@ TEST(SeccompProgram, DescriptionsCountRules) {
   EXPECT_NE(basic.description.find(std::to_string(basic.rules.size()) + " rules"), std::string::npos)
       << basic.description;
   std::cout << "[ info ] " << strict.description << "\n[ info ] " << basic.description << "\n";
+}
+
+// What no filter can read cannot be allowed: the rules above would not see it.
+TEST(SeccompProgram, UnfilterableSyscallsCannotBeAllowed) {
+  for (SeccompMode mode : {SeccompMode::basic, SeccompMode::strict}) {
+    for (const char* name : {"clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"}) {
+      SeccompPolicy p;
+      p.mode = mode;
+      p.extra_allow = {name};
+      expect_error(p, ErrorCode::policy_value, std::string(name) + " cannot be allowed");
+    }
+  }
+  SeccompPolicy custom;
+  custom.mode = SeccompMode::custom;
+  custom.custom_allow = {"execve", "openat2"};
+  expect_error(custom, ErrorCode::policy_value, "openat2 cannot be allowed");
 }
 
 }  // namespace

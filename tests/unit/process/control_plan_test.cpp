@@ -220,7 +220,10 @@ TEST(ControlPlan, NotRequestedControlsAreMarkedSo) {
   auto plan = plan_controls(full_host(), p, root_caller());
   ASSERT_TRUE(plan.has_value());
   EXPECT_FALSE(plan->report.find(Control::seccomp)->requested);
-  EXPECT_FALSE(plan->seccomp);
+  // No policy filter, but the host-safety filter is installed under every policy.
+  EXPECT_TRUE(plan->seccomp);
+  EXPECT_TRUE(plan->report.find(Control::host_safety)->requested);
+  EXPECT_TRUE(plan->report.find(Control::host_safety)->applied);
   EXPECT_FALSE(plan->report.find(Control::landlock_fs)->requested);
   EXPECT_FALSE(plan->landlock);
 }

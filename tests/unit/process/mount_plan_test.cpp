@@ -80,7 +80,9 @@ TEST(MountPlan, WritableIsNosuidNodevAndRuleGrantsWrite) {
   EXPECT_EQ(plan->landlock_host_rules[0].access, kAccessRead | kAccessWrite | kAccessExec);
 }
 
-TEST(MountPlan, ProtectedPathsPinAndMask) {
+// Missing protected paths get no mount point: nothing may be created in the user's tree (the
+// guard refuses creating them instead). Existing ancestors are still pinned.
+TEST(MountPlan, ProtectedPathsPinButNeverCreateMountPoints) {
   Scratch s;
   fs::create_directories(s.path / ".git");
   FilesystemPolicy f;
@@ -90,10 +92,33 @@ TEST(MountPlan, ProtectedPathsPinAndMask) {
   ASSERT_TRUE(plan.has_value()) << plan.error().describe();
   const std::string w = s.path.string();
   EXPECT_GE(index_of(*plan, "pin " + w + "/.git"), 0);
-  EXPECT_GE(index_of(*plan, "mask missing protected path " + w + "/.git/hooks"), 0);
-  EXPECT_GE(index_of(*plan, "mask missing protected path " + w + "/.bashrc"), 0);
-  ASSERT_EQ(plan->mask_points.size(), 2u);
-  EXPECT_EQ(plan->protected_masks, 2u);
+  for (const auto& o : plan->ops) {
+    if (o.target == nullptr) continue;
+    const std::string t = o.target;
+    EXPECT_EQ(t.find(w + "/.git/hooks"), std::string::npos) << t;
+    EXPECT_EQ(t.find(w + "/.bashrc"), std::string::npos) << t;
+  }
+  EXPECT_EQ(plan->protected_masks, 0u);
+  EXPECT_EQ(plan->writable_targets, std::vector<std::string>{w});
+}
+
+// Item 3 of issue 12: a writable path given as a symlink is mounted (and protected) at its
+// resolved target; the given path becomes the same link inside.
+TEST(MountPlan, WritableSymlinkIsResolvedAndProtectedAtItsTarget) {
+  Scratch s;
+  fs::create_directories(s.path / "proj" / ".git" / "hooks");
+  fs::create_directory_symlink(s.path / "proj", s.path / "link");
+  FilesystemPolicy f;
+  f.writable_paths = {s.path / "link"};
+  f.protected_paths = {".git/hooks"};
+  auto plan = plan_for(f);
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  const std::string proj = fs::canonical(s.path / "proj").string();
+  EXPECT_GE(index_of(*plan, "protect " + proj + "/.git/hooks"), 0);
+  EXPECT_EQ(plan->writable_targets, std::vector<std::string>{proj});
+  bool link_made = false;
+  for (const auto& t : plan->op_text) link_made = link_made || t.rfind("symlink " + (s.path / "link").string(), 0) == 0;
+  EXPECT_TRUE(link_made);
 }
 
 TEST(MountPlan, ExistingProtectedPathIsReadOnlyBind) {
@@ -107,7 +132,6 @@ TEST(MountPlan, ExistingProtectedPathIsReadOnlyBind) {
   const int i = index_of(*plan, "protect " + s.path.string() + "/.git/hooks");
   ASSERT_GE(i, 0);
   EXPECT_NE(plan->ops[static_cast<std::size_t>(i)].attrs & MOUNT_ATTR_RDONLY, 0u);
-  EXPECT_TRUE(plan->mask_points.empty());
 }
 
 TEST(MountPlan, PathErrorsArePrecise) {

@@ -1,0 +1,55 @@
+#include "backends/common/guard_launch.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "backends/common/seccomp_bpf.hpp"
+#include "guard/guard_args.hpp"
+#include "kavach/syscalls.hpp"
+
+namespace kavach::common {
+
+Result<std::filesystem::path> find_guard_binary() {
+  std::vector<std::string> tried;
+  auto usable = [&tried](const std::string& p) {
+    tried.push_back(p);
+    return !p.empty() && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (const char* env = std::getenv("KAVACH_GUARD"); env != nullptr && *env != '\0') {
+    if (usable(env)) return std::filesystem::path(env);
+  }
+  for (const char* p : {KAVACH_GUARD_INSTALL_PATH, KAVACH_GUARD_BUILD_PATH}) {
+    if (usable(p)) return std::filesystem::path(p);
+  }
+  std::string list;
+  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
+  return fail(ErrorCode::runtime_missing,
+              "protected_paths: the guard program kavach-guard was not found (tried " + list +
+                  "); set $KAVACH_GUARD or install kavach",
+              {{"control", "protected_paths"}});
+}
+
+Result<GuardCommand> guard_command(const GuardCommandInput& in) {
+  auto bpf = compile_seccomp_bpf(guard_trap_program());
+  if (!bpf) return tl::unexpected(bpf.error());
+  guard::GuardArgs a;
+  a.writable_roots = in.writable_roots;
+  for (const auto& p : in.policy->fs.protected_paths) a.protected_paths.push_back(p.lexically_normal().string());
+  a.notify_bpf_hex = bpf_to_hex(*bpf);
+  a.status_fd = in.status_fd;
+  a.status_stage_guard = in.status_stage_guard;
+  a.status_stage_exec = in.status_stage_exec;
+  a.exec_paths = in.exec_paths;
+  a.argv = in.command;
+  GuardCommand out;
+  out.argv.emplace_back("kavach-guard");
+  for (auto& s : guard::to_argv(a)) out.argv.push_back(std::move(s));
+  out.detail = std::to_string(a.protected_paths.size()) + " protected paths (at every depth) below " +
+               std::to_string(a.writable_roots.size()) +
+               " writable paths, enforced by kavach-guard: creating, renaming onto, linking, "
+               "chmod-ing or writing them is refused (EACCES); nothing is created on the host";
+  return out;
+}
+
+}  // namespace kavach::common
