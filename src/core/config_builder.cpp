@@ -1,7 +1,20 @@
 // SandboxConfigBuilder: setters record the FIRST error; build() returns it or the validated config.
 #include "kavach/config.hpp"
 
+#include "kavach/policy_ranges.hpp"
+
 namespace kavach {
+namespace {
+
+// A setter's argument is the caller's (invalid_argument); the range and the field it would set
+// come from the shared table.
+Error setter_error(Error e, const char* setter) {
+  e.code = ErrorCode::invalid_argument;
+  e.context["setter"] = setter;
+  return e;
+}
+
+}  // namespace
 
 SandboxConfigBuilder::SandboxConfigBuilder() { config_.policy = preset_policy(Preset::agent); }
 
@@ -43,31 +56,31 @@ SandboxConfigBuilder& SandboxConfigBuilder::policy_file(const std::filesystem::p
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::timeout(std::chrono::milliseconds t) {
-  if (t.count() <= 0) set_error(make_error(ErrorCode::invalid_argument, "timeout must be positive"));
+  if (auto c = check_signed_range(ranges::wall_timeout, t.count()); !c) set_error(setter_error(c.error(), "timeout"));
   else config_.policy.limits.wall_timeout = t;
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::memory_limit(std::uint64_t bytes) {
-  if (bytes < (4u << 20)) set_error(make_error(ErrorCode::invalid_argument, "memory limit must be at least 4 MiB"));
+  if (auto c = check_range(ranges::memory, bytes); !c) set_error(setter_error(c.error(), "memory_limit"));
   else config_.policy.limits.memory_bytes = bytes;
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::cpu_limit(double cores) {
-  if (!(cores > 0.0)) set_error(make_error(ErrorCode::invalid_argument, "cpu limit must be > 0 cores"));
+  if (auto c = check_real_range(ranges::cpu, cores); !c) set_error(setter_error(c.error(), "cpu_limit"));
   else config_.policy.limits.cpu_cores = cores;
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::pids_limit(std::uint64_t n) {
-  if (n == 0) set_error(make_error(ErrorCode::invalid_argument, "pids limit must be at least 1"));
+  if (auto c = check_range(ranges::pids, n); !c) set_error(setter_error(c.error(), "pids_limit"));
   else config_.policy.limits.pids = n;
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::output_limit(std::uint64_t bytes) {
-  if (bytes == 0) set_error(make_error(ErrorCode::invalid_argument, "output limit must be positive"));
+  if (auto c = check_range(ranges::output, bytes); !c) set_error(setter_error(c.error(), "output_limit"));
   else config_.policy.limits.output_bytes = bytes;
   return *this;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kavach/policy.hpp"
+#include "kavach/policy_ranges.hpp"
 #include "kavach/syscalls.hpp"
 
 namespace kavach {
@@ -48,33 +49,38 @@ class PolicyReader {
     return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected true or false, got " + type_name(n)));
   }
 
-  Result<std::int64_t> integer(const toml::node& n, const std::string& key, std::int64_t lo,
-                               std::int64_t hi) const {
+  // A range error from the shared table, placed at `at` in this file.
+  Error located(const toml::node& at, Error e) const {
+    const auto line = std::to_string(at.source().begin.line);
+    e.message = origin_ + ":" + line + ": " + e.message;
+    e.context["file"] = origin_;
+    e.context["line"] = line;
+    return e;
+  }
+
+  // A whole number within `range` (checked as written, before it is narrowed to the field).
+  Result<std::uint64_t> whole(const toml::node& n, const std::string& key, const NumericRange& range) const {
     if (!n.is_integer()) {
       return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected an integer, got " + type_name(n)));
     }
-    auto v = *n.value<std::int64_t>();
-    if (v < lo || v > hi) {
-      return tl::unexpected(error(ErrorCode::policy_value, n, key,
-                                  "value " + std::to_string(v) + " out of range [" +
-                                      std::to_string(lo) + ", " + std::to_string(hi) + "]"));
-    }
+    const auto v = *n.value<std::int64_t>();
+    if (auto c = check_signed_range(range, v, key); !c) return tl::unexpected(located(n, c.error()));
+    return static_cast<std::uint64_t>(v);
+  }
+
+  // A finite number within `range` (TOML also spells nan and inf).
+  Result<double> real(const toml::node& n, const std::string& key, const NumericRange& range) const {
+    double v = 0;
+    if (n.is_integer()) v = static_cast<double>(*n.value<std::int64_t>());
+    else if (n.is_floating_point()) v = *n.value<double>();
+    else return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected a number, got " + type_name(n)));
+    if (auto c = check_real_range(range, v, key); !c) return tl::unexpected(located(n, c.error()));
     return v;
   }
 
-  Result<double> number(const toml::node& n, const std::string& key) const {
-    if (n.is_integer()) return static_cast<double>(*n.value<std::int64_t>());
-    if (n.is_floating_point()) return *n.value<double>();
-    return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected a number, got " + type_name(n)));
-  }
-
-  // Byte sizes: an integer, or a string like "512M", "64MiB", "1G", "4096".
-  Result<std::uint64_t> bytes(const toml::node& n, const std::string& key) const {
-    if (n.is_integer()) {
-      auto v = integer(n, key, 0, INT64_MAX);
-      if (!v) return tl::unexpected(v.error());
-      return static_cast<std::uint64_t>(*v);
-    }
+  // Byte sizes within `range`: an integer, or a string like "512M", "64MiB", "1G", "4096".
+  Result<std::uint64_t> bytes(const toml::node& n, const std::string& key, const NumericRange& range) const {
+    if (n.is_integer()) return whole(n, key, range);
     if (!n.is_string()) {
       return tl::unexpected(error(ErrorCode::policy_type, n, key,
                                   "expected a size (integer bytes or a string like \"64M\"), got " + type_name(n)));
@@ -88,9 +94,14 @@ class PolicyReader {
     else if (unit == "K" || unit == "KiB" || unit == "k") mult = 1ull << 10;
     else if (unit == "M" || unit == "MiB") mult = 1ull << 20;
     else if (unit == "G" || unit == "GiB") mult = 1ull << 30;
-    if (ec != std::errc() || ptr == s.data() || mult == 0 || value > (UINT64_MAX / mult)) {
+    const bool too_large = ec == std::errc::result_out_of_range || (mult != 0 && value > UINT64_MAX / mult);
+    if (ptr == s.data() || mult == 0 || (ec != std::errc() && !too_large)) {
       return tl::unexpected(error(ErrorCode::policy_value, n, key,
                                   "invalid size \"" + s + "\" (use bytes or a suffix K, M, G)"));
+    }
+    // Out of range as written ("1048577G"), not as a byte count that may have wrapped.
+    if (too_large || !check_range(range, value * mult)) {
+      return tl::unexpected(located(n, out_of_range_error(range, key, s)));
     }
     return value * mult;
   }
@@ -127,7 +138,8 @@ class PolicyReader {
     return out;
   }
 
-  Result<std::vector<std::uint16_t>> ports(const toml::node& n, const std::string& key) const {
+  Result<std::vector<std::uint16_t>> ports(const toml::node& n, const std::string& key,
+                                           const NumericRange& range) const {
     const toml::array* arr = n.as_array();
     if (arr == nullptr) {
       return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected an array of ports, got " + type_name(n)));
@@ -135,7 +147,7 @@ class PolicyReader {
     std::vector<std::uint16_t> out;
     std::size_t i = 0;
     for (const auto& el : *arr) {
-      auto v = integer(el, key + "[" + std::to_string(i++) + "]", 1, 65535);
+      auto v = whole(el, key + "[" + std::to_string(i++) + "]", range);
       if (!v) return tl::unexpected(v.error());
       out.push_back(static_cast<std::uint16_t>(*v));
     }
@@ -241,11 +253,11 @@ Result<void> read_landlock(const PolicyReader& r, const toml::table& t, Landlock
     else if (k == "restrict_tcp") KV_ASSIGN(l.restrict_tcp, r.boolean(v, key));
     else if (k == "scope_signals") KV_ASSIGN(l.scope_signals, r.boolean(v, key));
     else if (k == "scope_abstract_unix") KV_ASSIGN(l.scope_abstract_unix, r.boolean(v, key));
-    else if (k == "tcp_bind") KV_ASSIGN(l.tcp_bind, r.ports(v, key));
-    else if (k == "tcp_connect") KV_ASSIGN(l.tcp_connect, r.ports(v, key));
+    else if (k == "tcp_bind") KV_ASSIGN(l.tcp_bind, r.ports(v, key, ranges::tcp_bind));
+    else if (k == "tcp_connect") KV_ASSIGN(l.tcp_connect, r.ports(v, key, ranges::tcp_connect));
     else if (k == "min_abi") {
-      std::int64_t abi = 0;
-      KV_ASSIGN(abi, r.integer(v, key, 1, 64));
+      std::uint64_t abi = 0;
+      KV_ASSIGN(abi, r.whole(v, key, ranges::min_abi));
       l.min_abi = static_cast<int>(abi);
     } else if (k == "paths") {
       const toml::array* arr = v.as_array();
@@ -298,19 +310,24 @@ Result<void> read_network(const PolicyReader& r, const toml::table& t, NetworkPo
       std::vector<std::string> entries;
       KV_ASSIGN(entries, r.strings(v, key));
       n.allow.clear();
-      for (const auto& e : entries) {
-        auto colon = e.rfind(':');
-        unsigned port = 0;
-        bool ok = colon != std::string::npos && colon > 0;
-        if (ok) {
-          auto [p, ec] = std::from_chars(e.data() + colon + 1, e.data() + e.size(), port);
-          ok = ec == std::errc() && p == e.data() + e.size() && port >= 1 && port <= 65535;
+      const toml::array& arr = *v.as_array();
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::string& e = entries[i];
+        const std::string ekey = key + "[" + std::to_string(i) + "]";
+        const auto colon = e.rfind(':');
+        const std::string port = colon == std::string::npos ? "" : e.substr(colon + 1);
+        if (colon == std::string::npos || colon == 0 || port.empty() ||
+            port.find_first_not_of("0123456789") != std::string::npos) {
+          return tl::unexpected(r.error(ErrorCode::policy_value, *arr.get(i), ekey,
+                                        "entry '" + e + "' must be host:port with a port in " +
+                                            describe_range(ranges::allow_port)));
         }
-        if (!ok) {
-          return tl::unexpected(r.error(ErrorCode::policy_value, v, key,
-                                        "entry '" + e + "' must be host:port with port 1..65535"));
+        std::uint64_t value = 0;
+        const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (parsed.ec != std::errc() || !check_range(ranges::allow_port, value)) {
+          return tl::unexpected(r.located(*arr.get(i), out_of_range_error(ranges::allow_port, ekey, port)));
         }
-        n.allow.push_back({e.substr(0, colon), static_cast<std::uint16_t>(port)});
+        n.allow.push_back({e.substr(0, colon), static_cast<std::uint16_t>(value)});
       }
     }
   }
@@ -323,28 +340,21 @@ Result<void> read_limits(const PolicyReader& r, const toml::table& t, ResourceLi
                                    "output_bytes", "tmpfs"}));
   for (auto&& [k, v] : t) {
     const std::string key = "limits." + std::string(k.str());
-    if (k == "memory") KV_ASSIGN(l.memory_bytes, r.bytes(v, key));
-    else if (k == "swap") KV_ASSIGN(l.swap_bytes, r.bytes(v, key));
-    else if (k == "file_size") KV_ASSIGN(l.file_size_bytes, r.bytes(v, key));
-    else if (k == "address_space") KV_ASSIGN(l.address_space_bytes, r.bytes(v, key));
-    else if (k == "output_bytes") KV_ASSIGN(l.output_bytes, r.bytes(v, key));
-    else if (k == "tmpfs") KV_ASSIGN(l.tmpfs_bytes, r.bytes(v, key));
-    else if (k == "cpu") {
-      double cores = 0;
-      KV_ASSIGN(cores, r.number(v, key));
-      if (cores <= 0.0 || cores > 1024.0) {
-        return tl::unexpected(r.error(ErrorCode::policy_value, v, key, "cpu cores must be > 0 and <= 1024"));
-      }
-      l.cpu_cores = cores;
-    } else {
-      std::int64_t value = 0;
-      KV_ASSIGN(value, r.integer(v, key, 1, INT64_MAX));
-      const auto u = static_cast<std::uint64_t>(value);
-      if (k == "pids") l.pids = u;
-      else if (k == "open_files") l.open_files = u;
-      else if (k == "cpu_time_seconds") l.cpu_time_seconds = u;
-      else if (k == "nproc") l.nproc = u;
-      else if (k == "wall_timeout_ms") l.wall_timeout = std::chrono::milliseconds(value);
+    if (k == "memory") KV_ASSIGN(l.memory_bytes, r.bytes(v, key, ranges::memory));
+    else if (k == "swap") KV_ASSIGN(l.swap_bytes, r.bytes(v, key, ranges::swap));
+    else if (k == "file_size") KV_ASSIGN(l.file_size_bytes, r.bytes(v, key, ranges::file_size));
+    else if (k == "address_space") KV_ASSIGN(l.address_space_bytes, r.bytes(v, key, ranges::address_space));
+    else if (k == "output_bytes") KV_ASSIGN(l.output_bytes, r.bytes(v, key, ranges::output));
+    else if (k == "tmpfs") KV_ASSIGN(l.tmpfs_bytes, r.bytes(v, key, ranges::tmpfs));
+    else if (k == "cpu") KV_ASSIGN(l.cpu_cores, r.real(v, key, ranges::cpu));
+    else if (k == "pids") KV_ASSIGN(l.pids, r.whole(v, key, ranges::pids));
+    else if (k == "open_files") KV_ASSIGN(l.open_files, r.whole(v, key, ranges::open_files));
+    else if (k == "cpu_time_seconds") KV_ASSIGN(l.cpu_time_seconds, r.whole(v, key, ranges::cpu_time));
+    else if (k == "nproc") KV_ASSIGN(l.nproc, r.whole(v, key, ranges::nproc));
+    else if (k == "wall_timeout_ms") {
+      std::uint64_t ms = 0;
+      KV_ASSIGN(ms, r.whole(v, key, ranges::wall_timeout));
+      l.wall_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
     }
   }
   return {};
@@ -437,8 +447,8 @@ Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root
     if (key == "name") KV_ASSIGN(p.name, r.str(v, key));
     else if (key == "hostname") KV_ASSIGN(p.hostname, r.str(v, key));
     else if (key == "uid" || key == "gid") {
-      std::int64_t id = 0;
-      KV_ASSIGN(id, r.integer(v, key, 0, 65534));
+      std::uint64_t id = 0;
+      KV_ASSIGN(id, r.whole(v, key, key == "uid" ? ranges::uid : ranges::gid));
       (key == "uid" ? p.uid : p.gid) = static_cast<std::uint32_t>(id);
     } else if (key == "env_allow") KV_ASSIGN(p.env_allow, r.strings(v, key));
     else if (key == "keep_capabilities") KV_ASSIGN(p.keep_capabilities, r.strings(v, key));

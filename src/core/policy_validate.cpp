@@ -6,6 +6,7 @@
 
 #include "core/capability_names.hpp"
 #include "core/env_names.hpp"
+#include "core/policy_numbers.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/syscalls.hpp"
 
@@ -109,34 +110,12 @@ Result<void> validate_policy(const SandboxPolicy& p) {
                   key + ": access for '" + rule.path.string() + "' must be read/write/exec", {{"key", key}});
     }
   }
-  if (p.landlock.min_abi < 1 || p.landlock.min_abi > 64) {
-    return fail(ErrorCode::policy_value, "landlock.min_abi must be between 1 and 64",
-                {{"key", "landlock.min_abi"}});
-  }
   if (p.network.mode == NetworkMode::allowlist && p.network.allow.empty()) {
     return fail(ErrorCode::policy_value, "network.allow: mode 'allowlist' needs host:port entries",
                 {{"key", "network.allow"}});
   }
-  const auto& l = p.limits;
-  if (l.memory_bytes && *l.memory_bytes < (4u << 20)) {
-    return fail(ErrorCode::policy_value, "limits.memory must be at least 4 MiB",
-                {{"key", "limits.memory"}});
-  }
-  if (l.cpu_cores && (*l.cpu_cores <= 0.0 || *l.cpu_cores > 1024.0)) {
-    return fail(ErrorCode::policy_value, "limits.cpu must be > 0 and <= 1024 cores",
-                {{"key", "limits.cpu"}});
-  }
-  if (l.pids && *l.pids == 0) {
-    return fail(ErrorCode::policy_value, "limits.pids must be at least 1", {{"key", "limits.pids"}});
-  }
-  if (l.wall_timeout.count() <= 0) {
-    return fail(ErrorCode::policy_value, "limits.wall_timeout_ms must be positive",
-                {{"key", "limits.wall_timeout_ms"}});
-  }
-  if (l.output_bytes == 0) {
-    return fail(ErrorCode::policy_value, "limits.output_bytes must be positive",
-                {{"key", "limits.output_bytes"}});
-  }
+  // Every number, against the one range table (files, the builder and the CLI share it).
+  if (auto r = validate_policy_numbers(p); !r) return r;
   const OciPolicy& o = p.oci;
   if (!o.runtime.empty() && o.runtime != "crun" && o.runtime != "runc" && o.runtime != "runsc") {
     return fail(ErrorCode::policy_value,

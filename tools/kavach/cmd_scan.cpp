@@ -5,12 +5,14 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "kavach/gate.hpp"
+#include "numeric_flag.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -22,7 +24,7 @@ struct ScanArgs {
   bool redact = false;
   bool no_pii = false;
   bool no_cache = false;
-  std::uint64_t max_bytes = 0;
+  std::optional<std::string> max_bytes;  // checked by parse_numeric_flag (CLI11 would wrap "-5")
   std::vector<std::string> secret_env;
 };
 
@@ -63,16 +65,23 @@ Result<void> scan_one(gate::Session& session, const std::string& input, bool red
   return f;
 }
 
+// A count of bytes read, never allocated: up to the largest file Linux can hold (2^63-1).
+constexpr NumericFlag kMaxBytesFlag{{"--max-bytes", 1, INT64_MAX, "bytes", 1}, 1, ""};
+
 int run_scan(const ScanArgs& a) {
+  std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // no limit unless asked for
+  if (a.max_bytes) {
+    auto n = parse_numeric_flag(kMaxBytesFlag, *a.max_bytes);
+    if (!n) return report_error(n.error());
+    max_bytes = *n;
+  }
   Result<std::shared_ptr<const gate::Gate>> g =
       a.rules.empty() ? gate::Gate::builtin()
                       : gate::Gate::from_file(a.rules, gate::LoadOptions{!a.no_cache, std::nullopt});
   if (!g) return report_error(g.error());
 
   gate::Options opts;
-  // Scanning files on request: no size limit unless asked for.
-  opts.limits.max_stream_bytes =
-      a.max_bytes != 0 ? a.max_bytes : std::numeric_limits<std::uint64_t>::max();
+  opts.limits.max_stream_bytes = max_bytes;
   opts.limits.max_total_bytes = std::numeric_limits<std::uint64_t>::max();
   if (a.no_pii) opts.disabled_tags.emplace_back("pii");
   gate::Session session(*g, opts);
@@ -129,7 +138,9 @@ void register_scan(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-pii", args->no_pii, "Turn off the personal-data rules (tag \"pii\")");
   cmd->add_flag("--no-cache", args->no_cache, "Compile --rules without the database cache");
   cmd->add_option("--max-bytes", args->max_bytes,
-                  "Size limit per input; the rest is withheld and the verdict is block");
+                  "Size limit per input, " + describe_range(kMaxBytesFlag.range) +
+                      "; the rest is withheld and the verdict is block")
+      ->type_name("UINT");
   cmd->add_option("--secret-env", args->secret_env,
                   "Name of an environment variable whose value is a registered secret "
                   "(redacted in every encoding); repeatable")

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "numeric_flag.hpp"
+
 namespace kavach::cli {
 
 void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
@@ -10,9 +12,14 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
   cmd->add_option("--preset", o.preset, "policy preset: minimal, basic, strict, agent")
       ->capture_default_str();
   cmd->add_option("--policy", o.policy_file, "TOML policy file (may `extends` a preset); overrides --preset");
-  cmd->add_option("--timeout-ms", o.timeout_ms, "wall-clock timeout; the whole tree is killed");
-  cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup) in MiB");
-  cmd->add_option("--pids", o.pids, "maximum number of processes/threads (cgroup)");
+  cmd->add_option("--timeout-ms", o.timeout_ms,
+                  "wall-clock timeout, " + describe_range(kTimeoutMsFlag.range) + "; the whole tree is killed")
+      ->type_name("UINT");
+  cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup), " + describe_range(kMemoryMbFlag.range))
+      ->type_name("UINT");
+  cmd->add_option("--pids", o.pids,
+                  "maximum number of processes/threads (cgroup), " + describe_range(kPidsFlag.range))
+      ->type_name("UINT");
   cmd->add_option("--network", o.network, "network: off or loopback")
       ->check(CLI::IsMember({"off", "loopback"}));
   cmd->add_option("--rw", o.rw, "host directory mounted writable (repeatable; the first is the cwd)")
@@ -58,16 +65,19 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     p = preset_policy(*preset);
   }
   if (o.timeout_ms) {
-    if (*o.timeout_ms <= 0) return fail(ErrorCode::invalid_argument, "--timeout-ms must be positive");
-    p.limits.wall_timeout = std::chrono::milliseconds(*o.timeout_ms);
+    auto ms = parse_numeric_flag(kTimeoutMsFlag, *o.timeout_ms);
+    if (!ms) return tl::unexpected(ms.error());
+    p.limits.wall_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
   }
   if (o.memory_mb) {
-    if (*o.memory_mb < 4) return fail(ErrorCode::invalid_argument, "--memory-mb must be at least 4");
-    p.limits.memory_bytes = *o.memory_mb << 20;
+    auto bytes = parse_numeric_flag(kMemoryMbFlag, *o.memory_mb);
+    if (!bytes) return tl::unexpected(bytes.error());
+    p.limits.memory_bytes = *bytes;
   }
   if (o.pids) {
-    if (*o.pids == 0) return fail(ErrorCode::invalid_argument, "--pids must be at least 1");
-    p.limits.pids = *o.pids;
+    auto pids = parse_numeric_flag(kPidsFlag, *o.pids);
+    if (!pids) return tl::unexpected(pids.error());
+    p.limits.pids = *pids;
   }
   if (o.network == "off") p.network.mode = NetworkMode::off;
   if (o.network == "loopback") p.network.mode = NetworkMode::loopback;

@@ -16,9 +16,10 @@ struct PolicyOptions {
   std::string backend = "process";
   std::string preset = "agent";
   std::string policy_file;
-  std::optional<long long> timeout_ms;
-  std::optional<unsigned long long> memory_mb;
-  std::optional<unsigned long long> pids;
+  // Numeric flags as written: parse_numeric_flag checks them (CLI11 would wrap "-5").
+  std::optional<std::string> timeout_ms;
+  std::optional<std::string> memory_mb;
+  std::optional<std::string> pids;
   std::string network;  // "", off, loopback
   std::vector<std::string> rw;
   std::vector<std::string> ro;

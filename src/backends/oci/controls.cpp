@@ -1,8 +1,10 @@
 #include "backends/oci/controls.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "backends/oci/spec.hpp"
+#include "kavach/policy_ranges.hpp"
 
 namespace kavach::oci {
 namespace {
@@ -178,7 +180,10 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     return s;
   };
   const auto& l = p.limits;
-  if (gvisor && l.pids) c.extra_pids = kGvisorPidsOverhead;
+  // pids.max takes at most PID_MAX_LIMIT (the policy's maximum): near it the sentry's share shrinks.
+  if (gvisor && l.pids) {
+    c.extra_pids = std::min(kGvisorPidsOverhead, ranges::kPidMaxLimit - std::min(*l.pids, ranges::kPidMaxLimit));
+  }
   std::string mem = l.memory_bytes ? std::to_string(*l.memory_bytes >> 20) + " MiB" : "";
   if (l.memory_bytes && l.swap_bytes) mem += " + swap " + std::to_string(*l.swap_bytes >> 20) + " MiB";
   if (gvisor) mem += " for the whole sandbox (sentry + application; exceeding it kills the sandbox)";

@@ -5,6 +5,7 @@
 
 #include "backends/process/prepared_sandbox.hpp"
 #include "backends/process/process_backend_impl.hpp"
+#include "kavach/policy_ranges.hpp"
 
 namespace kavach::process {
 
@@ -88,7 +89,15 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
 
 Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono::milliseconds> timeout) {
   SandboxPolicy policy = policy_;
-  if (timeout && *timeout < policy.limits.wall_timeout) policy.limits.wall_timeout = *timeout;
+  if (timeout) {
+    // Same range as the policy's own timeout: zero or less would be a deadline already past.
+    if (auto c = check_signed_range(ranges::wall_timeout, timeout->count()); !c) {
+      Error e = c.error();
+      e.code = ErrorCode::invalid_argument;
+      return tl::unexpected(std::move(e));
+    }
+    if (*timeout < policy.limits.wall_timeout) policy.limits.wall_timeout = *timeout;
+  }
   std::unique_ptr<PreparedSandbox> sb;
   if (cmd.files.empty() && ::getpid() == owner_) sb = take_live();
   if (!sb) {

@@ -1,6 +1,7 @@
 // CLI parsing: flags shape the policy; bad values are precise errors.
 #include <gtest/gtest.h>
 
+#include "numeric_flag.hpp"
 #include "policy_options.hpp"
 #include "parse_words.hpp"
 
@@ -48,6 +49,16 @@ TEST(CliPolicyOptions, Errors) {
   EXPECT_EQ(parse({"--env", "A=B"}).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(parse({"--policy", "/no/such/policy.toml"}).error().code, ErrorCode::path_not_found);
   EXPECT_EQ(parse({"--rw", "/etc/hostname"}).error().code, ErrorCode::invalid_argument);
+}
+
+TEST(CliPolicyOptions, OneHelperDerivesEachFlagFromItsPolicyField) {
+  EXPECT_EQ(kMemoryMbFlag.range.min * kMemoryMbFlag.per_unit, ranges::memory.min);
+  EXPECT_EQ(kMemoryMbFlag.range.max * kMemoryMbFlag.per_unit, ranges::memory.max);
+  EXPECT_EQ(kTimeoutMsFlag.range.max, ranges::wall_timeout.max);
+  EXPECT_EQ(kPidsFlag.range.max, ranges::pids.max);
+  auto bytes = parse_numeric_flag(kMemoryMbFlag, "64");
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_EQ(*bytes, 64ull << 20);
 }
 
 }  // namespace

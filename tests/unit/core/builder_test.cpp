@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "kavach/config.hpp"
+#include "kavach/policy_ranges.hpp"
 
 namespace kavach {
 namespace {
@@ -69,6 +73,68 @@ TEST(Builder, AppliesSettings) {
   EXPECT_EQ(c->policy.network.mode, NetworkMode::loopback);
   EXPECT_EQ(c->policy.fs.writable_paths.back(), "/tmp");
   EXPECT_TRUE(c->policy.may_degrade.count(Control::cgroup_cpu));
+}
+
+TEST(Builder, NumericSettersRejectValuesOutsideThePolicyRanges) {
+  using std::chrono::milliseconds;
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    const char* setter;
+    std::function<void(SandboxConfigBuilder&)> apply;
+    const NumericRange& range;
+  };
+  const std::vector<Case> cases = {
+      {"timeout", [](auto& b) { b.timeout(milliseconds(-1)); }, ranges::wall_timeout},
+      {"timeout", [](auto& b) { b.timeout(milliseconds(ranges::wall_timeout.max + 1)); }, ranges::wall_timeout},
+      {"timeout", [](auto& b) { b.timeout(milliseconds(9'223'372'036'854'775)); }, ranges::wall_timeout},
+      {"memory_limit", [](auto& b) { b.memory_limit(ranges::memory.min - 1); }, ranges::memory},
+      {"memory_limit", [](auto& b) { b.memory_limit(ranges::memory.max + 1); }, ranges::memory},
+      {"memory_limit", [](auto& b) { b.memory_limit(static_cast<std::uint64_t>(-5) << 20); }, ranges::memory},
+      {"cpu_limit", [](auto& b) { b.cpu_limit(std::nan("")); }, ranges::cpu},
+      {"cpu_limit", [inf](auto& b) { b.cpu_limit(inf); }, ranges::cpu},
+      {"cpu_limit", [inf](auto& b) { b.cpu_limit(-inf); }, ranges::cpu},
+      {"cpu_limit", [](auto& b) { b.cpu_limit(0.009); }, ranges::cpu},
+      {"cpu_limit", [](auto& b) { b.cpu_limit(1024.5); }, ranges::cpu},
+      {"pids_limit", [](auto& b) { b.pids_limit(ranges::pids.max + 1); }, ranges::pids},
+      {"output_limit", [](auto& b) { b.output_limit(ranges::output.max + 1); }, ranges::output},
+  };
+  for (const auto& c : cases) {
+    SandboxConfigBuilder b;
+    c.apply(b);
+    auto r = b.build();
+    ASSERT_FALSE(r.has_value()) << c.setter;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument) << r.error().message;
+    EXPECT_EQ(r.error().context.at("setter"), c.setter);
+    EXPECT_EQ(r.error().context.at("key"), c.range.key);
+    EXPECT_NE(r.error().message.find(std::string(c.range.key) + ": "), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(describe_range(c.range)), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Builder, NumericSettersAcceptTheBounds) {
+  using std::chrono::milliseconds;
+  for (bool maximum : {false, true}) {
+    auto pick = [maximum](const NumericRange& r) { return maximum ? r.max : r.min; };
+    auto c = SandboxConfigBuilder()
+                 .timeout(milliseconds(pick(ranges::wall_timeout)))
+                 .memory_limit(pick(ranges::memory))
+                 .cpu_limit(static_cast<double>(pick(ranges::cpu)) / 100.0)
+                 .pids_limit(pick(ranges::pids))
+                 .output_limit(pick(ranges::output))
+                 .build();
+    ASSERT_TRUE(c.has_value()) << c.error().message;
+    EXPECT_EQ(c->policy.limits.memory_bytes, pick(ranges::memory));
+    EXPECT_EQ(c->policy.limits.pids, pick(ranges::pids));
+  }
+}
+
+TEST(Builder, APolicyValueWithAnOutOfRangeNumberFailsBuild) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  p.uid = 4'294'967'295;  // (uid_t)-1: added to the OCI backends' host id base, it would wrap
+  auto r = SandboxConfigBuilder().policy(p).build();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::policy_value);
+  EXPECT_EQ(r.error().message, "uid: 4294967295 is out of range [0, 65534] id");
 }
 
 }  // namespace
