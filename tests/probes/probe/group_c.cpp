@@ -450,7 +450,12 @@ Outcome c12_unotify_toctou(const Expect& e) {
   const bool made_by_link = lstat(target.c_str(), &st) == 0;
   std::string d = "path-string race: " + string_race.describe() + " opens; symlink-swap race: " +
                   link_race.describe() + " opens; target " + names.front();
-  (void)unlink(target.c_str());
+  // Leave nothing behind: the files, the link and the directories made on the way.
+  for (const std::string& f : {target, ok, lnk, base + "/lnk.tmp"}) (void)unlink(f.c_str());
+  for (std::size_t i = target.size(); i > base.size(); --i) {
+    if (target[i - 1] == '/') (void)rmdir(target.substr(0, i - 1).c_str());
+  }
+  (void)rmdir(base.c_str());
   if (made_by_string || made_by_link) {
     return fail(std::string("protected name created by the ") + (made_by_string ? "path-string" : "symlink-swap") +
                 " race: " + d);
