@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "kavach/audit_log.hpp"
 
@@ -33,11 +34,21 @@ kavach::AuditEvent sample_event(std::int64_t n) {
   return e;
 }
 
-// Arg: fsync_every (1 = per record, N = every N records, 0 = only at flush).
+kavach::AuditFileOptions options(std::size_t fsync_every, std::optional<std::filesystem::path> anchor_dir) {
+  kavach::AuditFileOptions o;
+  o.fsync_every = fsync_every;
+  o.anchor_dir = std::move(anchor_dir);
+  return o;
+}
+
+// Args: fsync_every (1 = per record, N = every N records, 0 = only at flush); anchored (1: keep a
+// rollback anchor, moved at every sync).
 void BM_AuditAppend(benchmark::State& state) {
   const auto dir = make_dir();
+  std::optional<std::filesystem::path> anchors;
+  if (state.range(1) != 0) anchors = dir / "anchors";
   auto sink = kavach::AuditFileSink::open(dir / "audit.jsonl", bench_key(dir),
-                                          kavach::AuditFileOptions{static_cast<std::size_t>(state.range(0)), {}});
+                                          options(static_cast<std::size_t>(state.range(0)), anchors));
   if (!sink) {
     state.SkipWithError(sink.error().message.c_str());
     return;
@@ -52,13 +63,17 @@ void BM_AuditAppend(benchmark::State& state) {
   sink->reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_AuditAppend)->Arg(1)->Arg(16)->Arg(0)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AuditAppend)
+    ->ArgNames({"fsync_every", "anchored"})
+    ->ArgsProduct({{1, 16, 0}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void BM_AuditVerify(benchmark::State& state) {
   const auto dir = make_dir();
   const auto log = dir / "audit.jsonl";
   {
-    auto sink = kavach::AuditFileSink::open(log, bench_key(dir), kavach::AuditFileOptions{0, {}});
+    auto sink = kavach::AuditFileSink::open(log, bench_key(dir), options(0, std::nullopt));
     for (std::int64_t i = 0; i < state.range(0); ++i) (void)(*sink)->append(sample_event(i));
   }
   const auto key = bench_key(dir);

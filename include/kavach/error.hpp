@@ -35,6 +35,7 @@ enum class ErrorCode {
   gate_error,           // the externalization gate could not scan
   output_blocked,       // the gate's verdict was `block`: the run's outputs were withheld
   output_quarantined,   // the gate's verdict was `quarantine`: outputs kept aside, not shown
+  audit_rollback,       // an audit log was cut back behind its rollback anchor (old head put back)
   internal,
 };
 

@@ -1,6 +1,5 @@
 // Loading, creating and resolving the audit chain's HMAC key.
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,9 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
 
+#include "audit/file_io.hpp"
 #include "audit/mac.hpp"
+#include "audit/state_dir.hpp"
 #include "credential/secure_buffer.hpp"
 #include "kavach/audit_log.hpp"
 
@@ -101,25 +101,11 @@ Result<SecureBuffer> read_key_file(const std::filesystem::path& file, int& open_
   return key;
 }
 
-// mkdir -p, giving directories we create mode 0700.
-Result<void> make_private_dirs(const std::filesystem::path& dir) {
-  std::filesystem::path cur;
-  for (const auto& part : dir) {
-    cur /= part;
-    if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
-      const int e = errno;
-      return fail(ErrorCode::audit_error, "cannot create directory " + cur.string() + ": " + std::strerror(e),
-                  {{"path", cur.string()}});
-    }
-  }
-  return {};
-}
-
 // Writes a fresh random key to `file` without ever replacing an existing one: the key goes to a
 // private temporary file first and is link(2)ed into place, so a racing process either wins or
 // finds our complete file.
 Result<void> create_key_file(const std::filesystem::path& file) {
-  if (auto r = make_private_dirs(file.parent_path()); !r) return r;
+  if (auto r = detail::make_private_dirs(file.parent_path()); !r) return r;
   // The key is made in protected memory: random bytes on the stack (cleansed), their hex form
   // written straight into a SecureBuffer; no std::string ever holds it.
   auto content = SecureBuffer::with_capacity(2 * kMinKeyBytes + 1);
@@ -202,25 +188,12 @@ Result<AuditKey> AuditKey::load_or_create(const std::filesystem::path& file) {
 }
 
 Result<std::filesystem::path> default_audit_key_path() {
-  const char* state = std::getenv("XDG_STATE_HOME");
-  if (state != nullptr && state[0] == '/') return std::filesystem::path(state) / "kavach" / "audit.key";
-  std::string home;
-  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') {
-    home = h;
-  } else {
-    std::vector<char> buf(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
-        found->pw_dir != nullptr && found->pw_dir[0] == '/') {
-      home = found->pw_dir;
-    }
-  }
-  if (home.empty()) {
+  const auto dir = detail::audit_state_dir();
+  if (!dir) {
     return fail(ErrorCode::audit_error,
                 "no place for the per-user audit key: neither XDG_STATE_HOME nor HOME is set; pass a key file");
   }
-  return std::filesystem::path(home) / ".local" / "state" / "kavach" / "audit.key";
+  return *dir / "audit.key";
 }
 
 Result<AuditKey> AuditKey::resolve(const std::optional<std::filesystem::path>& explicit_file,

@@ -32,7 +32,12 @@ Result<void> write_all(int fd, std::string_view data, const std::filesystem::pat
 Result<std::optional<std::string>> read_last_line(int fd, const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return io_fail(path, "cannot stat", errno);
-  const auto end = static_cast<std::size_t>(st.st_size);
+  return read_line_ending_at(fd, static_cast<std::uint64_t>(st.st_size), path);
+}
+
+Result<std::optional<std::string>> read_line_ending_at(int fd, std::uint64_t end_offset,
+                                                       const std::filesystem::path& path) {
+  const auto end = static_cast<std::size_t>(end_offset);
   if (end == 0) return std::optional<std::string>{};
   constexpr std::size_t kChunk = 8192;
   std::string tail;  // the bytes [end - tail.size(), end), read backwards chunk by chunk
@@ -136,6 +141,19 @@ Result<void> fsync_path(const std::filesystem::path& path, bool directory) {
   const int e = errno;
   ::close(fd);
   if (!ok) return io_fail(path, "cannot fsync", e);
+  return {};
+}
+
+Result<void> make_private_dirs(const std::filesystem::path& dir) {
+  std::filesystem::path cur;
+  for (const auto& part : dir) {
+    cur /= part;
+    if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
+      const int e = errno;
+      return fail(ErrorCode::audit_error, "cannot create directory " + cur.string() + ": " + std::strerror(e),
+                  {{"path", cur.string()}});
+    }
+  }
   return {};
 }
 

@@ -14,6 +14,9 @@ namespace kavach::detail {
 // The last line of the file open at `fd` (without its '\n'), nullopt if the file is empty.
 // Fails if the file does not end with '\n' (a torn or foreign write).
 [[nodiscard]] Result<std::optional<std::string>> read_last_line(int fd, const std::filesystem::path& path);
+// The same for the line that ends just before file offset `end` (which must be within the file).
+[[nodiscard]] Result<std::optional<std::string>> read_line_ending_at(int fd, std::uint64_t end,
+                                                                     const std::filesystem::path& path);
 // A whole small file, nullopt if it does not exist.
 [[nodiscard]] Result<std::optional<std::string>> read_small_file(const std::filesystem::path& path,
                                                                  std::size_t max_bytes);
@@ -23,6 +26,8 @@ namespace kavach::detail {
 // inode, no rename); otherwise falls back to replace_file. fdatasyncs if `sync`.
 [[nodiscard]] Result<void> rewrite_file(const std::filesystem::path& path, std::string_view data, bool sync);
 [[nodiscard]] Result<void> fsync_path(const std::filesystem::path& path, bool directory);
+// mkdir -p, giving the directories it creates mode 0700.
+[[nodiscard]] Result<void> make_private_dirs(const std::filesystem::path& dir);
 
 }  // namespace kavach::detail
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "audit/anchor.hpp"
 #include "audit/file_io.hpp"
 #include "audit/mac.hpp"
 #include "audit/record.hpp"
@@ -23,6 +24,15 @@ constexpr std::size_t kMaxHeadBytes = 4096;
 tl::unexpected<Error> tampered(const std::filesystem::path& path, std::string what, std::string reason) {
   return fail(ErrorCode::audit_tampered, "refusing to append to audit log " + path.string() + ": " + std::move(what),
               {{"path", path.string()}, {"reason", std::move(reason)}});
+}
+
+// An anchor check's finding, told as a refusal to append to `path`.
+tl::unexpected<Error> refusal(const std::filesystem::path& path, Error e) {
+  if (e.code != ErrorCode::audit_error) {
+    e.message = "refusing to append to audit log " + path.string() + ": " + e.message;
+    e.context.emplace("path", path.string());
+  }
+  return tl::unexpected(std::move(e));
 }
 
 tl::unexpected<Error> io_fail(const std::filesystem::path& path, const std::string& what, int err) {
@@ -70,6 +80,7 @@ struct AuditFileSink::Impl {
   int fd = -1;
   std::mutex mu;  // threads of this process; flock only separates open file descriptions
   std::size_t unsynced = 0;
+  std::optional<detail::AnchorPoint> pending_anchor;  // our last record not yet anchored (not yet synced)
   std::atomic<std::size_t> failures{0};
   mutable std::mutex error_mu;
   std::optional<Error> last_error;
@@ -140,7 +151,7 @@ struct AuditFileSink::Impl {
         return tampered(path, "it is empty but its head seals seq " + std::to_string(head->seq) + " (truncated)",
                         "truncated");
       }
-      return ChainState{head->log_id, 1, head->mac};
+      return anchored(ChainState{head->log_id, 1, head->mac});
     }
     if (!detail::record_authentic(k, *tail)) return tampered(path, "its last record was modified", "modified");
     if (tail->log_id != head->log_id) return tampered(path, "its last record belongs to another log", "foreign_record");
@@ -158,7 +169,35 @@ struct AuditFileSink::Impl {
                                 ") does not match its head (seq " + std::to_string(head->seq) + ")",
                       "head_mismatch");
     }
-    return ChainState{tail->log_id, tail->seq + 1, tail->mac};
+    return anchored(ChainState{tail->log_id, tail->seq + 1, tail->mac});
+  }
+
+  // The head cannot show a cut back to an old copy of itself; the anchor can. Refuses to extend
+  // a log that ends before its anchored record, or holds another record there.
+  Result<ChainState> anchored(ChainState state) {
+    if (!options.anchor_dir) return state;
+    auto anchor = detail::load_anchor(*options.anchor_dir, key.bytes(), state.log_id);
+    if (!anchor) return refusal(path, anchor.error());
+    if (!*anchor) return state;
+    if (auto r = detail::check_anchor_against_log(fd, path, *options.anchor_dir, key.bytes(), **anchor,
+                                                  state.next_seq - 1, state.prev);
+        !r) {
+      return refusal(path, r.error());
+    }
+    return state;
+  }
+
+  // Moves the anchor to our last synced record; kept pending (retried at flush) if that fails.
+  Result<void> advance_anchor(const detail::AnchorPoint& point) {
+    pending_anchor = point;
+    if (auto r = detail::advance_anchor(*options.anchor_dir, key.bytes(), point, path); !r) {
+      Error e = r.error();
+      e.message = "audit record " + std::to_string(point.seq) + " was written to " + path.string() +
+                  ", but its rollback anchor was not moved forward: " + e.message;
+      return tl::unexpected(std::move(e));
+    }
+    pending_anchor.reset();
+    return {};
   }
 
   Result<std::uint64_t> append(std::string_view event_json) {
@@ -183,17 +222,36 @@ struct AuditFileSink::Impl {
     if (sync && ::fdatasync(fd) != 0) return io_fail(path, "cannot fsync", errno);
     const std::string head = detail::make_head(key.bytes(), state->log_id, state->next_seq, mac);
     if (auto r = detail::rewrite_file(head_path, head, sync); !r) return tl::unexpected(r.error());
-    if (sync) unsynced = 0;
+    if (!options.anchor_dir) {
+      if (sync) unsynced = 0;
+      return state->next_seq;
+    }
+    // Anchor only what is on disk: an anchor ahead of the log would make a crash look like a rollback.
+    const detail::AnchorPoint point{state->log_id, state->next_seq, mac,
+                                    static_cast<std::uint64_t>(before.st_size) + line.size()};
+    if (!sync) {
+      pending_anchor = point;
+      return state->next_seq;
+    }
+    unsynced = 0;
+    if (auto r = advance_anchor(point); !r) return tl::unexpected(r.error());
     return state->next_seq;
   }
 
   Result<void> flush() {
     std::lock_guard guard(mu);
-    if (unsynced == 0 || fd < 0) return {};
-    if (::fdatasync(fd) != 0) return io_fail(path, "cannot fsync", errno);
-    if (auto r = detail::fsync_path(head_path, false); !r) return r;
-    unsynced = 0;
-    return {};
+    if (fd < 0) return {};
+    if (unsynced > 0) {
+      if (::fdatasync(fd) != 0) return io_fail(path, "cannot fsync", errno);
+      if (auto r = detail::fsync_path(head_path, false); !r) return r;
+      unsynced = 0;
+    }
+    if (!pending_anchor) return {};
+    // The lock of the file holding our records orders us with every other writer of this log, so
+    // the anchor is read and moved forward (never back) as one step.
+    FileLock lock;
+    if (auto r = lock.acquire(fd, path); !r) return r;
+    return advance_anchor(*pending_anchor);
   }
 };
 
@@ -208,6 +266,9 @@ AuditFileSink::~AuditFileSink() {
 Result<std::shared_ptr<AuditFileSink>> AuditFileSink::open(const std::filesystem::path& path, AuditKey key,
                                                            AuditFileOptions options) {
   if (key.bytes().empty()) return fail(ErrorCode::audit_error, "audit log " + path.string() + ": empty key");
+  if (options.anchor_dir) {
+    if (auto r = detail::prepare_anchor_dir(*options.anchor_dir); !r) return tl::unexpected(r.error());
+  }
   auto impl = std::make_unique<Impl>(path, std::move(key), std::move(options));
   {
     // Check the existing log (or create it) now, so a bad key or a truncated log fails before
@@ -227,6 +288,9 @@ Result<std::shared_ptr<AuditFileSink>> open_audit_log(const std::filesystem::pat
                                                       AuditFileOptions options) {
   auto key = AuditKey::resolve(key_file, /*create_default=*/true);
   if (!key) return tl::unexpected(key.error());
+  auto anchor_dir = resolve_audit_anchor_dir(options.anchor_dir);
+  if (!anchor_dir) return tl::unexpected(anchor_dir.error());
+  options.anchor_dir = std::move(*anchor_dir);
   return AuditFileSink::open(path, std::move(*key), std::move(options));
 }
 

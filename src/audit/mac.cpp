@@ -26,6 +26,7 @@ std::string_view prefix(MacDomain d) {
     case MacDomain::record: return "kavach-audit-record-v1\n";
     case MacDomain::head: return "kavach-audit-head-v1\n";
     case MacDomain::genesis: return "kavach-audit-genesis-v1\n";
+    case MacDomain::anchor: return "kavach-audit-anchor-v1\n";
   }
   return "";
 }

@@ -8,9 +8,9 @@ namespace kavach::detail {
 
 inline constexpr std::size_t kMacHexLen = 64;  // SHA-256 as hex
 
-// Distinct prefixes keep a record MAC, a head MAC and the chain's genesis value from ever being
-// interchangeable.
-enum class MacDomain { record, head, genesis };
+// Distinct prefixes keep a record MAC, a head MAC, an anchor MAC and the chain's genesis value from
+// ever being interchangeable.
+enum class MacDomain { record, head, genesis, anchor };
 
 [[nodiscard]] std::string mac_hex(std::string_view key, MacDomain domain, std::string_view data);
 // Constant-time over equal lengths (CRYPTO_memcmp); different lengths are unequal.

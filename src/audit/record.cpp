@@ -42,8 +42,8 @@ std::optional<std::string> hex_field(const nlohmann::json& j, const char* key, s
   return s;
 }
 
-std::optional<std::uint64_t> seq_field(const nlohmann::json& j) {
-  const auto it = j.find("seq");
+std::optional<std::uint64_t> uint_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
   if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
   return it->get<std::uint64_t>();
 }
@@ -69,7 +69,7 @@ std::optional<Record> parse_record(std::string_view line) {
   const auto j = parse_object(line);
   if (!j) return std::nullopt;
   Record r;
-  const auto seq = seq_field(*j);
+  const auto seq = uint_field(*j, "seq");
   auto log_id = hex_field(*j, "log", kLogIdHexLen);
   auto prev = hex_field(*j, "prev", kMacHexLen);
   auto mac = hex_field(*j, "mac", kMacHexLen);
@@ -106,7 +106,7 @@ std::optional<Head> parse_head(std::string_view text) {
   if (!split) return std::nullopt;
   const auto j = parse_object(text);
   if (!j) return std::nullopt;
-  const auto seq = seq_field(*j);
+  const auto seq = uint_field(*j, "seq");
   auto log_id = hex_field(*j, "log", kLogIdHexLen);
   auto mac = hex_field(*j, "mac", kMacHexLen);
   auto head_mac = hex_field(*j, "head_mac", kMacHexLen);
@@ -122,6 +122,44 @@ std::optional<Head> parse_head(std::string_view text) {
 
 bool head_authentic(std::string_view key, const Head& h) {
   return mac_equal(mac_hex(key, MacDomain::head, h.body), h.head_mac);
+}
+
+std::string make_anchor(std::string_view key, const AnchorPoint& point, std::string_view log_path) {
+  // The path is informational and may not be UTF-8; `replace` keeps the anchor valid JSON.
+  const std::string path_json =
+      nlohmann::json(std::string(log_path)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = "{\"log\":\"" + point.log_id + "\",\"seq\":" + std::to_string(point.seq) + ",\"mac\":\"" +
+                     point.mac + "\",\"end\":" + std::to_string(point.end) + ",\"path\":" + path_json;
+  text += ",\"anchor_mac\":\"" + mac_hex(key, MacDomain::anchor, text) + "\"}\n";
+  return text;
+}
+
+std::optional<Anchor> parse_anchor(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  const auto split = split_mac(text, "anchor_mac");
+  if (!split) return std::nullopt;
+  const auto j = parse_object(text);
+  if (!j) return std::nullopt;
+  const auto seq = uint_field(*j, "seq");
+  const auto end = uint_field(*j, "end");
+  auto log_id = hex_field(*j, "log", kLogIdHexLen);
+  auto mac = hex_field(*j, "mac", kMacHexLen);
+  auto anchor_mac = hex_field(*j, "anchor_mac", kMacHexLen);
+  const auto path = j->find("path");
+  if (!seq || *seq == 0 || !end || *end == 0 || !log_id || !mac || !anchor_mac || path == j->end() ||
+      !path->is_string() || *anchor_mac != split->second) {
+    return std::nullopt;
+  }
+  Anchor a;
+  a.point = AnchorPoint{std::move(*log_id), *seq, std::move(*mac), *end};
+  a.log_path = path->get<std::string>();
+  a.anchor_mac = std::move(*anchor_mac);
+  a.body = split->first;
+  return a;
+}
+
+bool anchor_authentic(std::string_view key, const Anchor& a) {
+  return mac_equal(mac_hex(key, MacDomain::anchor, a.body), a.anchor_mac);
 }
 
 }  // namespace kavach::detail

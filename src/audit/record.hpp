@@ -1,8 +1,10 @@
-// The on-disk format of the audit chain: one record per line, and the sealed head file.
+// The on-disk format of the audit chain: one record per line, the sealed head file, and the
+// rollback anchor kept outside the log.
 //   record: {"seq":N,"log":"<32 hex>","prev":"<64 hex>","event":{...},"mac":"<64 hex>"}
 //   head:   {"log":"<32 hex>","seq":N,"mac":"<MAC of record N>","head_mac":"<64 hex>"}
-// A MAC covers the exact bytes before its own `,"mac":` / `,"head_mac":` suffix, so verification
-// never depends on how a JSON library re-serializes numbers or strings.
+//   anchor: {"log":"<32 hex>","seq":N,"mac":"<MAC of record N>","end":BYTES,"path":"...","anchor_mac":"<64 hex>"}
+// A MAC covers the exact bytes before its own `,"mac":` / `,"head_mac":` / `,"anchor_mac":`
+// suffix, so verification never depends on how a JSON library re-serializes numbers or strings.
 #pragma once
 
 #include <cstdint>
@@ -45,5 +47,26 @@ struct Head {
                                     std::string_view mac);
 [[nodiscard]] std::optional<Head> parse_head(std::string_view text);
 [[nodiscard]] bool head_authentic(std::string_view key, const Head& h);
+
+// One record of a log, located: its seq and MAC, and the file offset just after it.
+struct AnchorPoint {
+  std::string log_id;
+  std::uint64_t seq = 0;
+  std::string mac;
+  std::uint64_t end = 0;
+};
+
+struct Anchor {
+  AnchorPoint point;
+  std::string log_path;  // where the log was when anchored; informational only
+  std::string anchor_mac;
+  std::string_view body;
+};
+
+// A complete anchor file including '\n'.
+[[nodiscard]] std::string make_anchor(std::string_view key, const AnchorPoint& point, std::string_view log_path);
+// nullopt unless `text` is a well-formed anchor of a record (seq >= 1).
+[[nodiscard]] std::optional<Anchor> parse_anchor(std::string_view text);
+[[nodiscard]] bool anchor_authentic(std::string_view key, const Anchor& a);
 
 }  // namespace kavach::detail

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "audit/anchor.hpp"
 #include "audit/file_io.hpp"
 #include "audit/mac.hpp"
 #include "audit/record.hpp"
@@ -55,9 +56,28 @@ struct Fd {
   }
 };
 
+// An anchor finding, told about the log at `path`.
+tl::unexpected<Error> about_log(const std::filesystem::path& path, Error e) {
+  if (e.code != ErrorCode::audit_error) {
+    e.message = "audit log " + path.string() + ": " + e.message;
+    e.context.emplace("path", path.string());
+  }
+  return tl::unexpected(std::move(e));
+}
+
 }  // namespace
 
-Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, const AuditKey& key) {
+std::string_view to_string(AuditAnchorState state) {
+  switch (state) {
+    case AuditAnchorState::not_checked: return "not_checked";
+    case AuditAnchorState::missing: return "missing";
+    case AuditAnchorState::matched: return "matched";
+  }
+  return "not_checked";
+}
+
+Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, const AuditKey& key,
+                                           const AuditVerifyOptions& options) {
   const std::string_view k = key.bytes();
   const auto head_path = audit_head_path(path);
   const Fd log{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
@@ -66,14 +86,19 @@ Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, co
     return fail(ErrorCode::audit_error, "cannot open audit log " + path.string() + ": " + std::strerror(e),
                 {{"path", path.string()}});
   }
-  // Snapshot under a shared lock: writers append the record and then the head while holding the
-  // exclusive lock, so the head and the log size read here belong together. The log is
-  // append-only, so checking the bytes up to that size is checking the snapshot.
+  // Snapshot under a shared lock: writers append the record, then the head, then the anchor while
+  // holding the exclusive lock, so the head, the log size and the anchor read here belong
+  // together (an anchor read later could be ahead of the snapshot). The log is append-only, so
+  // checking the bytes up to that size is checking the snapshot.
   while (::flock(log.fd, LOCK_SH) != 0 && errno == EINTR) {
   }
   auto head_text = detail::read_small_file(head_path, 4096);
   struct stat st {};
   const bool stat_ok = ::fstat(log.fd, &st) == 0;
+  std::optional<detail::Head> head;
+  if (head_text && *head_text) head = detail::parse_head(**head_text);
+  Result<std::optional<detail::Anchor>> anchor = std::optional<detail::Anchor>{};
+  if (head && options.anchor_dir) anchor = detail::load_anchor(*options.anchor_dir, k, head->log_id);
   (void)::flock(log.fd, LOCK_UN);
   if (!head_text) return tl::unexpected(head_text.error());
   if (!stat_ok) return fail(ErrorCode::audit_error, "cannot stat audit log " + path.string(), {{"path", path.string()}});
@@ -84,7 +109,6 @@ Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, co
                             "deleted from the end)",
                   "head_missing");
   }
-  const auto head = detail::parse_head(**head_text);
   if (!head) return report(path, "its head " + head_path.string() + " is malformed", "head_malformed");
 
   detail::LineReader in(log.fd, 0, size);
@@ -103,6 +127,9 @@ Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, co
   std::uint64_t line_no = 0;
   std::uint64_t expected = 1;
   std::string prev = detail::genesis_mac(k, head->log_id);
+  // The anchored seq, once the scan reaches it: does it hold the anchored record?
+  const std::uint64_t anchored_seq = anchor && *anchor ? (*anchor)->point.seq : 0;
+  bool anchored_record_matches = false;
   while (in.next(line, complete)) {
     ++line_no;
     if (!complete) return report(path, "partial record (no newline at the end of the file)", "malformed", line_no);
@@ -135,6 +162,7 @@ Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, co
                            line_no, seq);
     }
     prev = r->mac;
+    if (seq == anchored_seq) anchored_record_matches = detail::mac_equal(r->mac, (*anchor)->point.mac);
     ++expected;
   }
   if (in.failed()) {
@@ -157,7 +185,32 @@ Result<AuditVerifyReport> verify_audit_log(const std::filesystem::path& path, co
   if (!detail::mac_equal(head->mac, prev)) {
     return report(path, "the head does not seal the last record (MAC mismatch)", "head_mismatch", line_no, last);
   }
-  return AuditVerifyReport{last, last, head->log_id};
+
+  // The log is consistent with itself; is it as long as it once was?
+  AuditVerifyReport out;
+  out.records = last;
+  out.last_seq = last;
+  out.log_id = head->log_id;
+  if (!options.anchor_dir) return out;
+  if (!anchor) return about_log(path, anchor.error());
+  out.anchor_file = audit_anchor_path(*options.anchor_dir, head->log_id);
+  if (!*anchor) {
+    if (options.require_anchor) {
+      return report(path, "it has no rollback anchor (" + out.anchor_file.string() +
+                              " does not exist), and one is required: truncation to an earlier sealed head "
+                              "cannot be detected",
+                    "anchor_missing");
+    }
+    out.anchor = AuditAnchorState::missing;
+    return out;
+  }
+  if (anchored_seq > last || !anchored_record_matches) {
+    return about_log(path, detail::rollback_error("", path, out.anchor_file, **anchor, last,
+                                                  /*forked=*/anchored_seq <= last));
+  }
+  out.anchor = AuditAnchorState::matched;
+  out.anchor_seq = anchored_seq;
+  return out;
 }
 
 }  // namespace kavach

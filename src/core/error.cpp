@@ -47,6 +47,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::gate_error: return "gate_error";
     case ErrorCode::output_blocked: return "output_blocked";
     case ErrorCode::output_quarantined: return "output_quarantined";
+    case ErrorCode::audit_rollback: return "audit_rollback";
     case ErrorCode::internal: return "internal";
   }
   return "internal";
@@ -80,6 +81,7 @@ int cli_exit_code(ErrorCode code) {
     case ErrorCode::internal: return 86;
     case ErrorCode::output_blocked: return 87;
     case ErrorCode::output_quarantined: return 88;
+    case ErrorCode::audit_rollback: return 89;
   }
   return 86;
 }

@@ -39,7 +39,7 @@ std::string exit_code_help() {
                       ErrorCode::exec_failed, ErrorCode::io_error, ErrorCode::output_too_large,
                       ErrorCode::invalid_transition, ErrorCode::secret_error, ErrorCode::audit_error,
                       ErrorCode::audit_tampered, ErrorCode::gate_error, ErrorCode::internal,
-                      ErrorCode::output_blocked, ErrorCode::output_quarantined}) {
+                      ErrorCode::output_blocked, ErrorCode::output_quarantined, ErrorCode::audit_rollback}) {
     s += "    " + std::to_string(cli_exit_code(c)) + "  " + std::string(to_string(c)) + "\n";
   }
   return s;

@@ -40,12 +40,15 @@ Result<void> add_credentials(const RunOptions& o, SandboxConfig& config) {
 }
 
 // --audit-log FILE: hash-chained JSON-lines sink (key: --audit-key, $KAVACH_AUDIT_KEY_FILE, or
-// the per-user default key).
+// the per-user default key), anchored against rollback (--audit-anchor-dir, else
+// $KAVACH_AUDIT_ANCHOR_DIR, else the per-user state directory).
 Result<void> add_audit_log(const RunOptions& o, SandboxConfig& config) {
   if (o.audit_log.empty()) return {};
   std::optional<std::filesystem::path> key_file;
   if (!o.audit_key.empty()) key_file = o.audit_key;
-  auto sink = open_audit_log(o.audit_log, key_file);
+  AuditFileOptions options;
+  if (!o.audit_anchor_dir.empty()) options.anchor_dir = o.audit_anchor_dir;
+  auto sink = open_audit_log(o.audit_log, key_file, std::move(options));
   if (!sink) return tl::unexpected(sink.error());
   config.hooks.push_back(*sink);
   return {};
@@ -178,6 +181,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained JSON-lines log");
   cmd->add_option("--audit-key", o.audit_key,
                   "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
+  cmd->add_option("--audit-anchor-dir", o.audit_anchor_dir,
+                  "where --audit-log's rollback anchor is kept, outside any sandbox (else "
+                  "$KAVACH_AUDIT_ANCHOR_DIR, else $XDG_STATE_HOME/kavach/audit-anchors)");
   cmd->add_flag("--no-gate", o.no_gate,
                 "release output without the gate's rules (audited); registered secrets are still redacted");
   cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
@@ -190,7 +196,7 @@ void register_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "run a command inside a sandbox");
   add_run_options(cmd, *opts);
-  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 (see kavach --help).");
+  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 and 89 (an --audit-log cut back behind its anchor; see kavach --help).");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }
 

@@ -18,6 +18,7 @@ struct RunOptions {
   std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
   std::string audit_log;
   std::string audit_key;
+  std::string audit_anchor_dir;
   bool no_gate = false;
   std::string gate_rules;
   std::string quarantine_dir;

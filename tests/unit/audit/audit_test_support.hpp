@@ -1,10 +1,12 @@
 // Helpers for audit log tests: keys, small logs, and line-level edits of a log file.
 #pragma once
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +39,19 @@ inline AuditEvent event(AuditEventType type, int n) {
   return e;
 }
 
-// Writes `count` events to `log` through a fresh sink; returns false on any error.
-inline bool write_log(const std::filesystem::path& log, AuditKey key, int count, std::size_t fsync_every = 0) {
-  auto sink = AuditFileSink::open(log, std::move(key), AuditFileOptions{fsync_every, {}});
+inline AuditFileOptions file_options(std::size_t fsync_every,
+                                     std::optional<std::filesystem::path> anchor_dir = std::nullopt) {
+  AuditFileOptions o;
+  o.fsync_every = fsync_every;
+  o.anchor_dir = std::move(anchor_dir);
+  return o;
+}
+
+// Writes `count` events to `log` through a fresh sink (anchored in `anchor_dir` if given);
+// returns false on any error.
+inline bool write_log(const std::filesystem::path& log, AuditKey key, int count, std::size_t fsync_every = 0,
+                      std::optional<std::filesystem::path> anchor_dir = std::nullopt) {
+  auto sink = AuditFileSink::open(log, std::move(key), file_options(fsync_every, std::move(anchor_dir)));
   if (!sink) {
     ADD_FAILURE() << sink.error().message;
     return false;
@@ -75,5 +87,47 @@ inline void write_lines(const std::filesystem::path& p, const std::vector<std::s
   for (const auto& l : lines) all += l + "\n";
   write_file(p, all);
 }
+
+// What a rollback needs: the head and the log's length at one moment.
+struct LogSnapshot {
+  std::string head;
+  std::uintmax_t size = 0;
+};
+
+inline LogSnapshot snapshot(const std::filesystem::path& log) {
+  return {read_file(audit_head_path(log)), std::filesystem::file_size(log)};
+}
+
+// Cuts the log back to the snapshot and puts its head back: an authentic, shorter log.
+inline void roll_back(const std::filesystem::path& log, const LogSnapshot& s) {
+  std::filesystem::resize_file(log, s.size);
+  write_file(audit_head_path(log), s.head);
+}
+
+// Restores an environment variable when a test ends.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace kavach::test

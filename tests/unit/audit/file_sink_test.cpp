@@ -66,8 +66,9 @@ TEST(AuditFileSink, OnEventRecordsFailuresInsteadOfThrowing) {
   TempDir dir;
   const auto log = dir / "audit.jsonl";
   std::vector<Error> errors;
-  auto sink = AuditFileSink::open(log, test::key_from_hex(dir),
-                                  AuditFileOptions{1, [&](const Error& e) { errors.push_back(e); }});
+  auto options = test::file_options(1);
+  options.on_error = [&](const Error& e) { errors.push_back(e); };
+  auto sink = AuditFileSink::open(log, test::key_from_hex(dir), std::move(options));
   ASSERT_TRUE(sink);
   (*sink)->on_event(test::event(AuditEventType::created, 1));
   EXPECT_EQ((*sink)->failures(), 0u);
@@ -162,7 +163,7 @@ TEST(AuditFileSink, FollowsTheLogWhenItIsReplacedUnderneath) {
 TEST(AuditFileSink, BatchedSyncStillKeepsTheHeadCurrent) {
   TempDir dir;
   const auto log = dir / "audit.jsonl";
-  auto sink = AuditFileSink::open(log, test::key_from_hex(dir), AuditFileOptions{0, {}});
+  auto sink = AuditFileSink::open(log, test::key_from_hex(dir), test::file_options(0));
   ASSERT_TRUE(sink);
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE((*sink)->append(test::event(AuditEventType::score, i)));
   // Another reader sees a consistent, verifiable log before any fsync happened.
@@ -170,14 +171,17 @@ TEST(AuditFileSink, BatchedSyncStillKeepsTheHeadCurrent) {
   EXPECT_TRUE((*sink)->flush());
 }
 
-TEST(AuditFileSink, OpenAuditLogResolvesTheKeyLikeTheCli) {
+TEST(AuditFileSink, OpenAuditLogResolvesTheKeyAndTheAnchorLikeTheCli) {
   TempDir dir;
+  test::ScopedEnv anchors("KAVACH_AUDIT_ANCHOR_DIR", (dir / "anchors").string());
   const auto log = dir / "audit.jsonl";
   const auto key_file = test::write_key(dir, "key", test::kKeyHex);
   auto sink = open_audit_log(log, key_file);
   ASSERT_TRUE(sink) << sink.error().message;
   ASSERT_TRUE((*sink)->append(test::event(AuditEventType::created, 1)));
-  EXPECT_TRUE(verify_audit_log(log, test::key_from_hex(dir)));
+  auto report = verify_audit_log(log, test::key_from_hex(dir), AuditVerifyOptions{dir / "anchors", true});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->anchor, AuditAnchorState::matched);
   auto missing = open_audit_log(log, dir / "no-such-key");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::audit_error);
