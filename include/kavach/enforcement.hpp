@@ -32,6 +32,7 @@ enum class Control {
   network,           // network off / loopback / allowlist as the policy asks
   unprivileged_uid,  // sandbox root mapped to a non-root host uid
   cpu_time,          // CPU-time limit for the whole tree (cgroup accounting + watchdog)
+  disk,              // bytes the run may add to host disk (project quota on the writable paths)
 };
 
 inline constexpr Control kAllControls[] = {
@@ -40,7 +41,7 @@ inline constexpr Control kAllControls[] = {
     Control::landlock_fs,   Control::landlock_net,  Control::landlock_scopes, Control::cgroup_memory,
     Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
     Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid,
-    Control::cpu_time};
+    Control::cpu_time,      Control::disk};
 
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);

@@ -66,6 +66,12 @@ SandboxConfigBuilder& SandboxConfigBuilder::pids_limit(std::uint64_t n) {
   return *this;
 }
 
+SandboxConfigBuilder& SandboxConfigBuilder::disk_limit(std::uint64_t bytes) {
+  if (bytes < kMinDiskBytes) set_error(make_error(ErrorCode::invalid_argument, "disk limit must be at least 1 MiB"));
+  else config_.policy.limits.disk_bytes = bytes;
+  return *this;
+}
+
 SandboxConfigBuilder& SandboxConfigBuilder::output_limit(std::uint64_t bytes) {
   if (bytes == 0) set_error(make_error(ErrorCode::invalid_argument, "output limit must be positive"));
   else config_.policy.limits.output_bytes = bytes;

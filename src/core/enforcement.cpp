@@ -28,6 +28,7 @@ std::string_view to_string(Control c) {
     case Control::network: return "network";
     case Control::unprivileged_uid: return "unprivileged_uid";
     case Control::cpu_time: return "cpu_time";
+    case Control::disk: return "disk";
   }
   return "unknown";
 }

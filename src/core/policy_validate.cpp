@@ -119,6 +119,10 @@ Result<void> validate_policy(const SandboxPolicy& p) {
   if (l.pids && *l.pids == 0) {
     return fail(ErrorCode::policy_value, "limits.pids must be at least 1", {{"key", "limits.pids"}});
   }
+  if (l.disk_bytes && *l.disk_bytes < kMinDiskBytes) {
+    return fail(ErrorCode::policy_value, "limits.disk_bytes must be at least 1 MiB",
+                {{"key", "limits.disk_bytes"}});
+  }
   if (l.wall_timeout.count() <= 0) {
     return fail(ErrorCode::policy_value, "limits.wall_timeout_ms must be positive",
                 {{"key", "limits.wall_timeout_ms"}});

@@ -15,7 +15,7 @@ struct Modifier {
   std::string_view label;
 };
 
-// The whole table (max +31): a reader can check why a run scored what it did.
+// The whole table (max +32): a reader can check why a run scored what it did.
 constexpr Modifier kModifiers[] = {
     {Control::seccomp, "strict", 6, "seccomp strict allowlist"},
     {Control::seccomp, "custom", 6, "seccomp custom allowlist"},
@@ -34,6 +34,7 @@ constexpr Modifier kModifiers[] = {
     {Control::unprivileged_uid, "", 2, "sandbox user mapped to unprivileged host id"},
     {Control::no_new_privs, "", 1, "no_new_privs"},
     {Control::rlimits, "", 1, "rlimits (core 0, nofile, fsize, cpu)"},
+    {Control::disk, "", 1, "disk quota on the writable paths"},
 };
 
 // Namespaces count as one modifier, only when all four process-visible ones hold.
@@ -138,6 +139,7 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   req(Control::network, true, std::string(to_string(p.network.mode)));
   req(Control::unprivileged_uid, true);
   req(Control::cpu_time, p.limits.cpu_time_seconds.has_value());
+  req(Control::disk, p.limits.disk_bytes.has_value());
   return r;
 }
 

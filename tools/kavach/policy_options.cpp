@@ -12,6 +12,9 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
   cmd->add_option("--policy", o.policy_file, "TOML policy file (may `extends` a preset); overrides --preset");
   cmd->add_option("--timeout-ms", o.timeout_ms, "wall-clock timeout; the whole tree is killed");
   cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup) in MiB");
+  cmd->add_option("--disk-mb", o.disk_mb,
+                  "MiB the run may add to host disk through its --rw paths (project quota; root, a filesystem "
+                  "with project quotas)");
   cmd->add_option("--pids", o.pids, "maximum number of processes/threads (cgroup)");
   cmd->add_option("--network", o.network, "network: off or loopback")
       ->check(CLI::IsMember({"off", "loopback"}));
@@ -64,6 +67,11 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
   if (o.memory_mb) {
     if (*o.memory_mb < 4) return fail(ErrorCode::invalid_argument, "--memory-mb must be at least 4");
     p.limits.memory_bytes = *o.memory_mb << 20;
+  }
+  if (o.disk_mb) {
+    if (*o.disk_mb < 1) return fail(ErrorCode::invalid_argument, "--disk-mb must be at least 1");
+    if (*o.disk_mb >= (1ull << 43)) return fail(ErrorCode::invalid_argument, "--disk-mb is too large");
+    p.limits.disk_bytes = *o.disk_mb << 20;
   }
   if (o.pids) {
     if (*o.pids == 0) return fail(ErrorCode::invalid_argument, "--pids must be at least 1");

@@ -18,6 +18,7 @@ struct PolicyOptions {
   std::string policy_file;
   std::optional<long long> timeout_ms;
   std::optional<unsigned long long> memory_mb;
+  std::optional<unsigned long long> disk_mb;
   std::optional<unsigned long long> pids;
   std::string network;  // "", off, loopback
   std::vector<std::string> rw;
