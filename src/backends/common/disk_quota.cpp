@@ -242,7 +242,8 @@ std::string project_quota_unavailable(const fs::path& dir) {
   struct if_dqinfo info {};
   if (quotactl_fd(fd.get(), Q_GETINFO, 0, &info) == 0) return {};
   if (errno == ESRCH) return on + " without project quotas" + kHowTo;
-  return on + ", which has no quota support here (quotactl_fd: " + std::strerror(errno) + "; needs Linux 5.14+)";
+  return on + ", which has no quota support here (quotactl_fd: " + std::strerror(errno) +
+         ": no quotas on this filesystem, or a kernel before 5.14)";
 }
 
 Result<std::unique_ptr<DiskQuota>> DiskQuota::apply(const std::vector<fs::path>& dirs, std::uint64_t bytes,
