@@ -264,7 +264,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
                                  : "new cgroup namespace, rooted at the launcher's own cgroups (no run cgroup was made)");
   }
   tm.lap("cgroup");
-  if (!warm) {  // a warm sandbox takes its quota at the hand-over, so pooled ones hold none
+  if (!warm && cp.disk_quota) {  // a warm sandbox takes its quota at the hand-over: pooled ones hold none
     if (auto r = hold_disk_quota(*sb, policy); !r) return tl::unexpected(r.error());
     tm.lap("disk_quota");
   }
