@@ -195,7 +195,10 @@ Result<GcReport> collect_garbage(bool dry_run) {
   }
 
   // Disk quotas (either backend) whose kavach process is gone: limit removed, ids restored.
-  for (auto& e : common::collect_stale_disk_quotas(dry_run)) record(rep, std::move(e));
+  // Only root sets them (and can read their records).
+  if (::geteuid() == 0) {
+    for (auto& e : common::collect_stale_disk_quotas(dry_run)) record(rep, std::move(e));
+  }
   return rep;
 }
 
