@@ -18,6 +18,7 @@
 
 #include "backend_fixture.hpp"
 #include "backends/common/disk_quota.hpp"
+#include "backends/process/warm_pool.hpp"
 
 namespace kavach::testing {
 namespace {
@@ -209,6 +210,27 @@ TEST_F(DiskQuota, AppendingToAnExistingFileIsCharged) {
   const ExecResult r = run(pol, sh("dd if=/dev/zero of=big bs=1M count=16 oflag=append conv=notrunc,fsync 2>&1"));
   EXPECT_NE((r.stdout_data + r.stderr_data).find("Disk quota exceeded"), std::string::npos) << r.stdout_data;
   EXPECT_LE(allocated_bytes(work), 6 * MiB + 64 * 1024) << "2 MiB before + at most the 4 MiB limit";
+  EXPECT_EQ(leftover_projects(work), "");
+}
+
+// A warm pool takes the quota at the hand-over: idle pooled sandboxes hold none, so a pool of
+// two on one directory does not conflict with itself, and the warm run is bounded like a cold one.
+TEST_F(DiskQuota, AWarmPoolTakesTheQuotaAtTheHandOver) {
+  QuotaFilesystem qfs;
+  if (!qfs.skip_reason.empty()) GTEST_SKIP() << qfs.skip_reason;
+  const fs::path work = qfs.work_dir("warm");
+  SandboxPolicy pol = disk_policy(work);
+  pol.limits.disk_bytes = 8 * MiB;
+  auto pool = process::WarmPool::create(probe_host_cached(), process::default_process_options(), pol, 2);
+  ASSERT_TRUE(pool) << pool.error().message;
+  ASSERT_TRUE((*pool)->wait_full(milliseconds(60'000))) << (*pool)->last_error().value_or("not full in time");
+  EXPECT_EQ(fsx_of(work).project, 0u) << "idle pooled sandboxes hold no quota";
+  auto r = (*pool)->exec(sh(kWrite32MiB));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->backend_info.at("start"), "warm (pooled, single use)");
+  EXPECT_TRUE(r->enforcement.applied(Control::disk)) << r->enforcement.find(Control::disk)->detail;
+  EXPECT_NE((r->stdout_data + r->stderr_data).find("Disk quota exceeded"), std::string::npos) << r->stdout_data;
+  EXPECT_LE(allocated_bytes(work), 8 * MiB + 64 * 1024);
   EXPECT_EQ(leftover_projects(work), "");
 }
 
