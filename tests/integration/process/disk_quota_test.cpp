@@ -7,8 +7,10 @@
 // degrades to applied=false when the policy allows it.
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/quota.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,10 @@
 #include "backend_fixture.hpp"
 #include "backends/common/disk_quota.hpp"
 #include "backends/process/warm_pool.hpp"
+
+#ifndef SYS_quotactl_fd
+#define SYS_quotactl_fd 443  // the same number on every architecture that has it
+#endif
 
 namespace kavach::testing {
 namespace {
@@ -137,6 +143,22 @@ std::string leftover_projects(const fs::path& dir) {
   return out;
 }
 
+// The project id a report's detail names ("... project quota 0x4b56a1b2 on ..."), or 0.
+std::uint32_t project_in(const std::string& detail) {
+  const auto at = detail.find("project quota 0x");
+  return at == std::string::npos ? 0 : static_cast<std::uint32_t>(std::stoul(detail.substr(at + 14, 10), nullptr, 16));
+}
+
+// Block hard limit (KiB) and usage (bytes) of a project on `dir`'s filesystem.
+std::pair<std::uint64_t, std::uint64_t> project_quota(const fs::path& dir, std::uint32_t project) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct if_dqblk q {};
+  const long rc = ::syscall(SYS_quotactl_fd, fd, QCMD(Q_GETQUOTA, PRJQUOTA), project, &q);
+  ::close(fd);
+  return rc == 0 ? std::make_pair(static_cast<std::uint64_t>(q.dqb_bhardlimit), static_cast<std::uint64_t>(q.dqb_curspace))
+                 : std::make_pair(std::uint64_t{0}, std::uint64_t{0});
+}
+
 // 32 MiB in four 8 MiB files: each file is far below RLIMIT_FSIZE, so only a limit on the
 // directory as a whole can stop it.
 const char* kWrite32MiB =
@@ -177,6 +199,11 @@ TEST_F(DiskQuota, WritesBeyondTheLimitFailWithEdquotAndTheHostKeepsTheLimit) {
   EXPECT_LE(held, 8 * MiB + 64 * 1024) << "the host holds no more than the limit (+ block rounding)";
   EXPECT_GE(held, 7 * MiB) << "writes up to the limit landed";
   EXPECT_EQ(leftover_projects(work), "") << "teardown restores the project ids";
+  const std::uint32_t project = project_in(st->detail);
+  EXPECT_TRUE(common::is_kavach_project(project)) << st->detail;
+  const auto [limit_kib, used] = project_quota(work, project);
+  EXPECT_EQ(limit_kib, 0u) << "teardown removes the limit";
+  EXPECT_EQ(used, 0u) << "nothing is charged to the run's project any more";
 }
 
 // Negative control: the same writes without disk_bytes all land.
