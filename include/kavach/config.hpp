@@ -48,6 +48,8 @@ class SandboxConfigBuilder {
   SandboxConfigBuilder& memory_limit(std::uint64_t bytes);
   SandboxConfigBuilder& cpu_limit(double cores);
   SandboxConfigBuilder& pids_limit(std::uint64_t n);
+  // Bytes the run may add to host disk through its writable paths (control `disk`).
+  SandboxConfigBuilder& disk_limit(std::uint64_t bytes);
   SandboxConfigBuilder& output_limit(std::uint64_t bytes);
   SandboxConfigBuilder& network(NetworkMode mode);
   SandboxConfigBuilder& writable(const std::filesystem::path& host_path);

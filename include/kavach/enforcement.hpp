@@ -35,6 +35,7 @@ enum class Control {
   host_safety,       // always requested: no set-id files, device nodes or file capabilities
                      // can be left on the host through a writable path, under every policy
   protected_paths,   // fs.protected_paths stay unwritable (and uncreatable) inside writable ones
+  disk,              // bytes the run may add to host disk (project quota on the writable paths)
 };
 
 inline constexpr Control kAllControls[] = {
@@ -43,7 +44,8 @@ inline constexpr Control kAllControls[] = {
     Control::landlock_fs,   Control::landlock_net,  Control::landlock_scopes, Control::cgroup_memory,
     Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
     Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid,
-    Control::cpu_time,      Control::host_safety,   Control::protected_paths};
+    Control::cpu_time,      Control::host_safety,   Control::protected_paths,
+    Control::disk};
 
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);

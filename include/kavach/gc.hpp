@@ -1,7 +1,8 @@
 // Garbage collection of container runs that ended without cleaning up (a crashed or killed
 // kavach): containers in kavach's own runtime state roots, bundle directories (with any
-// idmapped mounts under them) and the containers' cgroup directories. Runs whose owning
-// process is still alive are never touched.
+// idmapped mounts under them) and the containers' cgroup directories; and, for runs of any
+// backend, disk quotas (limits.disk_bytes) left on host directories. Runs whose owning process is
+// still alive are never touched.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +16,7 @@
 namespace kavach {
 
 struct GcEntry {
-  std::string kind;    // "container", "bundle", "cgroup"
+  std::string kind;    // "container", "bundle", "cgroup", "disk_quota"
   std::string name;    // container id, or the directory
   std::string detail;  // runtime, owner pid, ...
   std::string action;  // "removed", "would remove", "kept: owner pid N alive", "failed: ..."

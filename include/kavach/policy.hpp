@@ -72,6 +72,9 @@ struct NetworkPolicy {
   friend bool operator==(const NetworkPolicy&, const NetworkPolicy&) = default;
 };
 
+// Smallest disk_bytes accepted: below a few filesystem blocks a quota says nothing useful.
+inline constexpr std::uint64_t kMinDiskBytes = 1u << 20;
+
 struct ResourceLimits {
   std::optional<std::uint64_t> memory_bytes;     // cgroup memory limit
   std::optional<std::uint64_t> swap_bytes;       // cgroup swap limit (memory+swap - memory)
@@ -82,6 +85,8 @@ struct ResourceLimits {
   std::optional<std::uint64_t> address_space_bytes;  // RLIMIT_AS
   std::optional<std::uint64_t> cpu_time_seconds;     // RLIMIT_CPU
   std::optional<std::uint64_t> nproc;                // RLIMIT_NPROC
+  // Bytes the run may add to host disk through its writable paths (a project quota).
+  std::optional<std::uint64_t> disk_bytes;
   std::chrono::milliseconds wall_timeout{30'000};    // whole tree killed after this
   std::uint64_t output_bytes = 1u << 20;             // per stream capture cap
   std::uint64_t tmpfs_bytes = 64u << 20;             // size of the private /tmp and /dev/shm

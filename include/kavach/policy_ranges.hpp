@@ -54,6 +54,8 @@ inline constexpr NumericRange output{"limits.output_bytes", 1, kGiB, "bytes"};
 // tmpfs reads size=0 as "unlimited"; the sandbox root, a tmpfs of the same size, holds its
 // mount points.
 inline constexpr NumericRange tmpfs{"limits.tmpfs", kMiB, kPiB, "bytes"};
+// A project quota below a megabyte is all metadata; above a PiB no filesystem holds it.
+inline constexpr NumericRange disk{"limits.disk_bytes", kMiB, kPiB, "bytes"};
 inline constexpr NumericRange min_abi{"landlock.min_abi", 1, 64, "ABI version"};
 inline constexpr NumericRange tcp_bind{"landlock.tcp_bind", 1, 65535, "port"};
 inline constexpr NumericRange tcp_connect{"landlock.tcp_connect", 1, 65535, "port"};
@@ -65,10 +67,10 @@ inline constexpr NumericRange gid{"gid", 0, 65534, "id"};
 
 }  // namespace ranges
 
-inline constexpr std::array<const NumericRange*, 18> kNumericRanges = {
+inline constexpr std::array<const NumericRange*, 19> kNumericRanges = {
     &ranges::memory,   &ranges::swap,       &ranges::cpu,     &ranges::pids,
     &ranges::open_files, &ranges::file_size, &ranges::address_space, &ranges::cpu_time,
-    &ranges::nproc,    &ranges::wall_timeout, &ranges::output, &ranges::tmpfs,
+    &ranges::nproc,    &ranges::wall_timeout, &ranges::output, &ranges::tmpfs, &ranges::disk,
     &ranges::min_abi,  &ranges::tcp_bind,   &ranges::tcp_connect, &ranges::allow_port,
     &ranges::uid,      &ranges::gid};
 

@@ -79,6 +79,12 @@ SandboxConfigBuilder& SandboxConfigBuilder::pids_limit(std::uint64_t n) {
   return *this;
 }
 
+SandboxConfigBuilder& SandboxConfigBuilder::disk_limit(std::uint64_t bytes) {
+  if (auto c = check_range(ranges::disk, bytes); !c) set_error(setter_error(c.error(), "disk_limit"));
+  else config_.policy.limits.disk_bytes = bytes;
+  return *this;
+}
+
 SandboxConfigBuilder& SandboxConfigBuilder::output_limit(std::uint64_t bytes) {
   if (auto c = check_range(ranges::output, bytes); !c) set_error(setter_error(c.error(), "output_limit"));
   else config_.policy.limits.output_bytes = bytes;

@@ -30,6 +30,7 @@ std::string_view to_string(Control c) {
     case Control::cpu_time: return "cpu_time";
     case Control::host_safety: return "host_safety";
     case Control::protected_paths: return "protected_paths";
+    case Control::disk: return "disk";
   }
   return "unknown";
 }

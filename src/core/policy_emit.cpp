@@ -91,6 +91,7 @@ std::string policy_to_toml(const SandboxPolicy& p) {
   put("address_space", l.address_space_bytes);
   put("cpu_time_seconds", l.cpu_time_seconds);
   put("nproc", l.nproc);
+  put("disk_bytes", l.disk_bytes);
   lim.insert("wall_timeout_ms", static_cast<std::int64_t>(l.wall_timeout.count()));
   lim.insert("output_bytes", static_cast<std::int64_t>(l.output_bytes));
   lim.insert("tmpfs", static_cast<std::int64_t>(l.tmpfs_bytes));

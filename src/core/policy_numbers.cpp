@@ -38,7 +38,8 @@ Result<void> validate_policy_numbers(const SandboxPolicy& p) {
                                      std::pair{&ranges::cpu_time, l.cpu_time_seconds},
                                      std::pair{&ranges::nproc, l.nproc},
                                      std::pair{&ranges::output, std::optional(l.output_bytes)},
-                                     std::pair{&ranges::tmpfs, std::optional(l.tmpfs_bytes)}}) {
+                                     std::pair{&ranges::tmpfs, std::optional(l.tmpfs_bytes)},
+                                     std::pair{&ranges::disk, l.disk_bytes}}) {
     if (auto c = check_optional(*range, value); !c) return c;
   }
   if (l.cpu_cores) {

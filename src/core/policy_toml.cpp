@@ -337,7 +337,7 @@ Result<void> read_network(const PolicyReader& r, const toml::table& t, NetworkPo
 Result<void> read_limits(const PolicyReader& r, const toml::table& t, ResourceLimits& l) {
   KV_TRY(r.only_keys(t, "limits", {"memory", "swap", "cpu", "pids", "open_files", "file_size",
                                    "address_space", "cpu_time_seconds", "nproc", "wall_timeout_ms",
-                                   "output_bytes", "tmpfs"}));
+                                   "output_bytes", "tmpfs", "disk_bytes"}));
   for (auto&& [k, v] : t) {
     const std::string key = "limits." + std::string(k.str());
     if (k == "memory") KV_ASSIGN(l.memory_bytes, r.bytes(v, key, ranges::memory));
@@ -346,6 +346,7 @@ Result<void> read_limits(const PolicyReader& r, const toml::table& t, ResourceLi
     else if (k == "address_space") KV_ASSIGN(l.address_space_bytes, r.bytes(v, key, ranges::address_space));
     else if (k == "output_bytes") KV_ASSIGN(l.output_bytes, r.bytes(v, key, ranges::output));
     else if (k == "tmpfs") KV_ASSIGN(l.tmpfs_bytes, r.bytes(v, key, ranges::tmpfs));
+    else if (k == "disk_bytes") KV_ASSIGN(l.disk_bytes, r.bytes(v, key, ranges::disk));
     else if (k == "cpu") KV_ASSIGN(l.cpu_cores, r.real(v, key, ranges::cpu));
     else if (k == "pids") KV_ASSIGN(l.pids, r.whole(v, key, ranges::pids));
     else if (k == "open_files") KV_ASSIGN(l.open_files, r.whole(v, key, ranges::open_files));

@@ -15,7 +15,7 @@ struct Modifier {
   std::string_view label;
 };
 
-// The whole table (max +33): a reader can check why a run scored what it did.
+// The whole table (max +34): a reader can check why a run scored what it did.
 constexpr Modifier kModifiers[] = {
     {Control::seccomp, "strict", 6, "seccomp strict allowlist"},
     {Control::seccomp, "custom", 6, "seccomp custom allowlist"},
@@ -36,6 +36,7 @@ constexpr Modifier kModifiers[] = {
     {Control::rlimits, "", 1, "rlimits (core 0, nofile, fsize, cpu)"},
     {Control::host_safety, "", 1, "host safety (no set-id files, device nodes, file caps)"},
     {Control::protected_paths, "", 1, "protected paths inside writable ones"},
+    {Control::disk, "", 1, "disk quota on the writable paths"},
 };
 
 // Namespaces count as one modifier, only when all four process-visible ones hold.
@@ -142,6 +143,7 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   req(Control::cpu_time, p.limits.cpu_time_seconds.has_value());
   req(Control::host_safety, true);
   req(Control::protected_paths, guards_protected_paths(p));
+  req(Control::disk, p.limits.disk_bytes.has_value());
   return r;
 }
 

@@ -15,7 +15,8 @@ void register_gc(CLI::App& app, int& exit_code) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "gc", "remove containers, bundles and cgroups left by container runs whose kavach process is gone");
+      "gc", "remove containers, bundles and cgroups left by container runs, and disk quotas left on host "
+            "directories, whose kavach process is gone");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("-n,--dry-run", o->dry_run, "list what would be removed, change nothing");
   cmd->footer("Runs whose owning kavach process is still alive are never touched. Exit status 1 when something "

@@ -25,6 +25,7 @@ constexpr NumericFlag numeric_flag(std::string_view flag, const NumericRange& fi
 inline constexpr NumericFlag kMemoryMbFlag = numeric_flag("--memory-mb", ranges::memory, "MiB", ranges::kMiB);
 inline constexpr NumericFlag kTimeoutMsFlag = numeric_flag("--timeout-ms", ranges::wall_timeout, "ms", 1);
 inline constexpr NumericFlag kPidsFlag = numeric_flag("--pids", ranges::pids, "processes", 1);
+inline constexpr NumericFlag kDiskMbFlag = numeric_flag("--disk-mb", ranges::disk, "MiB", ranges::kMiB);
 
 // Decimal digits only, within the flag's range; returns the value in the field's unit.
 // Errors are invalid_argument: "--memory-mb: -5 is not a number in [4, 1073741824] MiB".

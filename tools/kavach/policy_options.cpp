@@ -17,6 +17,10 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
       ->type_name("UINT");
   cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup), " + describe_range(kMemoryMbFlag.range))
       ->type_name("UINT");
+  cmd->add_option("--disk-mb", o.disk_mb,
+                  "MiB the run may add to host disk through its --rw paths (project quota; root, a filesystem "
+                  "with project quotas), " + describe_range(kDiskMbFlag.range))
+      ->type_name("UINT");
   cmd->add_option("--pids", o.pids,
                   "maximum number of processes/threads (cgroup), " + describe_range(kPidsFlag.range))
       ->type_name("UINT");
@@ -73,6 +77,11 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     auto bytes = parse_numeric_flag(kMemoryMbFlag, *o.memory_mb);
     if (!bytes) return tl::unexpected(bytes.error());
     p.limits.memory_bytes = *bytes;
+  }
+  if (o.disk_mb) {
+    auto bytes = parse_numeric_flag(kDiskMbFlag, *o.disk_mb);
+    if (!bytes) return tl::unexpected(bytes.error());
+    p.limits.disk_bytes = *bytes;
   }
   if (o.pids) {
     auto pids = parse_numeric_flag(kPidsFlag, *o.pids);

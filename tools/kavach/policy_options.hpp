@@ -19,6 +19,7 @@ struct PolicyOptions {
   // Numeric flags as written: parse_numeric_flag checks them (CLI11 would wrap "-5").
   std::optional<std::string> timeout_ms;
   std::optional<std::string> memory_mb;
+  std::optional<std::string> disk_mb;
   std::optional<std::string> pids;
   std::string network;  // "", off, loopback
   std::vector<std::string> rw;

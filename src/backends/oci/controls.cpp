@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/common/disk_control.hpp"
 #include "backends/oci/spec.hpp"
 #include "kavach/policy_ranges.hpp"
 
@@ -215,6 +216,14 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     c.cpu_time_watch = ok;
   } else {
     r.set(Control::cpu_time, false, false, "not requested");
+  }
+
+  // Disk: the project quota is put on the writable directories once the bundle names them
+  // (settled in exec); here only what the report says until then.
+  if (l.disk_bytes) {
+    r.set(Control::disk, true, false, "project quota on the writable paths: not set yet");
+  } else {
+    r.set(Control::disk, false, false, common::disk_not_requested_detail(p));
   }
 
   std::string rl = "core=0";

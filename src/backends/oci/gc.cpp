@@ -1,5 +1,6 @@
 // `kavach gc`: what earlier container runs left behind, found through kavach's own runtime roots
-// and the owner record each bundle carries (pid + start time of the kavach process).
+// and the owner record each bundle carries (pid + start time of the kavach process); and the
+// disk quotas of runs of either backend whose kavach process is gone.
 #include <dirent.h>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backends/common/disk_quota.hpp"
 #include "backends/oci/bundle.hpp"
 #include "backends/oci/container_run.hpp"
 #include "backends/oci/state_dirs.hpp"
@@ -190,6 +192,12 @@ Result<GcReport> collect_garbage(bool dry_run) {
     } else {
       record(rep, {"cgroup", dir.string(), "", std::string("failed: rmdir: ") + std::strerror(errno)});
     }
+  }
+
+  // Disk quotas (either backend) whose kavach process is gone: limit removed, ids restored.
+  // Only root sets them (and can read their records).
+  if (::geteuid() == 0) {
+    for (auto& e : common::collect_stale_disk_quotas(dry_run)) record(rep, std::move(e));
   }
   return rep;
 }

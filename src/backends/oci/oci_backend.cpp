@@ -9,6 +9,7 @@
 #include <map>
 
 #include "backends/common/cgroup.hpp"
+#include "backends/common/disk_control.hpp"
 #include "backends/oci/bundle.hpp"
 #include "backends/oci/cgroup_stats.hpp"
 #include "backends/oci/container_run.hpp"
@@ -225,6 +226,21 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (auto r = populate_rootfs(*root, *plan); !r) return tl::unexpected(r.error());
   lap("mounts");
 
+  // Disk: the container's writable binds are the host directories themselves (idmapped copies
+  // share their inodes), plus the root when it is writable.
+  std::unique_ptr<common::DiskQuota> disk_quota;
+  if (policy.limits.disk_bytes) {
+    std::vector<std::filesystem::path> quota_dirs = policy.fs.writable_paths;
+    if (!policy.fs.readonly_root) quota_dirs.push_back(root->path);
+    common::DiskLimit d = common::limit_disk(quota_dirs, *policy.limits.disk_bytes,
+                                             policy.may_degrade.count(Control::disk) != 0);
+    if (auto s = settle_control(controls->report, policy, Control::disk, d.applied, d.text); !s) {
+      return tl::unexpected(s.error());
+    }
+    disk_quota = std::move(d.quota);
+    lap("disk_quota");
+  }
+
   SpecInput in;
   in.args = cmd.argv;
   if (!mpi.guard_binary.empty()) {
@@ -335,6 +351,10 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   const std::string runtime_log_error = last_log_error(b.log());
   auto cleaned = b.cleanup();
   sandbox_cgroup.destroy();
+  if (disk_quota) {
+    info["disk_added_bytes"] = std::to_string(disk_quota->added_bytes());
+    if (auto rel = disk_quota->release(); !rel) info["disk_quota_cleanup"] = rel.error().message;
+  }
   lap("cleanup");
 
   if (!outcome->started && !outcome->runtime_error.empty() && !is_exec_failure(outcome->runtime_error)) {

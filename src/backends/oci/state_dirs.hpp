@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backends/common/run_owner.hpp"
 #include "kavach/error.hpp"
 
 namespace kavach::oci {
@@ -39,14 +40,11 @@ struct StateDirs {
 [[nodiscard]] std::string new_container_id();
 inline constexpr const char* kContainerPrefix = "kavach-";
 
-// Who owns a run: pid plus its start time (so a recycled pid is not mistaken for the owner).
-struct Owner {
-  pid_t pid = 0;
-  std::uint64_t start_time = 0;  // /proc/<pid>/stat field 22
-};
-[[nodiscard]] Owner current_owner();
-[[nodiscard]] bool owner_alive(const Owner& o);
-[[nodiscard]] std::uint64_t process_start_time(pid_t pid);  // 0 when the process is gone
+// Who owns a run (shared with the disk quota records).
+using common::Owner;
+using common::current_owner;
+using common::owner_alive;
+using common::process_start_time;
 
 // mkdir -p with `mode` for the components it creates (0711 style); errors name the path.
 [[nodiscard]] Result<void> make_dirs(const std::filesystem::path& dir, unsigned mode);

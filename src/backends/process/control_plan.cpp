@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "backends/common/disk_control.hpp"
+
 namespace kavach::process {
 
 Result<void> settle_control(EnforcementReport& report, const SandboxPolicy& policy, Control c,
@@ -246,6 +248,24 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     plan.host_uid = ids.caller_uid;
     plan.host_gid = ids.caller_gid;
   }
+  // Disk: a project quota, set by root and out of the sandbox's reach only when the sandbox is
+  // in its own user namespace (project ids change only from the initial one). Whether the
+  // writable paths' filesystems take one is settled when it is applied (prepare).
+  if (policy.limits.disk_bytes) {
+    const bool ok = caller_root && plan.userns;
+    if (auto s = settle(Control::disk, ok,
+                        ok ? "project quota on the writable paths"
+                           : !caller_root ? "setting a project quota needs root (quotactl Q_SETQUOTA needs CAP_SYS_ADMIN)"
+                                          : "without a user namespace the sandbox user could move its files out of "
+                                            "the quota's project (FS_IOC_FSSETXATTR from the initial user namespace)");
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    plan.disk_quota = ok;
+  } else {
+    r.set(Control::disk, false, false, common::disk_not_requested_detail(policy));
+  }
+
   const bool unpriv = plan.host_uid != 0;
   if (auto s = settle(Control::unprivileged_uid, unpriv,
                       unpriv ? "sandbox uid " + std::to_string(plan.inside_uid) + " -> host uid " +

@@ -44,6 +44,7 @@ struct ControlPlan {
   bool cgroup_pids = false;
   bool cpu_time_tree = false;  // CPU-time limit watched over the whole tree (cgroup accounting)
   bool guard = false;          // the command runs behind kavach-guard (protected paths)
+  bool disk_quota = false;     // a project quota is put on the writable paths (settled then)
   // Identity: the uid/gid the child switches to (inside the userns, or on the host without one)
   // and the host ids they are mapped to.
   uid_t inside_uid = 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/common/cgroup.hpp"
+#include "backends/common/disk_quota.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/process/child_plan.hpp"
 #include "backends/process/control_plan.hpp"
@@ -56,6 +57,9 @@ struct PreparedSandbox {
 
   common::RunCgroup cgroup;
   bool use_cgroup_kill = false;
+  // Project quota on the writable paths (control `disk`): from before the command can write
+  // (cold: before the release; warm: at the hand-over) to the end of the run.
+  std::unique_ptr<common::DiskQuota> disk_quota;
   SharedMapping<ChildShared> shared;
   std::unique_ptr<SharedMapping<CommandArea>> command_area;  // warm only
 

@@ -19,6 +19,10 @@ namespace kavach::process {
 
 struct PreparedSandbox;
 
+// Puts the policy's disk quota on the writable paths when the plan has one, settling the `disk`
+// control in the sandbox's report (fail closed, or degrade as the policy allows).
+[[nodiscard]] Result<void> hold_disk_quota(PreparedSandbox& sandbox, const SandboxPolicy& policy);
+
 class ProcessBackend final : public Backend {
  public:
   static constexpr std::chrono::milliseconds kWarmSetupTimeout{10'000};

@@ -196,6 +196,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
                   {{"limit_bytes", std::to_string(CommandArea::kBytes)}});
     }
     if (!cmd.stdin_data) sb.stdin_w.reset();
+    if (auto r = hold_disk_quota(sb, policy); !r) return tl::unexpected(r.error());
     release_ns = mono_ns();
     timings.push_back({"claim", ms_between(claim_ns, release_ns)});
     deadline = std::chrono::steady_clock::now() + policy.limits.wall_timeout;  // from the hand-over
@@ -264,6 +265,14 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   const common::CgroupReadback cg = cgroup.read_back();
   cgroup.kill_all(use_cgroup_kill);
   cgroup.destroy();  // before returning: no run cgroup outlives exec() (probe T03)
+  if (sb.disk_quota) {
+    // Host-visible like the cgroup: the directories get their project ids back before exec()
+    // returns (the tree is dead: nothing writes any more).
+    const std::uint64_t added = sb.disk_quota->added_bytes();
+    result.backend_info["disk_added_bytes"] = std::to_string(added);
+    if (auto rel = sb.disk_quota->release(); !rel) result.backend_info["disk_quota_cleanup"] = rel.error().message;
+    sb.disk_quota.reset();
+  }
   ChildShared* sh = sb.shared.get();
   if (__atomic_load_n(&sh->command_status_valid, __ATOMIC_ACQUIRE) != 0) {
     const int ws = sh->command_wstatus;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "backends/common/disk_control.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/process/command_args.hpp"
 #include "backends/process/prepared_sandbox.hpp"
@@ -96,6 +97,15 @@ std::vector<PathRule> rules_without_mount_ns(const SandboxPolicy& policy) {
 }
 
 }  // namespace
+
+Result<void> hold_disk_quota(PreparedSandbox& sb, const SandboxPolicy& policy) {
+  if (!sb.cp.disk_quota || !policy.limits.disk_bytes) return {};
+  common::DiskLimit d = common::limit_disk(policy.fs.writable_paths, *policy.limits.disk_bytes,
+                                           policy.may_degrade.count(Control::disk) != 0);
+  if (auto s = settle_control(sb.cp.report, policy, Control::disk, d.applied, d.text); !s) return s;
+  sb.disk_quota = std::move(d.quota);
+  return {};
+}
 
 Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPolicy& policy, const Command* cmd) {
   auto sb = std::make_unique<PreparedSandbox>();
@@ -265,6 +275,10 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
                                  : "new cgroup namespace, rooted at the launcher's own cgroups (no run cgroup was made)");
   }
   tm.lap("cgroup");
+  if (!warm && cp.disk_quota) {  // a warm sandbox takes its quota at the hand-over: pooled ones hold none
+    if (auto r = hold_disk_quota(*sb, policy); !r) return tl::unexpected(r.error());
+    tm.lap("disk_quota");
+  }
 
   // 5. Descriptors and the shared pages.
   auto status = make_pipe();

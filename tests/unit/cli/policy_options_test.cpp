@@ -40,6 +40,17 @@ TEST(CliPolicyOptions, FlagsOverridePreset) {
   EXPECT_EQ(p->env_allow.back(), "HOME");
 }
 
+TEST(CliPolicyOptions, DiskMb) {
+  auto p = parse({"--disk-mb", "512"});
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->limits.disk_bytes, 512ull << 20);
+  EXPECT_FALSE(parse({}).value().limits.disk_bytes.has_value());
+  auto zero = parse({"--disk-mb", "0"});
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_NE(zero.error().message.find("--disk-mb"), std::string::npos);
+  EXPECT_FALSE(parse({"--disk-mb", "9223372036854775807"}).has_value());
+}
+
 TEST(CliPolicyOptions, Errors) {
   EXPECT_EQ(parse({"--preset", "paranoid"}).error().code, ErrorCode::unknown_preset);
   EXPECT_EQ(parse({"--network", "internet"}).error().code, ErrorCode::invalid_argument);

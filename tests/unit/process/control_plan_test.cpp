@@ -228,5 +228,60 @@ TEST(ControlPlan, NotRequestedControlsAreMarkedSo) {
   EXPECT_FALSE(plan->landlock);
 }
 
+
+TEST(ControlPlan, DiskLimitIsPlannedForRootWithAUserNamespace) {
+  SandboxPolicy p = strict();
+  p.limits.disk_bytes = 8u << 20;
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  EXPECT_TRUE(plan->disk_quota);
+  EXPECT_TRUE(plan->report.find(Control::disk)->requested);
+}
+
+TEST(ControlPlan, DiskLimitWithoutRootFailsClosedOrDegrades) {
+  IdentityOptions ids;
+  ids.caller_uid = 1000;
+  ids.caller_gid = 1000;
+  SandboxPolicy p = strict();
+  p.limits.disk_bytes = 8u << 20;
+  auto plan = plan_controls(full_host(), p, ids);
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().code, ErrorCode::control_unavailable);
+  EXPECT_EQ(plan.error().context.at("control"), "disk");
+  EXPECT_NE(plan.error().message.find("needs root"), std::string::npos) << plan.error().message;
+  p.may_degrade.insert(Control::disk);
+  plan = plan_controls(full_host(), p, ids);
+  ASSERT_TRUE(plan.has_value()) << plan.error().describe();
+  EXPECT_FALSE(plan->disk_quota);
+  const ControlStatus* st = plan->report.find(Control::disk);
+  EXPECT_TRUE(st->requested);
+  EXPECT_FALSE(st->applied);
+  EXPECT_NE(st->detail.find("degraded"), std::string::npos) << st->detail;
+}
+
+TEST(ControlPlan, DiskLimitWithoutAUserNamespaceFailsClosed) {
+  HostInfo h = full_host();
+  h.user_namespaces = false;
+  SandboxPolicy p = strict();
+  p.limits.disk_bytes = 8u << 20;
+  p.may_degrade = {Control::ns_user};
+  auto plan = plan_controls(h, p, root_caller());
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().context.at("control"), "disk");
+}
+
+TEST(ControlPlan, UnrequestedDiskLimitSaysWritesAreUnbounded) {
+  SandboxPolicy p = preset_policy(Preset::agent);
+  p.fs.writable_paths = {"/tmp"};
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  const ControlStatus* st = plan->report.find(Control::disk);
+  ASSERT_NE(st, nullptr);
+  EXPECT_FALSE(st->requested);
+  EXPECT_FALSE(st->applied);
+  EXPECT_EQ(st->detail, "disk writes unbounded (per-file cap RLIMIT_FSIZE = 1024 MiB)");
+  EXPECT_FALSE(plan->disk_quota);
+}
+
 }  // namespace
 }  // namespace kavach::process

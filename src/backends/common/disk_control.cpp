@@ -1,0 +1,48 @@
+#include "backends/common/disk_control.hpp"
+
+namespace kavach::common {
+
+DiskLimit limit_disk(const std::vector<std::filesystem::path>& dirs, std::uint64_t bytes, bool partial,
+                     const QuotaRecordStore& store) {
+  DiskLimit out;
+  if (dirs.empty()) {
+    out.applied = true;
+    out.text = "no host directory is writable: nothing the run writes reaches host disk";
+    return out;
+  }
+  std::vector<std::filesystem::path> able;
+  std::string why_not;
+  for (const auto& d : dirs) {
+    if (std::string why = project_quota_unavailable(d); why.empty()) {
+      able.push_back(d);
+    } else {
+      why_not += (why_not.empty() ? "" : "; ") + why;
+    }
+  }
+  if (!why_not.empty() && (!partial || able.empty())) {
+    out.text = why_not;
+    return out;
+  }
+  auto q = DiskQuota::apply(able, bytes, store);
+  if (!q) {
+    out.text = q.error().message;
+    if (!why_not.empty()) out.text = why_not + "; " + out.text;
+    return out;
+  }
+  out.quota = std::move(*q);
+  out.applied = why_not.empty();
+  out.text = out.applied ? out.quota->detail() : why_not + "; the others: " + out.quota->detail();
+  return out;
+}
+
+std::string disk_not_requested_detail(const SandboxPolicy& policy) {
+  if (policy.fs.writable_paths.empty()) return "not requested; no host directory is writable";
+  const auto& fsize = policy.limits.file_size_bytes;
+  return "disk writes unbounded (" +
+         (!fsize ? std::string("no per-file cap: RLIMIT_FSIZE unset")
+          : *fsize % (1u << 20) == 0 ? "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize >> 20) + " MiB"
+                                     : "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize) + " bytes") +
+         ")";
+}
+
+}  // namespace kavach::common
