@@ -72,9 +72,6 @@ struct NetworkPolicy {
   friend bool operator==(const NetworkPolicy&, const NetworkPolicy&) = default;
 };
 
-// Smallest disk_bytes accepted: below a few filesystem blocks a quota says nothing useful.
-inline constexpr std::uint64_t kMinDiskBytes = 1u << 20;
-
 struct ResourceLimits {
   std::optional<std::uint64_t> memory_bytes;     // cgroup memory limit
   std::optional<std::uint64_t> swap_bytes;       // cgroup swap limit (memory+swap - memory)
