@@ -31,7 +31,7 @@ TEST(DiskLimit, WrongTypeAndTooSmallAreErrorsNamingTheKey) {
   ASSERT_FALSE(small.has_value());
   EXPECT_EQ(small.error().code, ErrorCode::policy_value);
   EXPECT_EQ(small.error().context.at("key"), "limits.disk_bytes");
-  EXPECT_NE(small.error().message.find("524288 is out of range [1048576, 1125899906842624]"), std::string::npos)
+  EXPECT_NE(small.error().message.find("512K is out of range [1048576, 1125899906842624] bytes"), std::string::npos)
       << small.error().message;
 }
 

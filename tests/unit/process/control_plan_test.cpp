@@ -11,6 +11,7 @@ HostInfo full_host() {
   h.kernel_release = "6.18.0";
   h.landlock_abi = 7;
   h.seccomp_available = true;
+  h.seccomp_notify = true;
   h.user_namespaces = true;
   h.is_root = true;
   h.cgroups.layout = CgroupLayout::v2;
