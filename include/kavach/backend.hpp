@@ -12,6 +12,7 @@
 #include "kavach/host.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/result.hpp"
+#include "kavach/stream.hpp"
 
 namespace kavach {
 
@@ -29,6 +30,13 @@ struct Command {
   std::vector<std::pair<std::string, std::string>> env;  // injected variables
   std::optional<std::string> stdin_data;                 // none = /dev/null
   std::vector<InjectedFile> files;
+  // Live I/O (include/kavach/stream.hpp). stdin_fd: read by kavach and forwarded to the command
+  // as it reads (back-pressure: never more than one pipe buffer ahead), until EOF; not closed by
+  // kavach; exclusive with stdin_data. output: gets the output while the command writes it (the
+  // result holds it too). terminal: run on a PTY (stdin_fd feeds its input).
+  int stdin_fd = -1;
+  OutputSink* output = nullptr;
+  std::optional<TerminalRequest> terminal = std::nullopt;
 };
 
 // runs_commands: runs a command end to end; config_only: only writes a runtime config;

@@ -22,6 +22,9 @@ struct GateSettings {
   bool enabled = true;
   std::shared_ptr<const gate::Gate> rules;  // null: the builtin, precompiled rule set
   gate::Options options;
+  // Live output (Command::output): a block verdict stops the release at once; true also kills
+  // the command, false lets it run to its end with everything after the finding withheld.
+  bool kill_on_block = true;
 };
 
 struct SandboxConfig {

@@ -186,6 +186,14 @@ class Scanner {
   // Flushes the rest; the report is complete afterwards and is added to the session.
   [[nodiscard]] Result<void> finish(std::string& out);
 
+  // The stream went quiet (interactive and live output): releases held-back bytes that can no
+  // longer become part of something the gate must redact — everything except a pending match
+  // waiting for its context, an open encoded run, a trailing run of token characters
+  // ([A-Za-z0-9+/=_.~-], how secrets look) and a tail that could begin a registered secret in any
+  // of its encodings. A rule match cut by the pause is still found and judged, but its start may
+  // have been released (docs/streaming.md).
+  [[nodiscard]] Result<void> release_idle(std::string& out);
+
   [[nodiscard]] const Report& report() const;
 
  private:

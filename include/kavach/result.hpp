@@ -37,6 +37,7 @@ struct ExecResult {
   bool oom_killed = false;       // memory limit hit (from memory.events / oom_control)
   bool pids_limit_hit = false;   // pids limit refused a fork (pids.events)
   bool cpu_limit_hit = false;    // RLIMIT_CPU (SIGXCPU/SIGKILL)
+  bool stopped_by_consumer = false;  // the output sink asked to stop (e.g. the gate blocked)
   std::optional<SetupFailure> setup_failure;
 
   std::string stdout_data;

@@ -30,6 +30,10 @@ struct RunReport {
   StrengthScore score;  // enforced score, computed from result.enforcement
   std::optional<gate::Report> gate;  // absent only when the gate is off
   OutputRelease release = OutputRelease::ungated;
+  // Live output (Command::output): bytes passed on while the command ran, and whether a
+  // quarantine/block finding stopped the release (everything after it was withheld).
+  std::optional<std::uint64_t> released_live_bytes = std::nullopt;
+  bool release_stopped = false;
 };
 
 // The limits and rules a finished run ran into (each becomes a policy_violation event): from
@@ -64,7 +68,11 @@ class Sandbox {
   Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend);
   Result<void> move(LifecycleEvent e);
   void emit(AuditEventType type, nlohmann::json data = nlohmann::json::object());
-  Result<void> gate_outputs(RunReport& report);
+  struct GateRun;  // the session of one exec's outputs (sandbox.cpp)
+  Result<void> open_gate(GateRun& g);
+  Result<void> gate_outputs(RunReport& report, GateRun& g);
+  Result<void> gate_stream(RunReport& report, GateRun& g);
+  Result<void> settle_release(RunReport& report, bool rules_on, gate::Report gated);
 
   SandboxConfig config_;
   std::unique_ptr<Backend> backend_;

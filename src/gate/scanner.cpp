@@ -320,6 +320,11 @@ bool Scanner::Impl::process(bool final, std::string& out) {
         runs.feed(buf.data() + (runs_pos - base), static_cast<std::size_t>(total - runs_pos),
                   runs_pos, final, encoded, digit_runs, base);
     runs_pos += consumed;
+    // Runs an idle release already checked (they ended before it): not again.
+    if (idle_checked_to > 0) {
+      std::erase_if(digit_runs, [&](const detail::DigitRun& d) { return d.end <= idle_checked_to; });
+      std::erase_if(encoded, [&](const detail::EncodedRun& e) { return e.end <= idle_checked_to; });
+    }
     if (!digit_runs.empty()) dispatch_digit_runs(digit_runs, std::string_view(buf), base, hits);
   }
 
@@ -370,6 +375,68 @@ bool Scanner::Impl::process(bool final, std::string& out) {
   return true;
 }
 
+namespace {
+
+bool token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=' || c == '_' || c == '.' || c == '~' || c == '-';
+}
+
+// The longest suffix of `text` that is a proper prefix of `value`.
+std::size_t prefix_overlap(std::string_view text, std::string_view value) {
+  for (std::size_t n = std::min(text.size(), value.size() - 1); n > 0; --n) {
+    if (text.substr(text.size() - n) == value.substr(0, n)) return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<void> Scanner::Impl::release_idle(std::string& out) {
+  if (!error.empty()) return failed(error);
+  if (finished || limit_hit || whole_source_rule != UINT32_MAX) return {};
+  // The run finder consumes whole 64-byte blocks: the encoded and digit runs of the rest are
+  // found now on a copy of it and checked at once (decode-through, digit-run rules), and marked
+  // done so the real pass does not report them again.
+  if (runs_pos < total) {
+    detail::RunFinder peek = runs;
+    std::vector<detail::EncodedRun> enc;
+    std::vector<detail::DigitRun> digits;
+    (void)peek.feed(buf.data() + (runs_pos - base), static_cast<std::size_t>(total - runs_pos), runs_pos,
+                    true, enc, digits, base);
+    if (!digits.empty()) {
+      detail::HitCollector found(gate.patterns);
+      dispatch_digit_runs(digits, std::string_view(buf), base, found);
+      if (!found.hits().empty() &&
+          !confirm_hits(found.hits(), std::string_view(buf), base, true, std::string(), spans)) {
+        return failed(error.empty() ? "confirm stage failed" : error);
+      }
+    }
+    if (session->options.decode_depth > 0) {
+      for (const auto& r : enc) {
+        if (!decode_run(r, std::string_view(buf), base, 1, std::string(), spans)) {
+          return failed(error.empty() ? "decode stage failed" : error);
+        }
+      }
+    }
+    idle_checked_to = total;
+  }
+  std::uint64_t safe = total;
+  for (const auto& h : hits.hits()) {
+    const std::uint64_t left = gate.patterns[h.pattern].left;
+    safe = std::min(safe, h.first > left ? h.first - left : 0);
+  }
+  const std::string_view held(buf.data() + (emitted - base), static_cast<std::size_t>(total - emitted));
+  std::size_t keep = 0;
+  while (keep < held.size() && token_char(held[held.size() - 1 - keep])) ++keep;
+  for (const auto& v : session->secrets.variants()) keep = std::max(keep, prefix_overlap(held, v.bytes));
+  safe = std::min<std::uint64_t>(safe, total - keep);
+  if (safe <= emitted) return {};
+  emit(safe, out);
+  trim();
+  return {};
+}
+
 void Scanner::Impl::trim() {
   std::uint64_t keep_from = emitted > kLeftContext ? emitted - kLeftContext : 0;
   keep_from = std::min({keep_from, runs.open_from(), runs_pos});
@@ -395,6 +462,8 @@ Scanner::~Scanner() = default;
 Result<void> Scanner::write(std::string_view chunk, std::string& out) {
   return impl_->write(chunk, out);
 }
+
+Result<void> Scanner::release_idle(std::string& out) { return impl_->release_idle(out); }
 
 Result<void> Scanner::finish(std::string& out) {
   const bool was_finished = impl_->finished;

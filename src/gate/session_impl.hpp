@@ -38,6 +38,7 @@ struct Scanner::Impl {
   [[nodiscard]] Result<void> open();
   [[nodiscard]] Result<void> write(std::string_view chunk, std::string& out);
   [[nodiscard]] Result<void> finish(std::string& out);
+  [[nodiscard]] Result<void> release_idle(std::string& out);
 
   // scanner.cpp
   [[nodiscard]] bool process(bool final, std::string& out);
@@ -90,6 +91,7 @@ struct Scanner::Impl {
   std::vector<detail::EncodedRun> encoded;
   std::vector<detail::DigitRun> digit_runs;  // scratch, reused per process()
   std::vector<detail::Hit> ready;            // scratch, reused per process()
+  std::uint64_t idle_checked_to = 0;  // runs ending before this were checked by release_idle
 
   std::uint64_t line = 1;
   std::string recent;       // tail of the redacted output (for previews)

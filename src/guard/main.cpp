@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/common/fd_passing.hpp"
 #include "guard/guard_args.hpp"
 #include "guard/path_rules.hpp"
 #include "guard/performer.hpp"
@@ -70,48 +71,13 @@ bool decode_bpf(const std::string& hex, std::vector<sock_filter>& out) {
   return true;
 }
 
-int send_fd(int sock, int fd) {
-  char dummy = 'L';
-  iovec iov{&dummy, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
-}
-
-int recv_fd(int sock) {
-  char dummy = 0;
-  iovec iov{&dummy, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) return -1;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (cm == nullptr || cm->cmsg_type != SCM_RIGHTS) return -1;
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  return fd;
-}
-
 // The command's side: trap filter, listener to the guard, exec.
 [[noreturn]] void run_command(const GuardArgs& a, const std::vector<sock_filter>& bpf, int sock,
                               const sigset_t& original_mask) {
   ::sigprocmask(SIG_SETMASK, &original_mask, nullptr);
+  // On a terminal the command gets a process group of its own, made the foreground one: keys
+  // like ^C reach it alone (the guard forwards signals; they must not arrive twice).
+  if (::isatty(0) == 1) (void)::setpgid(0, 0);
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(bpf.size());
   prog.filter = const_cast<sock_filter*>(bpf.data());
@@ -119,7 +85,7 @@ int recv_fd(int sock) {
   if (lfd < 0) {
     fail(a, a.status_stage_guard, errno, "installing the protected-path trap filter (seccomp user notification)", 125);
   }
-  if (const int e = send_fd(sock, static_cast<int>(lfd)); e != 0) {
+  if (const int e = kavach::common::send_fd(sock, static_cast<int>(lfd)); e != 0) {
     fail(a, a.status_stage_guard, e, "handing the trap listener to the guard", 125);
   }
   ::close(static_cast<int>(lfd));
@@ -188,10 +154,14 @@ int main(int argc, char** argv) {
   }
   ::close(sv[1]);
   if (a.status_fd >= 0) ::close(a.status_fd);  // the command's copy reports; EOF = it runs
+  if (::isatty(0) == 1) {
+    (void)::setpgid(child, child);  // also here: whichever of the two runs first
+    (void)::tcsetpgrp(0, child);
+  }
   (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the command cannot read or trace the guard
 
   const int sfd = ::signalfd(-1, &handled, SFD_CLOEXEC);
-  const int listener = recv_fd(sv[0]);
+  const int listener = kavach::common::receive_fd(sv[0]);
   ::close(sv[0]);
   // The command holds the real stdin/stdout; the guard keeps stderr for its own diagnostics.
   ::close(0);

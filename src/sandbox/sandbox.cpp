@@ -1,6 +1,8 @@
 // Sandbox: lifecycle FSM around one backend, with audit events for every step.
 #include "kavach/sandbox.hpp"
 
+#include "sandbox/stream_gate.hpp"
+
 #include <openssl/rand.h>
 
 #include <unistd.h>
@@ -177,9 +179,21 @@ Result<void> Sandbox::move(LifecycleEvent e) {
   return {};
 }
 
+// One exec's gate: the session (rules and registered secrets) and, for live output, the sink
+// that sits in the stream. `active` is false when the gate is off and no secret is registered.
+struct Sandbox::GateRun {
+  bool active = false;
+  bool rules_on = false;
+  std::unique_ptr<gate::Session> session;
+  std::unique_ptr<StreamGate> stream;
+};
+
 Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (auto m = move(LifecycleEvent::start); !m) return tl::unexpected(m.error());
   if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
+  if (cmd.stdin_data && cmd.stdin_fd >= 0) {
+    return fail(ErrorCode::invalid_argument, "stdin_data and stdin_fd are exclusive: one stdin per command");
+  }
   // argv[0] only: arguments may carry data the caller considers sensitive.
   // Secrets go into a private copy of the command, which is wiped as soon as the backend is done.
   Command prepared = cmd;
@@ -193,8 +207,29 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
       secret_names.push_back({{"name", r.name}, {"method", std::string(to_string(r.method))}});
     }
   }
+  // Live output passes the gate in the stream: the session exists before the first byte.
+  GateRun g;
+  if (auto opened = open_gate(g); !opened) {
+    emit(AuditEventType::gate_verdict, {{"verdict", "error"}, {"release", "withheld"},
+                                        {"message", opened.error().message}});
+    if (config_.credentials) config_.credentials->scrub(prepared);
+    return tl::unexpected(opened.error());
+  }
+  if (cmd.output != nullptr && g.active) {
+    StreamGateOptions so;
+    so.enforce_verdict = g.rules_on;
+    so.kill_on_block = config_.gate.kill_on_block;
+    so.keep_bytes = config_.policy.limits.output_bytes;
+    g.stream = std::make_unique<StreamGate>(*g.session, cmd.output, so);
+    if (auto o = g.stream->open(); !o) {
+      if (config_.credentials) config_.credentials->scrub(prepared);
+      return tl::unexpected(o.error());
+    }
+    prepared.output = g.stream.get();
+  }
   emit(AuditEventType::exec_started,
-       {{"program", cmd.argv.front()}, {"argc", cmd.argv.size()}, {"secrets", secret_names}});
+       {{"program", cmd.argv.front()}, {"argc", cmd.argv.size()}, {"secrets", secret_names},
+        {"live", cmd.output != nullptr}, {"terminal", cmd.terminal.has_value()}});
   auto result = backend_->exec(config_.policy, prepared);
   if (config_.credentials) config_.credentials->scrub(prepared);
   if (!result) {
@@ -211,11 +246,13 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (report.result.exit_code) finished["exit_code"] = *report.result.exit_code;
   if (report.result.signal) finished["signal"] = *report.result.signal;
   if (report.result.setup_failure) finished["setup_failure_stage"] = report.result.setup_failure->stage;
+  if (report.result.stopped_by_consumer) finished["stopped_by_consumer"] = true;
   emit(AuditEventType::exec_finished, finished);
   emit(AuditEventType::score, {{"value", report.score.value}, {"label", report.score.label}});
-  if (auto g = gate_outputs(report); !g) {
+  auto gated = g.stream ? gate_stream(report, g) : gate_outputs(report, g);
+  if (!gated) {
     emit(AuditEventType::policy_violation, violation_event(ViolationReason::gate_withheld, report, config_.policy));
-    return tl::unexpected(g.error());
+    return tl::unexpected(gated.error());
   }
   for (ViolationReason why : policy_violations(report)) {
     emit(AuditEventType::policy_violation, violation_event(why, report, config_.policy));
@@ -223,64 +260,100 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   return report;
 }
 
-// Every output passes the gate before anyone sees it: redacted, judged, and dropped on `block`.
-// If the gate cannot scan, nothing is released (fail closed) and the run reports gate_error.
-Result<void> Sandbox::gate_outputs(RunReport& report) {
-  ExecResult& r = report.result;
-  const bool rules_on = config_.gate.enabled;
+// The gate's session for one exec: the rules (builtin unless configured) and every registered
+// secret value, injected or not (a secret must not leave in any encoding). With the rules off,
+// registered secrets are still redacted (verdict warn, released).
+Result<void> Sandbox::open_gate(GateRun& g) {
+  g.rules_on = config_.gate.enabled;
   const bool has_secrets = config_.credentials && config_.credentials->size() > 0;
-  if (!rules_on && !has_secrets) {
-    report.release = OutputRelease::ungated;
-    emit(AuditEventType::gate_verdict, {{"verdict", "disabled"}, {"release", "ungated"}});
-    return {};
-  }
-  auto withhold = [&](const Error& e) {
-    r.stdout_data.clear();
-    r.stderr_data.clear();
-    report.release = OutputRelease::withheld;
-    emit(AuditEventType::gate_verdict, {{"verdict", "error"}, {"release", "withheld"},
-                                        {"message", e.message}});
-    return tl::unexpected(e);
-  };
+  g.active = g.rules_on || has_secrets;
+  if (!g.active) return {};
   std::shared_ptr<const gate::Gate> rules = config_.gate.rules;
   if (!rules) {
     auto builtin = gate::Gate::builtin();
-    if (!builtin) return withhold(builtin.error());
+    if (!builtin) return tl::unexpected(builtin.error());
     rules = std::move(*builtin);
   }
   gate::Options options = config_.gate.options;
-  if (!rules_on) {
-    // The gate switched off turns off its rules only: registered secrets are always redacted
-    // (a leaked credential is never released raw), and the output is released (verdict warn).
+  if (!g.rules_on) {
     for (const auto& rule : rules->rules()) options.disabled_rules.push_back(rule.id);
     options.policy.registered_secret = gate::Verdict::warn;
   }
-  gate::Session session(rules, options);
+  g.session = std::make_unique<gate::Session>(rules, options);
   if (has_secrets) {
-    // Every registered value, injected or not: a secret must not leave in any encoding.
     // values() and names() list the secrets in the same order.
     const auto values = config_.credentials->values();
     const auto names = config_.credentials->names();
     for (std::size_t i = 0; i < values.size() && i < names.size(); ++i) {
-      if (auto reg = session.register_secret(names[i], values[i]); !reg) return withhold(reg.error());
+      if (auto reg = g.session->register_secret(names[i], values[i]); !reg) return tl::unexpected(reg.error());
     }
   }
-  auto gated = gate::apply(session, r);
-  if (!gated) return withhold(gated.error());
+  return {};
+}
+
+// Every output passes the gate before anyone sees it: redacted, judged, and dropped on `block`.
+// If the gate cannot scan, nothing is released (fail closed) and the run reports gate_error.
+Result<void> Sandbox::gate_outputs(RunReport& report, GateRun& g) {
+  ExecResult& r = report.result;
+  if (!g.active) {
+    report.release = OutputRelease::ungated;
+    emit(AuditEventType::gate_verdict, {{"verdict", "disabled"}, {"release", "ungated"}});
+    return {};
+  }
+  auto gated = gate::apply(*g.session, r);
+  if (!gated) {
+    r.stdout_data.clear();
+    r.stderr_data.clear();
+    report.release = OutputRelease::withheld;
+    emit(AuditEventType::gate_verdict, {{"verdict", "error"}, {"release", "withheld"},
+                                        {"message", gated.error().message}});
+    return tl::unexpected(gated.error());
+  }
+  return settle_release(report, g.rules_on, std::move(*gated));
+}
+
+// Live output: the stream gate already released what it judged safe; the result keeps the
+// redacted output (for a quarantine's review) unless the verdict is block.
+Result<void> Sandbox::gate_stream(RunReport& report, GateRun& g) {
+  ExecResult& r = report.result;
+  r.stdout_data = g.stream->take_kept(OutputStream::stdout_stream);
+  r.stderr_data = g.stream->take_kept(OutputStream::stderr_stream);
+  r.stdout_truncated = r.stdout_truncated || g.stream->kept_truncated(OutputStream::stdout_stream);
+  r.stderr_truncated = r.stderr_truncated || g.stream->kept_truncated(OutputStream::stderr_stream);
+  if (const auto& e = g.stream->error(); e) {
+    r.stdout_data.clear();
+    r.stderr_data.clear();
+    report.release = OutputRelease::withheld;
+    emit(AuditEventType::gate_verdict, {{"verdict", "error"}, {"release", "withheld"}, {"message", e->message}});
+    return tl::unexpected(*e);
+  }
+  gate::Report gated = g.session->report();
+  report.released_live_bytes = g.stream->released_bytes();
+  report.release_stopped = g.stream->withholding();
+  return settle_release(report, g.rules_on, std::move(gated));
+}
+
+Result<void> Sandbox::settle_release(RunReport& report, bool rules_on, gate::Report gated) {
+  ExecResult& r = report.result;
   if (!rules_on) {
     report.release = OutputRelease::ungated;
     emit(AuditEventType::gate_verdict, {{"verdict", "disabled"},
                                         {"release", "ungated"},
-                                        {"registered_secrets_redacted", gated->findings.size()}});
+                                        {"registered_secrets_redacted", gated.findings.size()}});
     return {};
   }
-  report.release = release_for(gated->verdict);
+  report.release = release_for(gated.verdict);
   if (report.release == OutputRelease::withheld) {
     r.stdout_data.clear();
     r.stderr_data.clear();
   }
-  emit(AuditEventType::gate_verdict, gate_event(*gated, report.release));
-  report.gate = std::move(*gated);
+  nlohmann::json ev = gate_event(gated, report.release);
+  if (report.released_live_bytes) {
+    ev["released_live_bytes"] = *report.released_live_bytes;
+    ev["release_stopped"] = report.release_stopped;
+  }
+  emit(AuditEventType::gate_verdict, ev);
+  report.gate = std::move(gated);
   return {};
 }
 

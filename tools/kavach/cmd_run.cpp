@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli_common.hpp"
+#include "live_io.hpp"
 #include "commands.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/credential.hpp"
@@ -65,15 +66,6 @@ Result<void> add_gate(const RunOptions& o, SandboxConfig& config) {
   return {};
 }
 
-void write_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
-  }
-}
-
 void print_summary(const RunReport& rep, const SandboxPolicy& policy, BackendKind backend) {
   const ExecResult& r = rep.result;
   std::string status;
@@ -124,7 +116,27 @@ int do_run(const RunOptions& o) {
   if (!sandbox) return report_error(sandbox.error(), o.json);
   Command cmd;
   cmd.argv = o.command;
+  // Live I/O: stdin as a stream, output as it comes (text, or events), a terminal with -t.
+  StdinSource input;
+  if (auto in = open_stdin(o.stdin_spec, o.tty, input); !in) return report_error(in.error(), o.json);
+  cmd.stdin_fd = input.fd;
+  TerminalSink to_terminal;
+  EventSink to_events;
+  if (o.json_lines) {
+    cmd.output = &to_events;
+    EventSink::emit({{"event", "started"}, {"schema_version", 1}, {"sandbox_id", (*sandbox)->id()},
+                     {"backend", std::string(to_string(*backend))}, {"policy", policy->name}});
+  } else if (!o.json) {
+    cmd.output = &to_terminal;
+  }
+  std::optional<CallerTerminal> caller;
+  if (o.tty) {
+    auto t = caller.emplace().start();
+    if (!t) return report_error(t.error(), o.json);
+    cmd.terminal = *t;
+  }
   auto rep = (*sandbox)->exec(cmd);
+  caller.reset();  // the caller's terminal is restored before anything is printed
   if (!rep) return report_error(rep.error(), o.json);
   const std::string sandbox_id = (*sandbox)->id();
   (void)(*sandbox)->stop();
@@ -142,7 +154,7 @@ int do_run(const RunOptions& o) {
     rep->result.stdout_data.clear();
     rep->result.stderr_data.clear();
   }
-  if (o.json) {
+  if (o.json || o.json_lines) {
     nlohmann::json j = to_json(rep->result);
     j["score"] = to_json(rep->score);
     j["backend"] = std::string(to_string(*backend));
@@ -151,12 +163,28 @@ int do_run(const RunOptions& o) {
     nlohmann::json g = rep->gate ? gate::to_json(*rep->gate) : nlohmann::json{{"verdict", "disabled"}};
     g["release"] = std::string(to_string(rep->release));
     if (quarantined_to) g["quarantine_dir"] = quarantined_to->string();
+    if (rep->released_live_bytes) {
+      g["released_live_bytes"] = *rep->released_live_bytes;
+      g["release_stopped"] = rep->release_stopped;
+    }
     j["gate"] = std::move(g);
-    std::printf("%s\n", dump_json(j).c_str());
+    if (o.json_lines) {
+      // The output went out as events already; the exit event is the result without it.
+      j.erase("stdout");
+      j.erase("stderr");
+      j["event"] = "exit";
+      j["schema_version"] = 1;
+      EventSink::emit(j);
+    } else {
+      std::printf("%s\n", dump_json(j).c_str());
+    }
   } else {
-    write_all(STDOUT_FILENO, rep->result.stdout_data);
-    write_all(STDERR_FILENO, rep->result.stderr_data);
+    // The output went to this terminal while the command ran (through the gate).
     if (!o.quiet) print_summary(*rep, *policy, *backend);
+    if (rep->release_stopped) {
+      std::fprintf(stderr, "kavach: the gate stopped the output after %llu bytes: the rest was withheld\n",
+                   static_cast<unsigned long long>(rep->released_live_bytes.value_or(0)));
+    }
     if (rep->release == OutputRelease::withheld) {
       std::fprintf(stderr, "kavach: output withheld: the gate's verdict is block\n");
     } else if (quarantined_to) {
@@ -173,6 +201,15 @@ int do_run(const RunOptions& o) {
 void add_run_options(CLI::App* cmd, RunOptions& o) {
   add_policy_options(cmd, o.policy);
   cmd->add_flag("--json", o.json, "print one JSON object with result, enforcement and score");
+  cmd->add_flag("--json-lines", o.json_lines,
+                "print live events, one JSON object per line: started, stdout/stderr chunks, exit (docs/streaming.md)");
+  cmd->add_option("--stdin", o.stdin_spec,
+                  "the command's stdin: - (this one, streamed), none (/dev/null), FILE, or auto (default: "
+                  "this stdin unless it is a terminal without -t)")
+      ->type_name("SPEC");
+  cmd->add_flag("-t,--tty", o.tty,
+                "run the command on a terminal (a PTY of the sandbox's own devpts; raw mode here, "
+                "window size and signals passed on; output still gated)");
   cmd->add_flag("-q,--quiet", o.quiet, "no summary after the command's output");
   // One value per use (repeat the option): otherwise CLI11 would take the words after `--`
   // as further values, and `-- cmd --no-gate` would switch the gate off.

@@ -13,7 +13,10 @@ namespace kavach::cli {
 struct RunOptions {
   PolicyOptions policy;
   bool json = false;
+  bool json_lines = false;  // live events, one JSON object per line
   bool quiet = false;
+  std::string stdin_spec = "auto";  // - | none | FILE | auto (see live_io.hpp)
+  bool tty = false;                 // -t: the command runs on a terminal
   std::vector<std::string> secrets;  // NAME=env:VAR | NAME=file:PATH | NAME=cmd:COMMAND
   std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
   std::string audit_log;

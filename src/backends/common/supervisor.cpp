@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <memory>
 
 #include "backends/common/bounded_buffer.hpp"
 
@@ -60,14 +61,21 @@ class SigpipeGuard {
   sigset_t old_{};
 };
 
-// Reads what is available (bounded per call so the deadline is checked regularly).
-// Returns false when the stream reached EOF or failed.
-bool drain(UniqueFd& fd, BoundedBuffer& buf) {
+// Reads what is available (bounded per call so the deadline is checked regularly), into the
+// bounded capture and, while the consumer wants it, to the live sink. Returns false when the
+// stream reached EOF or failed (a PTY master answers EIO once the terminal's last user is gone).
+// `delivered`: set when the sink got bytes; `stop`: set when the sink asked to stop.
+bool drain(UniqueFd& fd, BoundedBuffer& buf, OutputSink* sink, OutputStream which, bool& delivered,
+           bool& stop) {
   std::array<char, 65536> chunk{};
   for (int i = 0; i < 64; ++i) {
     const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n > 0) {
       buf.append(chunk.data(), static_cast<std::size_t>(n));
+      if (sink != nullptr && !stop) {
+        delivered = true;
+        if (!sink->on_output(which, std::string_view(chunk.data(), static_cast<std::size_t>(n)))) stop = true;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -77,6 +85,40 @@ bool drain(UniqueFd& fd, BoundedBuffer& buf) {
   }
   return true;
 }
+
+// The stdin relay: a caller's descriptor (a stream) or an in-memory buffer, into the command's
+// stdin; one buffer at most in flight, so a slow reader slows the source down (back-pressure).
+class StdinRelay {
+ public:
+  StdinRelay(int source, std::string_view data) : source_(source), data_(data) {}
+  [[nodiscard]] bool wants_source() const { return source_ >= 0 && pending().empty(); }
+  [[nodiscard]] bool has_pending() const { return !pending().empty(); }
+  [[nodiscard]] bool done() const { return source_ < 0 && pending().empty(); }
+  // Reads one buffer from the source (after poll said it is readable).
+  void fill() {
+    const ssize_t n = ::read(source_, buf_.data(), buf_.size());
+    if (n > 0) {
+      data_ = std::string_view(buf_.data(), static_cast<std::size_t>(n));
+      off_ = 0;
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      source_ = -1;  // EOF (or unreadable): the command sees EOF once the rest is written
+    }
+  }
+  // Writes what it can; false when the command's end is gone (EPIPE) or failed.
+  bool flush(int to) {
+    const std::string_view rest = pending();
+    const ssize_t w = ::write(to, rest.data(), std::min<std::size_t>(rest.size(), 65536));
+    if (w > 0) off_ += static_cast<std::size_t>(w);
+    return !(w < 0 && errno != EAGAIN && errno != EINTR);
+  }
+
+ private:
+  [[nodiscard]] std::string_view pending() const { return data_.substr(std::min(off_, data_.size())); }
+  int source_;
+  std::string_view data_;
+  std::size_t off_ = 0;
+  std::array<char, 65536> buf_{};
+};
 
 int ms_until(Clock::time_point now, Clock::time_point t) {
   if (t <= now) return 0;
@@ -94,8 +136,13 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
   set_nonblocking(req.stdout_fd.get());
   set_nonblocking(req.stderr_fd.get());
   set_nonblocking(req.stdin_fd.get());
-  std::size_t stdin_off = 0;
-  if (req.stdin_fd && req.stdin_data.empty()) req.stdin_fd.reset();
+  auto relay = std::make_unique<StdinRelay>(req.stdin_source, req.stdin_data);
+  if (req.stdin_fd && relay->done()) req.stdin_fd.reset();
+  OutputSink* const sink = req.sink;
+  bool stop_requested = false;
+  bool output_since_idle = false;
+  Clock::time_point last_output = Clock::now();
+  const auto idle_after = std::chrono::milliseconds(sink != nullptr ? sink->idle_ms() : 0);
 
   bool exited = false;
   Clock::time_point exited_at{};
@@ -131,6 +178,14 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
         break;
       }
     }
+    if (stop_requested && !out.stopped_by_consumer) {
+      out.stopped_by_consumer = true;
+      kill();
+    }
+    if (sink != nullptr && output_since_idle && now >= last_output + idle_after) {
+      sink->on_idle();
+      output_since_idle = false;
+    }
     int timeout_ms = -1;
     if (exited) {
       timeout_ms = ms_until(now, exited_at + req.drain_grace);
@@ -142,13 +197,19 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
       timeout_ms = ms_until(now, req.deadline);
       if (cpu_budget) timeout_ms = std::min(timeout_ms, ms_until(now, next_cpu_check));
     }
+    if (sink != nullptr && output_since_idle) {
+      const int idle_ms = ms_until(now, last_output + idle_after);
+      timeout_ms = timeout_ms < 0 ? idle_ms : std::min(timeout_ms, idle_ms);
+    }
 
-    std::array<pollfd, 4> fds{};
+    std::array<pollfd, 6> fds{};
     nfds_t n = 0;
     int idx_pid = -1;
     int idx_out = -1;
     int idx_err = -1;
     int idx_in = -1;
+    int idx_src = -1;
+    int idx_resize = -1;
     if (!exited) {
       idx_pid = static_cast<int>(n);
       fds[n++] = {req.pidfd, POLLIN, 0};
@@ -162,8 +223,17 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
       fds[n++] = {req.stderr_fd.get(), POLLIN, 0};
     }
     if (req.stdin_fd && !exited) {
-      idx_in = static_cast<int>(n);
-      fds[n++] = {req.stdin_fd.get(), POLLOUT, 0};
+      if (relay->has_pending()) {
+        idx_in = static_cast<int>(n);
+        fds[n++] = {req.stdin_fd.get(), POLLOUT, 0};
+      } else if (relay->wants_source()) {
+        idx_src = static_cast<int>(n);
+        fds[n++] = {req.stdin_source, POLLIN, 0};
+      }
+    }
+    if (req.resize_fd >= 0 && !exited) {
+      idx_resize = static_cast<int>(n);
+      fds[n++] = {req.resize_fd, POLLIN, 0};
     }
     const int rc = ::poll(fds.data(), n, timeout_ms);
     if (rc < 0) {
@@ -172,19 +242,28 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
       kill();
       return fail(ErrorCode::internal, std::string("supervision poll failed: ") + std::strerror(e));
     }
-    if (idx_out >= 0 && fds[idx_out].revents != 0) drain(req.stdout_fd, out_buf);
-    if (idx_err >= 0 && fds[idx_err].revents != 0) drain(req.stderr_fd, err_buf);
+    bool delivered = false;
+    if (idx_out >= 0 && fds[idx_out].revents != 0) {
+      drain(req.stdout_fd, out_buf, sink, OutputStream::stdout_stream, delivered, stop_requested);
+    }
+    if (idx_err >= 0 && fds[idx_err].revents != 0) {
+      drain(req.stderr_fd, err_buf, sink, OutputStream::stderr_stream, delivered, stop_requested);
+    }
+    if (delivered) {
+      output_since_idle = true;
+      last_output = Clock::now();
+    }
+    if (idx_src >= 0 && fds[idx_src].revents != 0) relay->fill();
     if (idx_in >= 0 && fds[idx_in].revents != 0) {
-      if ((fds[idx_in].revents & (POLLERR | POLLHUP)) != 0) {
-        req.stdin_fd.reset();
-      } else {
-        const std::size_t len = std::min<std::size_t>(req.stdin_data.size() - stdin_off, 65536);
-        const ssize_t w = ::write(req.stdin_fd.get(), req.stdin_data.data() + stdin_off, len);
-        if (w > 0) stdin_off += static_cast<std::size_t>(w);
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_off >= req.stdin_data.size()) {
-          req.stdin_fd.reset();  // EOF for the reader (or it went away: EPIPE)
-        }
+      if ((fds[idx_in].revents & (POLLERR | POLLHUP)) != 0 || !relay->flush(req.stdin_fd.get())) {
+        req.stdin_fd.reset();  // the reader went away (EPIPE)
       }
+    }
+    if (req.stdin_fd && relay->done()) req.stdin_fd.reset();  // EOF for the reader
+    if (idx_resize >= 0 && fds[idx_resize].revents != 0) {
+      char drainbuf[64];
+      (void)!::read(req.resize_fd, drainbuf, sizeof drainbuf);  // one read: it may block after
+      if (req.on_resize) req.on_resize();
     }
     if (idx_pid >= 0 && (fds[idx_pid].revents & POLLIN) != 0) {
       siginfo_t info{};
@@ -205,6 +284,7 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
       }
     }
   }
+  if (sink != nullptr) sink->on_end();
   out.stdout_truncated = out_buf.truncated();
   out.stderr_truncated = err_buf.truncated();
   out.stdout_total = out_buf.total_bytes();

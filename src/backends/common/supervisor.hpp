@@ -15,6 +15,7 @@
 
 #include "backends/common/unique_fd.hpp"
 #include "kavach/error.hpp"
+#include "kavach/stream.hpp"
 
 namespace kavach::common {
 
@@ -22,8 +23,17 @@ struct SuperviseRequest {
   int pidfd = -1;             // the process whose exit ends the run (not closed here)
   UniqueFd stdout_fd;         // read ends; closed here
   UniqueFd stderr_fd;
-  UniqueFd stdin_fd;          // write end or invalid; closed once `stdin_data` is written
+  UniqueFd stdin_fd;          // write end or invalid; closed once its input is written
   std::string_view stdin_data;
+  // Or a stream: the caller's descriptor, read (never more than one buffer ahead of what the
+  // command took) and written to stdin_fd until EOF. Not closed here.
+  int stdin_source = -1;
+  // Live output: every chunk read also goes to the sink (stdout chunks as `stdout_as`); the
+  // sink's idle hook runs after `sink->idle_ms()` without output; false from it stops the run.
+  OutputSink* sink = nullptr;
+  // A terminal's window changed when `resize_fd` is readable: drained, then on_resize runs.
+  int resize_fd = -1;
+  std::function<void()> on_resize;
   std::uint64_t output_cap = 1u << 20;  // per stream
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds drain_grace{250};
@@ -45,6 +55,7 @@ struct SuperviseOutcome {
   bool cpu_limit_hit = false;  // the CPU-time budget was spent and the tree killed for it
   std::optional<std::uint64_t> cpu_used_usec;  // last value read (budgeted runs only)
   bool output_cut = false;  // pipes still open after the tree died; reading stopped
+  bool stopped_by_consumer = false;  // the sink asked to stop; the tree was killed
   std::string stdout_data;
   std::string stderr_data;
   bool stdout_truncated = false;

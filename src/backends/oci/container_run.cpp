@@ -144,7 +144,7 @@ class Watchdog {
 // sandbox's cgroup instead (runsc uses an existing cgroup as is and leaves it in place).
 Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   ContainerOutcome o;
-  auto pipes = make_pipes(req.stdin_data.has_value());
+  auto pipes = make_pipes(req.stdin_data.has_value() || req.stdin_source >= 0);
   if (!pipes) return tl::unexpected(pipes.error());
   std::vector<std::string> sub = {"run", "--bundle", req.bundle.string()};
   if (req.rt.runtime.flavor == RuntimeFlavor::runc) sub.push_back("--keep");
@@ -169,6 +169,8 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   sr.stderr_fd = std::move(pipes->err_r);
   sr.stdin_fd = std::move(pipes->in_w);
   if (req.stdin_data) sr.stdin_data = *req.stdin_data;
+  sr.stdin_source = req.stdin_source;
+  sr.sink = req.sink;
   sr.output_cap = req.output_cap;
   sr.deadline = req.deadline;
   sr.kill_tree = killer(req.rt, req.id, spawned->pidfd.get());
@@ -177,6 +179,7 @@ Result<ContainerOutcome> run_foreground(const ContainerRequest& req) {
   auto s = common::supervise(std::move(sr));
   if (!s) return tl::unexpected(s.error());
   watchdog->disarm();
+  o.stopped_by_consumer = s->stopped_by_consumer;
   o.timings.push_back({"runtime_run", ms_since(t0)});
   take_output(o, *s);
   o.cpu_limit_hit = s->cpu_limit_hit;

@@ -14,6 +14,7 @@
 
 #include "backends/oci/runtime.hpp"
 #include "kavach/error.hpp"
+#include "kavach/stream.hpp"
 #include "kavach/result.hpp"
 
 namespace kavach::oci {
@@ -31,6 +32,8 @@ struct ContainerRequest {
   std::filesystem::path bundle;
   std::filesystem::path runtime_log;  // the runtime's --log file (errors are read from it)
   std::optional<std::string> stdin_data;
+  int stdin_source = -1;          // or a stream (Command::stdin_fd)
+  OutputSink* sink = nullptr;     // live output (Command::output)
   std::uint64_t output_cap = 1u << 20;
   std::chrono::steady_clock::time_point deadline;
   // Optional CPU-time budget of the container (see common::SuperviseRequest).
@@ -43,6 +46,7 @@ struct ContainerOutcome {
   std::optional<int> status;  // as the runtime reports it: exit code, or 128+N for signal N
   bool timed_out = false;
   bool cpu_limit_hit = false;  // the CPU-time budget was spent; the container was killed
+  bool stopped_by_consumer = false;  // the live sink asked to stop; the container was killed
   std::string stdout_data;
   std::string stderr_data;
   bool stdout_truncated = false;

@@ -143,6 +143,12 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
                 "injected files are not supported by the " + std::string(to_string(kind_)) +
                     " backend yet (their content must not touch host disk)");
   }
+  if (cmd.terminal) {
+    return fail(ErrorCode::invalid_argument,
+                "a terminal (-t) is not relayed by the " + std::string(to_string(kind_)) +
+                    " backend yet: the process backend runs commands on a PTY",
+                {{"backend", std::string(to_string(kind_))}});
+  }
   auto rt = choose_runtime(kind_, host_, policy.oci, override_);
   if (!rt) return tl::unexpected(rt.error());
   auto controls = plan_oci_controls(kind_, host_, policy, *rt);
@@ -318,6 +324,8 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   req.bundle = b.dir();
   req.runtime_log = b.log();
   req.stdin_data = cmd.stdin_data;
+  req.stdin_source = cmd.stdin_fd;
+  req.sink = cmd.output;
   req.output_cap = policy.limits.output_bytes;
   req.deadline = Clock::now() + policy.limits.wall_timeout;
   if (controls->cpu_time_watch) {
@@ -364,6 +372,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
 
   // 5. The result.
   result.timed_out = outcome->timed_out;
+  result.stopped_by_consumer = outcome->stopped_by_consumer;
   result.oom_killed = cg.oom_kills > 0;
   result.pids_limit_hit = cg.pids_max_events > 0;
   if (!outcome->started && is_exec_failure(outcome->runtime_error)) {

@@ -27,6 +27,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "backends/common/fd_passing.hpp"
 #include "backends/process/child_plan.hpp"
 #include "backends/process/mount_exec.hpp"
 
@@ -45,6 +46,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::hostname: return "hostname";
     case ChildStage::network: return "network";
     case ChildStage::workdir: return "workdir";
+    case ChildStage::terminal: return "terminal";
     case ChildStage::rlimits: return "rlimits";
     case ChildStage::landlock_rules: return "landlock_rules";
     case ChildStage::capabilities: return "capabilities";
@@ -65,6 +67,9 @@ namespace {
 constexpr int kSetupFailedExit = 125;
 
 volatile sig_atomic_t g_command_pid = 0;
+// The PTY slave PID 1 opened (terminal runs): the command process, which shares PID 1's memory
+// (CLONE_VM), takes it as its stdio.
+int g_terminal_slave = -1;
 
 
 void mark(const ChildPlan& p, ChildStage s) noexcept {
@@ -147,6 +152,33 @@ int loopback_up() noexcept {
   return err;
 }
 
+// A PTY of the sandbox's own devpts (mounted newinstance at /dev/pts): the master goes to the
+// parent, the slave (opened by descriptor, no path lookup) stays for the command.
+int open_terminal(const ChildPlan& p) noexcept {
+  const int master = ::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return errno;
+  int err = 0;
+  int unlock = 0;
+  winsize ws{};
+  ws.ws_row = p.terminal_rows;
+  ws.ws_col = p.terminal_cols;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0 || ::ioctl(master, TIOCSWINSZ, &ws) != 0) err = errno;
+  int slave = -1;
+  if (err == 0) {
+    slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) err = errno;
+  }
+  if (err == 0) err = common::send_fd(p.terminal_sock, master);
+  ::close(master);
+  ::close(p.terminal_sock);
+  if (err != 0) {
+    if (slave >= 0) ::close(slave);
+    return err;
+  }
+  g_terminal_slave = slave;
+  return 0;
+}
+
 int add_landlock_rules(const ChildPlan& p) noexcept {
   for (std::size_t i = 0; i < p.landlock_rule_count; ++i) {
     const ChildLandlockRule& r = p.landlock_rules[i];
@@ -171,14 +203,17 @@ void prepare_command(const ChildPlan& p) noexcept {
   sigemptyset(&none);
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  // Lift the three stdio descriptors above 2 first so no dup2 clobbers another one.
-  const int in = ::fcntl(p.stdin_fd, F_DUPFD_CLOEXEC, 3);
-  const int out = ::fcntl(p.stdout_fd, F_DUPFD_CLOEXEC, 3);
-  const int err = ::fcntl(p.stderr_fd, F_DUPFD_CLOEXEC, 3);
+  // Lift the three stdio descriptors above 2 first so no dup2 clobbers another one. A terminal
+  // run takes the PTY slave for all three, and makes it its controlling terminal.
+  const int tty = g_terminal_slave;
+  const int in = ::fcntl(tty >= 0 ? tty : p.stdin_fd, F_DUPFD_CLOEXEC, 3);
+  const int out = ::fcntl(tty >= 0 ? tty : p.stdout_fd, F_DUPFD_CLOEXEC, 3);
+  const int err = ::fcntl(tty >= 0 ? tty : p.stderr_fd, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
       ::dup2(err, 2) < 0) {
     die(p, ChildStage::fork, errno);
   }
+  if (tty >= 0 && ::ioctl(0, TIOCSCTTY, 0) != 0) die(p, ChildStage::terminal, errno);
   // Everything above stdio closes at execve (the status pipe must stay open until then).
   if (p.close_other_fds && ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 65536; ++fd) (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -248,6 +283,7 @@ int warm_command_entry(void* arg) {
   ::close(p.stdin_fd);
   ::close(p.stdout_fd);
   ::close(p.stderr_fd);
+  if (g_terminal_slave >= 0) ::close(g_terminal_slave);
 
   struct sigaction sa {};
   sa.sa_handler = forward_signal;
@@ -359,6 +395,12 @@ void child_main(const ChildPlan& p) noexcept {
 
   if (::chdir(p.workdir) != 0) die(p, ChildStage::workdir, errno);
   mark(p, ChildStage::workdir);
+
+  // 6b. The terminal, before Landlock narrows what PID 1 may open.
+  if (p.terminal) {
+    if (const int e = open_terminal(p); e != 0) die(p, ChildStage::terminal, e);
+  }
+  mark(p, ChildStage::terminal);
 
   // 7. Resource limits (inherited by the command).
   if (p.rlimits != nullptr) {

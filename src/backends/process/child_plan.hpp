@@ -25,6 +25,7 @@ enum class ChildStage : std::int32_t {
   hostname,
   network,         // loopback up when the policy asks for it
   workdir,
+  terminal,        // a PTY in the sandbox's devpts; the master goes to the parent
   rlimits,
   landlock_rules,  // rules for the sandbox's own mounts (/proc, /dev, /tmp) added in the child
   capabilities,    // bounding, ambient, inheritable, permitted, effective; no_new_privs
@@ -159,6 +160,14 @@ struct ChildPlan {
   // The command is kavach-guard (protected paths): it inherits the status pipe (not
   // close-on-exec) to report its own failures and the real command's exec.
   bool status_fd_to_guard = false;
+
+  // Terminal (Command::terminal): PID 1 opens a PTY in the sandbox's own devpts after the mounts
+  // and sends the master to the parent over `terminal_sock`; the command gets the slave as its
+  // stdin, stdout, stderr and controlling terminal.
+  bool terminal = false;
+  int terminal_sock = -1;
+  unsigned short terminal_rows = 24;
+  unsigned short terminal_cols = 80;
 
   // Command (cold start; a warm start takes it from `command_area`). `exec_paths` are the
   // candidates for argv[0] (PATH search done as a list).

@@ -72,7 +72,8 @@ struct PreparedSandbox {
   common::UniqueFd release_w;  // 'R' for a warm start; closing it discards the sandbox
   common::UniqueFd stdout_r;
   common::UniqueFd stderr_r;
-  common::UniqueFd stdin_w;    // cold: only with stdin data; warm: always (closed when unused)
+  common::UniqueFd stdin_w;    // cold: only with stdin data or a stream; warm: always (closed when unused)
+  common::UniqueFd terminal_r; // terminal runs: PID 1 sends the PTY master here
   common::UniqueFd mnt_ns;     // warm: holds the mount namespace so its teardown comes later
 
   PreparedSandbox() = default;

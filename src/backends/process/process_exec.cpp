@@ -3,6 +3,7 @@
 // kernel recorded, tear down. A warm (pooled) sandbox first gets its command handed over.
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include <optional>
 
 #include "backends/common/cgroup.hpp"
+#include "backends/common/fd_passing.hpp"
 #include "backends/common/supervisor.hpp"
 #include "backends/process/command_args.hpp"
 #include "backends/process/process_backend_impl.hpp"
@@ -195,7 +197,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
       return fail(ErrorCode::invalid_argument, "command too large for a warm sandbox's command area",
                   {{"limit_bytes", std::to_string(CommandArea::kBytes)}});
     }
-    if (!cmd.stdin_data) sb.stdin_w.reset();
+    if (!cmd.stdin_data && cmd.stdin_fd < 0) sb.stdin_w.reset();
     if (auto r = hold_disk_quota(sb, policy); !r) return tl::unexpected(r.error());
     release_ns = mono_ns();
     timings.push_back({"claim", ms_between(claim_ns, release_ns)});
@@ -230,6 +232,28 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   sr.stderr_fd = std::move(sb.stderr_r);
   sr.stdin_fd = std::move(sb.stdin_w);
   if (cmd.stdin_data) sr.stdin_data = *cmd.stdin_data;
+  sr.stdin_source = cmd.stdin_fd;
+  sr.sink = cmd.output;
+  common::UniqueFd master;
+  if (cmd.terminal && sb.terminal_r) {
+    // The terminal: its master carries the command's output and takes its input (stdin_fd).
+    const int m = common::receive_fd(sb.terminal_r.get());
+    if (m < 0) {
+      kill_pidfd(pidfd);
+      return fail(ErrorCode::setup_failed, std::string("receiving the terminal from the sandbox: ") + std::strerror(-m),
+                  {{"stage", "terminal"}});
+    }
+    master.reset(m);
+    sr.stdout_fd.reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
+    if (cmd.stdin_fd >= 0) sr.stdin_fd.reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
+    sr.resize_fd = cmd.terminal->resize_fd;
+    const int size_source = cmd.terminal->size_source_fd;
+    const int master_fd = master.get();
+    sr.on_resize = [size_source, master_fd] {
+      winsize ws{};
+      if (size_source >= 0 && ::ioctl(size_source, TIOCGWINSZ, &ws) == 0) (void)::ioctl(master_fd, TIOCSWINSZ, &ws);
+    };
+  }
   sr.output_cap = policy.limits.output_bytes;
   sr.deadline = deadline;
   sr.drain_grace = options_.drain_grace;
@@ -255,6 +279,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   auto outcome = common::supervise(std::move(sr));
   if (!outcome) return tl::unexpected(outcome.error());
   sb.reaped = true;  // reaped by supervise
+  result.stopped_by_consumer = outcome->stopped_by_consumer;
   const std::uint64_t exited_ns = mono_ns();
   std::optional<std::uint64_t> tree_cpu_usec;
   if (cpu_base) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <unistd.h>
@@ -291,7 +292,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   // stdin: cold, /dev/null unless the command brings data; warm, always a pipe (its stdio is
   // set up before the command is known), closed at once when there is no data: EOF.
   UniqueFd stdin_r;
-  if (warm || cmd->stdin_data) {
+  if (warm || cmd->stdin_data || cmd->stdin_fd >= 0) {
     auto in_pipe = make_pipe();
     if (!in_pipe) return tl::unexpected(in_pipe.error());
     stdin_r = std::move(in_pipe->first);
@@ -299,6 +300,20 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   } else {
     stdin_r.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!stdin_r) return fail(ErrorCode::io_error, std::string("open /dev/null: ") + std::strerror(errno));
+  }
+  // Terminal: PID 1 sends the PTY master (of the sandbox's devpts) over this socket pair.
+  UniqueFd terminal_child;
+  const bool terminal = !warm && cmd->terminal.has_value();
+  if (terminal) {
+    if (!cp.mntns) {
+      return fail(ErrorCode::invalid_argument, "a terminal needs the sandbox's own devpts, which needs a mount namespace");
+    }
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return fail(ErrorCode::io_error, std::string("socketpair: ") + std::strerror(errno), {{"stage", "terminal"}});
+    }
+    sb->terminal_r.reset(sv[0]);
+    terminal_child.reset(sv[1]);
   }
   if (warm) sb->command_area = std::make_unique<SharedMapping<CommandArea>>();
   CommandStack stack;
@@ -338,6 +353,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   keep.insert(keep.end(), join_fds.begin(), join_fds.end());
   for (const auto& fd : mounts.fds) keep.push_back(fd.get());
   if (cp.landlock) keep.push_back(landlock.ruleset_fd);
+  if (terminal_child) keep.push_back(terminal_child.get());
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
 
@@ -376,6 +392,12 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   plan.landlock = cp.landlock ? &landlock : nullptr;
   plan.seccomp = cp.seccomp ? &seccomp : nullptr;
   plan.status_fd_to_guard = !guard_binary.empty();
+  if (terminal) {
+    plan.terminal = true;
+    plan.terminal_sock = terminal_child.get();
+    plan.terminal_rows = cmd->terminal->size.rows;
+    plan.terminal_cols = cmd->terminal->size.cols;
+  }
   if (!warm) {
     plan.argv = args.argv.data();
     plan.envp = args.envp.data();

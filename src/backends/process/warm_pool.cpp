@@ -99,7 +99,8 @@ Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono:
     if (*timeout < policy.limits.wall_timeout) policy.limits.wall_timeout = *timeout;
   }
   std::unique_ptr<PreparedSandbox> sb;
-  if (cmd.files.empty() && ::getpid() == owner_) sb = take_live();
+  // Injected files and a terminal belong to the sandbox's set-up: such commands start cold.
+  if (cmd.files.empty() && !cmd.terminal && ::getpid() == owner_) sb = take_live();
   if (!sb) {
     cv_.notify_all();  // maybe a dead one to replace
     return backend_->exec(policy, cmd);

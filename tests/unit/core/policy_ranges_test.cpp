@@ -78,6 +78,10 @@ const std::vector<Field>& fields() {
          p.limits.tmpfs_bytes = v;
          return true;
        }},
+      {&ranges::disk, [](SandboxPolicy& p, std::uint64_t v) {
+         p.limits.disk_bytes = v;
+         return true;
+       }},
       {&ranges::min_abi,
        [](SandboxPolicy& p, std::uint64_t v) {
          p.landlock.min_abi = static_cast<int>(v);

@@ -1,0 +1,65 @@
+// `kavach run`'s live I/O: where the command's stdin comes from (--stdin), how its output
+// reaches this terminal while it runs (text, or JSON-lines events with --json-lines), and the
+// caller's side of a terminal run (-t): raw mode, window size, SIGWINCH.
+#pragma once
+
+#include <termios.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kavach/backend.hpp"
+#include "kavach/error.hpp"
+#include "kavach/json.hpp"
+
+namespace kavach::cli {
+
+// --stdin: "-" (this process's stdin), "none" (/dev/null), a file, or "auto" (the default: this
+// process's stdin unless it is a terminal and no -t was asked for — keystrokes meant for the shell
+// are not swallowed by a command that never reads them).
+struct StdinSource {
+  int fd = -1;          // -1: none
+  bool owned = false;   // opened here (a file), closed by the destructor
+  StdinSource() = default;
+  StdinSource(const StdinSource&) = delete;
+  StdinSource& operator=(const StdinSource&) = delete;
+  ~StdinSource();
+};
+[[nodiscard]] Result<void> open_stdin(const std::string& spec, bool terminal, StdinSource& out);
+
+// Writes chunks to this process's stdout / stderr as they come.
+class TerminalSink final : public OutputSink {
+ public:
+  bool on_output(OutputStream s, std::string_view bytes) override;
+};
+
+// One JSON object per line on stdout: {"event":"stdout"|"stderr","data":...} (or "data_b64"
+// when the bytes are not valid UTF-8), then the caller adds "started" and "exit" events.
+class EventSink final : public OutputSink {
+ public:
+  bool on_output(OutputStream s, std::string_view bytes) override;
+  static void emit(const nlohmann::json& event);
+};
+
+// The caller's terminal in raw mode for the duration of a -t run (restored on destruction), and
+// a SIGWINCH self-pipe for the window size.
+class CallerTerminal {
+ public:
+  CallerTerminal() = default;
+  CallerTerminal(const CallerTerminal&) = delete;
+  CallerTerminal& operator=(const CallerTerminal&) = delete;
+  ~CallerTerminal();
+  // Raw mode on fd 0 when it is a terminal; the request for Command::terminal.
+  [[nodiscard]] Result<TerminalRequest> start();
+
+ private:
+  std::optional<termios> saved_;
+  int pipe_[2] = {-1, -1};
+};
+
+// True when `bytes` are valid UTF-8 (JSON strings cannot carry anything else losslessly).
+[[nodiscard]] bool valid_utf8(std::string_view bytes);
+[[nodiscard]] std::string base64(std::string_view bytes);
+
+}  // namespace kavach::cli
