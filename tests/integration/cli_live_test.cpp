@@ -219,6 +219,20 @@ TEST_F(Tmux, PythonReplWorksOnATerminal) {
   ASSERT_TRUE(wait_for("EXIT=5")) << screen();
 }
 
+// The window size at start, and again after the caller's window changed (SIGWINCH passed on).
+TEST_F(Tmux, WindowSizeFollowsTheCallersTerminal) {
+  start(std::string(KAVACH_CLI_PATH) + " run -q -t -- python3 -q");
+  ASSERT_TRUE(wait_for(">>>")) << screen();
+  keys("'import os; print(\"size\", os.get_terminal_size())' Enter");
+  ASSERT_TRUE(wait_for("columns=100, lines=30")) << screen();
+  ASSERT_EQ(std::system(("tmux resize-window -t " + session_ + " -x 120 -y 40").c_str()), 0);
+  ::usleep(300'000);
+  keys("'print(\"size\", os.get_terminal_size())' Enter");
+  ASSERT_TRUE(wait_for("columns=120, lines=40")) << screen();
+  keys("'exit()' Enter");
+  ASSERT_TRUE(wait_for("EXIT=0")) << screen();
+}
+
 TEST_F(Tmux, ViEditsAFileOnATerminal) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("kv-vi-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
