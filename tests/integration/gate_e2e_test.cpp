@@ -9,23 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "corpus_secret.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/credential.hpp"
 #include "kavach/sandbox.hpp"
 
 namespace kavach {
 namespace {
-
-// A checksum-valid GitHub token from our labelled corpus (tests/data/gate/positives.jsonl).
-std::string corpus_secret(const std::string& rule) {
-  std::ifstream in(std::string(KAVACH_SOURCE_DIR) + "/tests/data/gate/positives.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("rule", "") == rule) return j.value("secret", "");
-  }
-  return {};
-}
 
 struct Events {
   std::mutex mu;

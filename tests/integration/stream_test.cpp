@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "corpus_secret.hpp"
 #include "kavach/credential.hpp"
 #include "kavach/sandbox.hpp"
 
@@ -40,16 +41,6 @@ class Recorder final : public OutputSink {
   std::vector<Chunk> chunks;
   bool ended = false;
 };
-
-std::string corpus_secret(const std::string& rule) {
-  std::ifstream in(std::string(KAVACH_SOURCE_DIR) + "/tests/data/gate/positives.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("rule", "") == rule) return j.value("secret", "");
-  }
-  return {};
-}
 
 // printf '%s' for each piece with a pause after it (long enough for the idle release).
 std::string write_in_pieces(const std::vector<std::string>& pieces, const char* pause = "0.12") {
