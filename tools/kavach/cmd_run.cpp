@@ -1,7 +1,9 @@
 // kavach run: one command in a sandbox; its output, result, enforcement report and score.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli_common.hpp"
@@ -12,7 +14,9 @@
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
 #include "quarantine.hpp"
+#include "run_hints.hpp"
 #include "run_options.hpp"
+#include "run_report.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -74,40 +78,37 @@ void write_all(int fd, const std::string& data) {
   }
 }
 
-void print_summary(const RunReport& rep, const SandboxPolicy& policy, BackendKind backend) {
+// What to change when the command failed for a reason outside it (a path not mounted, a
+// missing interpreter); empty for a command that did what it does.
+std::vector<std::string> run_hints(const RunReport& rep, const SandboxPolicy& policy, const Command& cmd) {
+  std::error_code ec;
+  const std::filesystem::path host_cwd = std::filesystem::current_path(ec);
   const ExecResult& r = rep.result;
-  std::string status;
-  if (r.setup_failure) status = "setup failed at " + r.setup_failure->stage + ": " + r.setup_failure->message;
-  else if (r.timed_out) status = "timed out (whole tree killed)";
-  else if (r.oom_killed) status = "killed: memory limit";
-  else if (r.exit_code) status = "exit " + std::to_string(*r.exit_code);
-  else if (r.signal) status = "signal " + std::to_string(*r.signal);
-  if (r.pids_limit_hit) status += ", pids limit hit";
-  if (r.stdout_truncated || r.stderr_truncated) status += ", output truncated";
-  std::fprintf(stderr, "\n── kavach ── backend %s · policy %s · %s · %.1f ms\n",
-               std::string(to_string(backend)).c_str(), policy.name.c_str(), status.c_str(), r.duration_ms);
-  std::fprintf(stderr, "score %d/100 (%s, enforced):", rep.score.value, rep.score.label.c_str());
-  for (const auto& item : rep.score.breakdown) {
-    if (item.points != 0) std::fprintf(stderr, " %s %+d;", item.label.c_str(), item.points);
-  }
-  if (rep.gate) {
-    std::fprintf(stderr, "\ngate: %s, %zu finding(s), output %s\n",
-                 std::string(gate::to_string(rep.gate->verdict)).c_str(), rep.gate->findings.size(),
-                 std::string(to_string(rep.release)).c_str());
-    for (const auto& f : rep.gate->findings) {
-      std::fprintf(stderr, "  %-10s %-24s %s line %llu%s%s\n", std::string(gate::to_string(f.verdict)).c_str(),
-                   f.rule_id.c_str(), f.source.c_str(), static_cast<unsigned long long>(f.line),
-                   f.encoding.empty() ? "" : ", encoded as ", f.encoding.c_str());
+  std::vector<std::string> hints;
+  if (r.setup_failure) {
+    if (auto h = exec_failure_hint(policy, cmd, r.setup_failure->error_number, host_cwd); !h.empty()) {
+      hints.push_back(std::move(h));
     }
-  } else {
-    std::fprintf(stderr, "\ngate: OFF (--no-gate), output released without the rules (registered secrets still redacted)\n");
+    if (hints.empty()) hints.emplace_back("kavach run -v shows the mount plan and each set-up stage");
+  } else if (r.shell_status() == 0 || r.timed_out || r.oom_killed) {
+    return hints;
   }
-  std::fprintf(stderr, "enforcement:\n");
-  for (const auto& c : r.enforcement.controls()) {
-    if (!c.requested) continue;
-    std::fprintf(stderr, "  %s %-17s %s\n", c.applied ? "applied " : "MISSING ",
-                 std::string(to_string(c.control)).c_str(), c.detail.c_str());
+  for (auto& h : hidden_path_hints(policy, cmd.argv, host_cwd)) {
+    if (std::find(hints.begin(), hints.end(), h) == hints.end()) hints.push_back(std::move(h));
   }
+  return hints;
+}
+
+// A set-up error from the backend, with where to look next.
+Error with_setup_hint(Error e, const SandboxPolicy& policy) {
+  if (e.context.count("hint") != 0 || e.code != ErrorCode::setup_failed) return e;
+  const auto stage = e.context.find("stage");
+  if (stage != e.context.end() && stage->second == "workdir") {
+    return with_hint(std::move(e), "the working directory " + policy.fs.workdir.string() +
+                                       " must exist on the host inside a mounted path (--rw/--ro); "
+                                       "kavach run -v shows the mount plan");
+  }
+  return with_hint(std::move(e), "kavach run -v shows the mount plan and each set-up stage");
 }
 
 int do_run(const RunOptions& o) {
@@ -124,8 +125,12 @@ int do_run(const RunOptions& o) {
   if (!sandbox) return report_error(sandbox.error(), o.json);
   Command cmd;
   cmd.argv = o.command;
+  cmd.env = command_env(o.policy);
   auto rep = (*sandbox)->exec(cmd);
-  if (!rep) return report_error(rep.error(), o.json);
+  if (!rep) {
+    if (o.debug && !o.json) print_error_debug(rep.error());
+    return report_error(with_setup_hint(rep.error(), *policy), o.json);
+  }
   const std::string sandbox_id = (*sandbox)->id();
   (void)(*sandbox)->stop();
   (void)(*sandbox)->destroy();
@@ -142,21 +147,14 @@ int do_run(const RunOptions& o) {
     rep->result.stdout_data.clear();
     rep->result.stderr_data.clear();
   }
+  RunView view{*rep, *policy, *backend, sandbox_id, quarantined_to, run_hints(*rep, *policy, cmd), o.debug};
   if (o.json) {
-    nlohmann::json j = to_json(rep->result);
-    j["score"] = to_json(rep->score);
-    j["backend"] = std::string(to_string(*backend));
-    j["policy"] = policy->name;
-    j["sandbox_id"] = sandbox_id;
-    nlohmann::json g = rep->gate ? gate::to_json(*rep->gate) : nlohmann::json{{"verdict", "disabled"}};
-    g["release"] = std::string(to_string(rep->release));
-    if (quarantined_to) g["quarantine_dir"] = quarantined_to->string();
-    j["gate"] = std::move(g);
-    std::printf("%s\n", dump_json(j).c_str());
+    std::printf("%s\n", dump_json(run_json(view)).c_str());
   } else {
     write_all(STDOUT_FILENO, rep->result.stdout_data);
     write_all(STDERR_FILENO, rep->result.stderr_data);
-    if (!o.quiet) print_summary(*rep, *policy, *backend);
+    print_truncation(rep->result, policy->limits.output_bytes);
+    print_run_text(view, o.quiet);
     if (rep->release == OutputRelease::withheld) {
       std::fprintf(stderr, "kavach: output withheld: the gate's verdict is block\n");
     } else if (quarantined_to) {
@@ -172,31 +170,35 @@ int do_run(const RunOptions& o) {
 
 void add_run_options(CLI::App* cmd, RunOptions& o) {
   add_policy_options(cmd, o.policy);
-  cmd->add_flag("--json", o.json, "print one JSON object with result, enforcement and score");
-  cmd->add_flag("-q,--quiet", o.quiet, "no summary after the command's output");
+  cmd->add_flag("--json", o.json, "one JSON object: result, enforcement, score (docs/json/run.schema.json)");
+  cmd->add_flag("-q,--quiet", o.quiet, "no summary after the output (errors, hints and cuts still show)");
+  cmd->add_flag("-v,--debug", o.debug, "also show the mount plan and each set-up stage's time");
   // One value per use (repeat the option): otherwise CLI11 would take the words after `--`
   // as further values, and `-- cmd --no-gate` would switch the gate off.
-  cmd->add_option("--secret", o.secrets, std::string(kSecretOptionHelp))->allow_extra_args(false);
-  cmd->add_option("--inject", o.injects, std::string(kInjectOptionHelp))->allow_extra_args(false);
-  cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained JSON-lines log");
-  cmd->add_option("--audit-key", o.audit_key,
-                  "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
-  cmd->add_option("--audit-anchor-dir", o.audit_anchor_dir,
-                  "where --audit-log's rollback anchor is kept, outside any sandbox (else "
-                  "$KAVACH_AUDIT_ANCHOR_DIR, else $XDG_STATE_HOME/kavach/audit-anchors)");
-  cmd->add_flag("--no-gate", o.no_gate,
-                "release output without the gate's rules (audited); registered secrets are still redacted");
-  cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
-  cmd->add_option("--quarantine-dir", o.quarantine_dir,
-                  "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
-  cmd->add_option("command", o.command, "command and arguments (after --)")->required();
+  cmd->add_option("--secret", o.secrets, "register a secret; SRC env:VAR, file:PATH or cmd:CMD (read once)")
+      ->type_name("NAME=SRC")
+      ->allow_extra_args(false);
+  cmd->add_option("--inject", o.injects, "deliver a secret; TO env:VAR, file:/PATH or stdin (output redacted)")
+      ->type_name("NAME=TO")
+      ->allow_extra_args(false);
+  cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained log")->type_name("FILE");
+  cmd->add_option("--audit-key", o.audit_key, "HMAC key for --audit-log (default: the per-user key)")
+      ->type_name("FILE");
+  cmd->add_option("--audit-anchor-dir", o.audit_anchor_dir, "where --audit-log's rollback anchor is kept")
+      ->type_name("DIR");
+  cmd->add_flag("--no-gate", o.no_gate, "release output without the gate's rules (audited; secrets still redacted)");
+  cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format rule file instead of the builtin rules")
+      ->type_name("FILE");
+  cmd->add_option("--quarantine-dir", o.quarantine_dir, "where quarantined output is kept")->type_name("DIR");
+  cmd->add_option("command", o.command, "the command and its arguments, after --")->type_name("CMD ARGS")->required();
 }
 
 void register_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "run a command inside a sandbox");
   add_run_options(cmd, *opts);
-  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 and 89 (an --audit-log cut back behind its anchor; see kavach --help).");
+  cmd->footer("Exit status: the command's own (128+N for signal N, 127/126 when it could not start); the "
+              "gate's block 87, quarantine 88; kavach's errors: kavach help exit-codes.");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }
 

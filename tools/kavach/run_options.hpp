@@ -14,6 +14,7 @@ struct RunOptions {
   PolicyOptions policy;
   bool json = false;
   bool quiet = false;
+  bool debug = false;  // -v: mount plan and stage timings
   std::vector<std::string> secrets;  // NAME=env:VAR | NAME=file:PATH | NAME=cmd:COMMAND
   std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
   std::string audit_log;

@@ -41,6 +41,7 @@ TEST(CliCompletion, TheWalkSeesTheWholeParser) {
   EXPECT_EQ(option("--network")->choices, (std::vector<std::string>{"off", "loopback"}));
   EXPECT_EQ(option("--backend")->choices.front(), "process");
   EXPECT_EQ(option("--preset")->choices, (std::vector<std::string>{"minimal", "basic", "strict", "agent"}));
+  EXPECT_FALSE(option("--may-degrade")->choices.empty());
   EXPECT_TRUE(option("--rw")->takes_value);
   EXPECT_TRUE(option("--rw")->repeatable);
   EXPECT_FALSE(option("--json")->takes_value);
