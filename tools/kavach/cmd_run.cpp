@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -103,6 +104,13 @@ std::vector<std::string> run_hints(const RunReport& rep, const SandboxPolicy& po
 Error with_setup_hint(Error e, const SandboxPolicy& policy) {
   if (e.context.count("hint") != 0 || e.code != ErrorCode::setup_failed) return e;
   const auto stage = e.context.find("stage");
+  const auto err = e.context.find("errno");
+  if (stage != e.context.end() && stage->second == "workdir" && err != e.context.end() &&
+      err->second == std::to_string(EACCES)) {
+    return with_hint(std::move(e), "the sandbox's user is not its owner: a read-only (--ro) directory must be "
+                                   "readable and searchable by others (chmod o+rx on it and its parents); a --rw "
+                                   "directory is mapped to its owner");
+  }
   if (stage != e.context.end() && stage->second == "workdir") {
     return with_hint(std::move(e), "the working directory " + policy.fs.workdir.string() +
                                        " must exist on the host inside a mounted path (--rw/--ro); "
