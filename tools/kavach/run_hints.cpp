@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 
+#include "cli_common.hpp"
 #include "program_interp.hpp"
 
 namespace kavach::cli {
@@ -171,6 +173,46 @@ std::vector<std::string> hidden_path_hints(const SandboxPolicy& p, const std::ve
     }
   }
   return hints;
+}
+
+// What to change when the command failed for a reason outside it (a path not mounted, a
+// missing interpreter); empty for a command that did what it does.
+std::vector<std::string> run_failure_hints(const RunReport& rep, const SandboxPolicy& policy, const Command& cmd) {
+  std::error_code ec;
+  const fs::path host_cwd = fs::current_path(ec);
+  const ExecResult& r = rep.result;
+  std::vector<std::string> hints;
+  if (r.setup_failure) {
+    if (auto h = exec_failure_hint(policy, cmd, r.setup_failure->error_number, host_cwd); !h.empty()) {
+      hints.push_back(std::move(h));
+    }
+    if (hints.empty()) hints.emplace_back("kavach run -v shows the mount plan and each set-up stage");
+  } else if (r.shell_status() == 0 || r.timed_out || r.oom_killed) {
+    return hints;
+  }
+  for (auto& h : hidden_path_hints(policy, cmd.argv, host_cwd)) {
+    if (std::find(hints.begin(), hints.end(), h) == hints.end()) hints.push_back(std::move(h));
+  }
+  return hints;
+}
+
+// A set-up error from the backend, with where to look next.
+Error with_setup_hint(Error e, const SandboxPolicy& policy) {
+  if (e.context.count("hint") != 0 || e.code != ErrorCode::setup_failed) return e;
+  const auto stage = e.context.find("stage");
+  const auto err = e.context.find("errno");
+  if (stage != e.context.end() && stage->second == "workdir" && err != e.context.end() &&
+      err->second == std::to_string(EACCES)) {
+    return with_hint(std::move(e), "the sandbox's user is not its owner: a read-only (--ro) directory must be "
+                                   "readable and searchable by others (chmod o+rx on it and its parents); a --rw "
+                                   "directory is mapped to its owner");
+  }
+  if (stage != e.context.end() && stage->second == "workdir") {
+    return with_hint(std::move(e), "the working directory " + policy.fs.workdir.string() +
+                                       " must exist on the host inside a mounted path (--rw/--ro); "
+                                       "kavach run -v shows the mount plan");
+  }
+  return with_hint(std::move(e), "kavach run -v shows the mount plan and each set-up stage");
 }
 
 }  // namespace kavach::cli

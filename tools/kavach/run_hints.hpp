@@ -9,6 +9,7 @@
 
 #include "kavach/backend.hpp"
 #include "kavach/policy.hpp"
+#include "kavach/sandbox.hpp"
 
 namespace kavach::cli {
 
@@ -30,5 +31,14 @@ namespace kavach::cli {
 // directory), one hint per directory. Empty when the policy brings its own root (oci rootfs/image).
 [[nodiscard]] std::vector<std::string> hidden_path_hints(const SandboxPolicy& p, const std::vector<std::string>& argv,
                                                          const std::filesystem::path& host_cwd);
+
+// All of the above for one finished run: the exec failure's fix (or where to look), and for a
+// command that failed, the host files it names that the sandbox does not see.
+[[nodiscard]] std::vector<std::string> run_failure_hints(const RunReport& rep, const SandboxPolicy& policy,
+                                                         const Command& cmd);
+
+// A set-up error from the backend, with where to look next (an unreachable working directory:
+// why; anything else: -v).
+[[nodiscard]] Error with_setup_hint(Error e, const SandboxPolicy& policy);
 
 }  // namespace kavach::cli
