@@ -5,6 +5,15 @@ install(TARGETS kavach kavach_static EXPORT kavachTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS kavach_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# kavach(1), the completions (generated from the CLI definition, tools/kavach) and the JSON
+# Schemas of every --json output.
+set(kavach_docs ${PROJECT_BINARY_DIR}/tools/kavach/generated)
+install(FILES ${kavach_docs}/kavach.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${kavach_docs}/completions/kavach.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME kavach)
+install(FILES ${kavach_docs}/completions/_kavach DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+install(FILES ${kavach_docs}/completions/kavach.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
+install(DIRECTORY docs/json/ DESTINATION ${CMAKE_INSTALL_DATADIR}/kavach/json FILES_MATCHING PATTERN "*.schema.json")
 install(DIRECTORY include/kavach DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT kavachTargets NAMESPACE kavach:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kavach)
 configure_package_config_file(cmake/kavachConfig.cmake.in

@@ -36,6 +36,7 @@ enum class ErrorCode {
   output_blocked,       // the gate's verdict was `block`: the run's outputs were withheld
   output_quarantined,   // the gate's verdict was `quarantine`: outputs kept aside, not shown
   audit_rollback,       // an audit log was cut back behind its rollback anchor (old head put back)
+  policy_conflict,      // two settings contradict each other (policy keys, or a flag and the policy)
   internal,
 };
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kavach/enforcement.hpp"
+#include "kavach/policy.hpp"
 #include "kavach/result.hpp"
 #include "kavach/score.hpp"
 
@@ -15,5 +16,8 @@ namespace kavach {
 // stdout, stderr (UTF-8 with invalid bytes replaced), stdout_truncated, stderr_truncated,
 // duration_ms, usage, timings, enforcement, backend_info.
 [[nodiscard]] nlohmann::json to_json(const ExecResult& result);
+// The effective policy with the keys of a policy file (docs/policy.md): what `policy_to_toml`
+// writes, as JSON.
+[[nodiscard]] nlohmann::json to_json(const SandboxPolicy& policy);
 
 }  // namespace kavach

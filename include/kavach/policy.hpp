@@ -154,6 +154,10 @@ enum class Preset { minimal, basic, strict, agent };
 [[nodiscard]] Result<SandboxPolicy> load_policy_file(const std::filesystem::path& file);
 // Semantic validation shared by files and the builder (absolute paths, syscall names, ranges).
 [[nodiscard]] Result<void> validate_policy(const SandboxPolicy& p);
+// The working directory lies in a path the sandbox sees ("/", its own /tmp, a readonly or
+// writable path); policy_conflict naming fs.workdir else. Policy files and the CLI check it;
+// validate_policy does not (a backend reports an unreachable workdir as its `workdir` stage).
+[[nodiscard]] Result<void> check_workdir_visible(const SandboxPolicy& p);
 // True when the policy protects paths inside writable ones (fs.protected_paths and at least one
 // writable path): then a run needs the protected-path guard (Control::protected_paths).
 [[nodiscard]] bool guards_protected_paths(const SandboxPolicy& p);

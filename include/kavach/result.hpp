@@ -48,6 +48,9 @@ struct ExecResult {
   double duration_ms = 0;
   ResourceUsage usage;
   std::vector<StageTiming> timings;
+  // The backend's filesystem set-up, one line per mount step in order (process backend; empty
+  // where a backend does not report it). `kavach run -v` prints it.
+  std::vector<std::string> mount_plan;
   EnforcementReport enforcement;
   std::map<std::string, std::string> backend_info;  // e.g. {"runtime","runsc"},{"version","..."}
 

@@ -48,6 +48,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::output_blocked: return "output_blocked";
     case ErrorCode::output_quarantined: return "output_quarantined";
     case ErrorCode::audit_rollback: return "audit_rollback";
+    case ErrorCode::policy_conflict: return "policy_conflict";
     case ErrorCode::internal: return "internal";
   }
   return "internal";
@@ -82,6 +83,7 @@ int cli_exit_code(ErrorCode code) {
     case ErrorCode::output_blocked: return 87;
     case ErrorCode::output_quarantined: return 88;
     case ErrorCode::audit_rollback: return 89;
+    case ErrorCode::policy_conflict: return 90;
   }
   return 86;
 }

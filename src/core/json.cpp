@@ -31,6 +31,7 @@ nlohmann::json to_json(const ExecResult& r) {
   j["oom_killed"] = r.oom_killed;
   j["pids_limit_hit"] = r.pids_limit_hit;
   j["cpu_limit_hit"] = r.cpu_limit_hit;
+  j["stopped_by_consumer"] = r.stopped_by_consumer;
   if (r.setup_failure) {
     j["setup_failure"] = {{"stage", r.setup_failure->stage},
                           {"errno", r.setup_failure->error_number},

@@ -1,8 +1,10 @@
-// The effective policy as TOML (what `kavach policy check` prints); parse_policy_toml reads it back.
+// The effective policy as TOML (what `kavach policy check` prints; parse_policy_toml reads it
+// back) and as JSON with the same keys (`kavach policy check --json`).
 #include <toml++/toml.h>
 
 #include <sstream>
 
+#include "kavach/json.hpp"
 #include "kavach/policy.hpp"
 
 namespace kavach {
@@ -29,9 +31,7 @@ toml::array access_words(unsigned access) {
   return a;
 }
 
-}  // namespace
-
-std::string policy_to_toml(const SandboxPolicy& p) {
+toml::table policy_table(const SandboxPolicy& p) {
   toml::table root;
   root.insert("name", p.name);
   root.insert("hostname", p.hostname);
@@ -113,10 +113,23 @@ std::string policy_to_toml(const SandboxPolicy& p) {
   oci.insert("image_tag", p.oci.image_tag);
   oci.insert("gvisor_platform", p.oci.gvisor_platform);
   root.insert("oci", oci);
+  return root;
+}
 
+}  // namespace
+
+std::string policy_to_toml(const SandboxPolicy& p) {
   std::ostringstream out;
-  out << toml::toml_formatter(root) << "\n";
+  out << toml::toml_formatter(policy_table(p)) << "\n";
   return out.str();
+}
+
+nlohmann::json to_json(const SandboxPolicy& p) {
+  // One table, two spellings: the JSON cannot drift from the TOML a policy file uses.
+  std::ostringstream out;
+  out << toml::json_formatter(policy_table(p));
+  // No exceptions: a policy that fails validate_policy (a nan cpu) yields a discarded value.
+  return nlohmann::json::parse(out.str(), nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace kavach

@@ -1,6 +1,7 @@
 // Policy files in TOML. Every error names file:line and the key path; unknown keys are errors.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -361,13 +362,43 @@ Result<void> read_limits(const PolicyReader& r, const toml::table& t, ResourceLi
   return {};
 }
 
+// `list` replaces what the preset set; `list_add` extends it. Both in one table contradict.
+Result<void> refuse_replace_and_add(const PolicyReader& r, const toml::table& t, const std::string& prefix,
+                                    const std::string& list) {
+  const toml::node* add = t.get(list + "_add");
+  if (add == nullptr || !t.contains(list)) return {};
+  return tl::unexpected(r.error(ErrorCode::policy_conflict, *add, prefix + list + "_add",
+                                "'" + list + "' replaces the preset's list and '" + list +
+                                    "_add' extends it: set one of them"));
+}
+
+template <class T>
+void append_unique(std::vector<T>& to, const std::vector<T>& more) {
+  for (const auto& m : more) {
+    if (std::find(to.begin(), to.end(), m) == to.end()) to.push_back(m);
+  }
+}
+
 Result<void> read_fs(const PolicyReader& r, const toml::table& t, FilesystemPolicy& f) {
-  KV_TRY(r.only_keys(t, "fs", {"readonly_root", "readonly_paths", "writable_paths", "protected_paths", "workdir"}));
+  KV_TRY(r.only_keys(t, "fs", {"readonly_root", "readonly_paths", "writable_paths", "protected_paths", "workdir",
+                               "readonly_paths_add", "writable_paths_add", "protected_paths_add"}));
+  for (const char* list : {"readonly_paths", "writable_paths", "protected_paths"}) {
+    KV_TRY(refuse_replace_and_add(r, t, "fs.", list));
+  }
+  std::vector<std::filesystem::path> more;
   for (auto&& [k, v] : t) {
     const std::string key = "fs." + std::string(k.str());
     if (k == "readonly_root") KV_ASSIGN(f.readonly_root, r.boolean(v, key));
     else if (k == "readonly_paths") KV_ASSIGN(f.readonly_paths, r.abs_paths(v, key));
     else if (k == "writable_paths") KV_ASSIGN(f.writable_paths, r.abs_paths(v, key));
+    else if (k == "readonly_paths_add" || k == "writable_paths_add") {
+      KV_ASSIGN(more, r.abs_paths(v, key));
+      append_unique(k == "readonly_paths_add" ? f.readonly_paths : f.writable_paths, more);
+    } else if (k == "protected_paths_add") {
+      std::vector<std::string> list;
+      KV_ASSIGN(list, r.strings(v, key));
+      append_unique(f.protected_paths, std::vector<std::filesystem::path>(list.begin(), list.end()));
+    }
     else if (k == "workdir") {
       std::string w;
       KV_ASSIGN(w, r.str(v, key));
@@ -423,9 +454,10 @@ Result<void> read_oci(const PolicyReader& r, const toml::table& t, OciPolicy& o)
 }
 
 Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root) {
-  KV_TRY(r.only_keys(root, "", {"extends", "name", "hostname", "uid", "gid", "env_allow",
+  KV_TRY(r.only_keys(root, "", {"extends", "name", "hostname", "uid", "gid", "env_allow", "env_allow_add",
                                 "keep_capabilities", "may_degrade", "seccomp", "landlock",
                                 "network", "limits", "fs", "oci"}));
+  KV_TRY(refuse_replace_and_add(r, root, "", "env_allow"));
   // Without `extends`: strict's filters and fs view, but no resource limits (a limit is only set
   // when the file says so — this is also what makes emitted policies round-trip).
   SandboxPolicy p = preset_policy(Preset::strict);
@@ -452,6 +484,11 @@ Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root
       KV_ASSIGN(id, r.whole(v, key, key == "uid" ? ranges::uid : ranges::gid));
       (key == "uid" ? p.uid : p.gid) = static_cast<std::uint32_t>(id);
     } else if (key == "env_allow") KV_ASSIGN(p.env_allow, r.strings(v, key));
+    else if (key == "env_allow_add") {
+      std::vector<std::string> more;
+      KV_ASSIGN(more, r.strings(v, key));
+      append_unique(p.env_allow, more);
+    }
     else if (key == "keep_capabilities") KV_ASSIGN(p.keep_capabilities, r.strings(v, key));
     else if (key == "may_degrade") {
       std::vector<std::string> names;
@@ -492,7 +529,9 @@ Result<SandboxPolicy> parse_policy_toml(std::string_view text, std::string_view 
   PolicyReader reader(source);
   auto policy = read_policy(reader, root);
   if (!policy) return policy;
-  if (auto v = validate_policy(*policy); !v) {
+  auto checked = validate_policy(*policy);
+  if (checked) checked = check_workdir_visible(*policy);
+  if (auto v = checked; !v) {
     Error e = v.error();
     // The semantic checks know the key path ("fs.writable_paths[1]"); find its line in this file.
     // A key set by the extended preset, not by the file, has no line here.

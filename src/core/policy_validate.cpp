@@ -47,6 +47,20 @@ Result<void> validate_policy(const SandboxPolicy& p) {
                 "seccomp.custom_allow: mode 'custom' needs a non-empty allowlist",
                 {{"key", "seccomp.custom_allow"}});
   }
+  // A list its mode ignores would be a silent no-op: refused, naming the list.
+  if (p.seccomp.mode == SeccompMode::none && !p.seccomp.extra_allow.empty()) {
+    return fail(ErrorCode::policy_conflict,
+                "seccomp.extra_allow: nothing to add to with seccomp.mode = \"none\" (no policy filter, every "
+                "syscall but the host-safety ones is allowed already); remove it or pick a mode",
+                {{"key", "seccomp.extra_allow"}});
+  }
+  if (p.seccomp.mode != SeccompMode::custom && !p.seccomp.custom_allow.empty()) {
+    return fail(ErrorCode::policy_conflict,
+                "seccomp.custom_allow: used only by seccomp.mode = \"custom\", but the mode is '" +
+                    std::string(to_string(p.seccomp.mode)) + "'; use extra_allow to add to " +
+                    std::string(to_string(p.seccomp.mode)),
+                {{"key", "seccomp.custom_allow"}});
+  }
   if (auto r = validate_syscall_names(p.seccomp.custom_allow, "seccomp.custom_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_allow, "seccomp.extra_allow"); !r) return r;
   if (auto r = validate_syscall_names(p.seccomp.extra_deny, "seccomp.extra_deny"); !r) return r;
@@ -110,6 +124,12 @@ Result<void> validate_policy(const SandboxPolicy& p) {
                   key + ": access for '" + rule.path.string() + "' must be read/write/exec", {{"key", key}});
     }
   }
+  if (p.network.mode != NetworkMode::allowlist && !p.network.allow.empty()) {
+    return fail(ErrorCode::policy_conflict,
+                "network.allow: lists hosts, but network.mode is '" + std::string(to_string(p.network.mode)) +
+                    "' (the list is used only by mode 'allowlist'); remove it or set mode = \"allowlist\"",
+                {{"key", "network.allow"}});
+  }
   if (p.network.mode == NetworkMode::allowlist && p.network.allow.empty()) {
     return fail(ErrorCode::policy_value, "network.allow: mode 'allowlist' needs host:port entries",
                 {{"key", "network.allow"}});
@@ -144,6 +164,28 @@ Result<void> validate_policy(const SandboxPolicy& p) {
     return fail(ErrorCode::policy_value, "hostname must be 1..64 characters", {{"key", "hostname"}});
   }
   return {};
+}
+
+Result<void> check_workdir_visible(const SandboxPolicy& p) {
+  const std::filesystem::path w = p.fs.workdir.lexically_normal();
+  // An image or rootfs brings its own tree: the host's paths say nothing about it.
+  if (w.empty() || w == "/" || w == "/tmp" || !p.oci.rootfs.empty() || !p.oci.image.empty()) return {};
+  auto under = [&w](const std::filesystem::path& root) {
+    const auto rel = w.lexically_relative(root.lexically_normal());
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  for (const auto* list : {&p.fs.writable_paths, &p.fs.readonly_paths}) {
+    for (const auto& root : *list) {
+      std::error_code ec;
+      const auto real = std::filesystem::weakly_canonical(root, ec);
+      if (under(root) || (!ec && under(real))) return {};
+    }
+  }
+  return fail(ErrorCode::policy_conflict,
+              "fs.workdir: '" + w.string() +
+                  "' is inside no fs.writable_paths or fs.readonly_paths entry, so the sandbox cannot see it; "
+                  "add its directory to one of them",
+              {{"key", "fs.workdir"}, {"path", w.string()}});
 }
 
 }  // namespace kavach

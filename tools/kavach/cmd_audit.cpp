@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cli_common.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/error.hpp"
 
@@ -44,12 +45,14 @@ nlohmann::json anchor_json(const AuditVerifyReport& r) {
   return j;
 }
 
+// A verdict about the log: tampered or rolled back. Anything else kept it from being checked.
+bool is_verdict(const Error& e) {
+  return e.code == ErrorCode::audit_tampered || e.code == ErrorCode::audit_rollback;
+}
+
 void print_text(const VerifyOptions& o, const Result<AuditVerifyReport>& result) {
   if (!result) {
-    const ErrorCode code = result.error().code;
-    const char* label = code == ErrorCode::audit_rollback   ? "ROLLED BACK"
-                        : code == ErrorCode::audit_tampered ? "NOT INTACT"
-                                                            : "cannot verify";
+    const char* label = result.error().code == ErrorCode::audit_rollback ? "ROLLED BACK" : "NOT INTACT";
     std::cerr << "kavach audit verify: " << label << ": " << result.error().message << "\n";
     return;
   }
@@ -67,17 +70,17 @@ void print_text(const VerifyOptions& o, const Result<AuditVerifyReport>& result)
 
 int run_verify(const VerifyOptions& o) {
   const Result<AuditVerifyReport> result = verify(o);
+  // A log, key or anchor that cannot be read is an error like any other: not a verdict.
+  if (!result && !is_verdict(result.error())) return report_error(result.error(), o.json);
   if (o.json) {
-    nlohmann::json j{{"file", o.file}, {"intact", result.has_value()}};
+    nlohmann::json j{{"file", o.file}, {"intact", result.has_value()}, {"schema_version", kJsonSchemaVersion}};
     if (result) {
       j["records"] = result->records;
       j["last_seq"] = result->last_seq;
       j["log_id"] = result->log_id;
       j["anchor"] = anchor_json(*result);
     } else {
-      j["error"] = {{"code", std::string(to_string(result.error().code))},
-                    {"message", result.error().message},
-                    {"context", result.error().context}};
+      j["error"] = error_json(result.error());
     }
     std::cout << j.dump(2) << "\n";
   } else {
@@ -89,16 +92,14 @@ int run_verify(const VerifyOptions& o) {
 }  // namespace
 
 void register_audit(CLI::App& app, int& exit_code) {
-  auto* audit = app.add_subcommand("audit", "Audit log tools");
+  auto* audit = app.add_subcommand("audit", "audit log tools");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(
-      "verify",
-      "Verify a hash-chained audit log, its sealed head (FILE.head) and its rollback anchor. Exit 0 only if "
-      "intact; " +
-          std::to_string(cli_exit_code(ErrorCode::audit_rollback)) +
-          " if the anchor shows the log was cut back (an older head put back); " +
-          std::to_string(cli_exit_code(ErrorCode::audit_tampered)) + " if tampered (first bad record named), " +
-          std::to_string(cli_exit_code(ErrorCode::audit_error)) + " if the log, key or anchor cannot be read.");
+      "verify", "verify a hash-chained audit log, its sealed head (FILE.head) and its rollback anchor");
+  verify->footer("Exit 0 only if intact; " + std::to_string(cli_exit_code(ErrorCode::audit_rollback)) +
+                 " if the anchor shows the log was cut back (an older head put back); " +
+                 std::to_string(cli_exit_code(ErrorCode::audit_tampered)) + " if tampered (first bad record named), " +
+                 std::to_string(cli_exit_code(ErrorCode::audit_error)) + " if the log, key or anchor cannot be read.");
   auto opts = std::make_shared<VerifyOptions>();
   verify->add_option("FILE", opts->file, "audit log (JSON lines)")->required();
   verify->add_option("--key", opts->key_file,

@@ -28,7 +28,7 @@ void register_gc(CLI::App& app, int& exit_code) {
       return;
     }
     if (o->json) {
-      std::printf("%s\n", dump_json(to_json(*rep)).c_str());
+      print_json(to_json(*rep));
     } else {
       for (const auto& e : rep->entries) {
         std::printf("%-9s %-60s %s%s%s\n", e.kind.c_str(), e.name.c_str(), e.action.c_str(),

@@ -33,7 +33,7 @@ void register_backends(CLI::App& app, int& exit_code) {
                     a.available ? "yes" : "no", base_score(k), a.reason.c_str());
       }
     }
-    if (*json) std::printf("%s\n", dump_json(out).c_str());
+    if (*json) print_json({{"backends", std::move(out)}});
     exit_code = 0;
   });
 }
@@ -45,7 +45,7 @@ void register_doctor(CLI::App& app, int& exit_code) {
   cmd->callback([json, &exit_code] {
     const HostInfo h = probe_host();
     if (*json) {
-      std::printf("%s\n", dump_json(to_json(h)).c_str());
+      print_json(to_json(h));
       exit_code = 0;
       return;
     }

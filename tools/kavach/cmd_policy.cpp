@@ -12,6 +12,55 @@
 
 namespace kavach::cli {
 
+namespace {
+
+std::string cannot_run_reason(BackendKind backend, Maturity maturity) {
+  const std::string name(to_string(backend));
+  switch (maturity) {
+    case Maturity::config_only: return "kavach only writes a runtime config for " + name + ", it runs nothing";
+    case Maturity::runs_nothing: return name + " is a test double: it reports success without running anything";
+    case Maturity::not_implemented: return "kavach has no driver for " + name + " yet";
+    case Maturity::runs_commands: break;
+  }
+  return {};
+}
+
+// A backend that runs no command has no score: any number would describe a run that cannot happen.
+void print_cannot_run(BackendKind backend, Maturity maturity, const SandboxPolicy& policy, bool json) {
+  const std::string reason = cannot_run_reason(backend, maturity);
+  if (json) {
+    print_json({{"value", nullptr}, {"label", nullptr}, {"basis", "requested"}, {"breakdown", nlohmann::json::array()},
+                {"backend", std::string(to_string(backend))}, {"maturity", std::string(to_string(maturity))},
+                {"policy", policy.name}, {"runnable", false}, {"reason", reason}});
+    return;
+  }
+  std::printf("backend %s: cannot run here (%s): %s, so no run can have a score\n",
+              std::string(to_string(backend)).c_str(), std::string(to_string(maturity)).c_str(), reason.c_str());
+  std::printf("(kavach backends lists the backends that run commands on this host)\n");
+}
+
+void print_score(BackendKind backend, const Availability& here, const SandboxPolicy& policy, bool json) {
+  const StrengthScore s = requested_score(backend, policy);
+  if (json) {
+    nlohmann::json j = to_json(s);
+    j["backend"] = std::string(to_string(backend));
+    j["maturity"] = std::string(to_string(Maturity::runs_commands));
+    j["policy"] = policy.name;
+    j["runnable"] = true;
+    j["available"] = here.available;
+    j["reason"] = here.reason;
+    print_json(std::move(j));
+    return;
+  }
+  std::printf("requested score %d/100 (%s) for backend %s, policy %s\n", s.value, s.label.c_str(),
+              std::string(to_string(backend)).c_str(), policy.name.c_str());
+  if (!here.available) std::printf("  not available on this host: %s\n", here.reason.c_str());
+  for (const auto& item : s.breakdown) std::printf("  %+4d  %s\n", item.points, item.label.c_str());
+  std::printf("(the enforced score of a real run counts only controls the host applied)\n");
+}
+
+}  // namespace
+
 void register_score(CLI::App& app, int& exit_code) {
   struct Opts {
     PolicyOptions policy;
@@ -33,26 +82,12 @@ void register_score(CLI::App& app, int& exit_code) {
       exit_code = report_error(policy.error(), o->json);
       return;
     }
-    const StrengthScore s = requested_score(*backend, *policy);
-    // A backend kavach cannot run has no score any run could reach: say so next to the number.
     auto impl = create_backend(*backend);
     const Maturity maturity = impl ? (*impl)->maturity() : Maturity::not_implemented;
-    const std::string maturity_name(to_string(maturity));
-    if (o->json) {
-      nlohmann::json j = to_json(s);
-      j["backend"] = std::string(to_string(*backend));
-      j["maturity"] = maturity_name;
-      std::printf("%s\n", dump_json(j).c_str());
+    if (maturity != Maturity::runs_commands) {
+      print_cannot_run(*backend, maturity, *policy, o->json);
     } else {
-      std::printf("requested score %d/100 (%s) for backend %s, policy %s\n", s.value, s.label.c_str(),
-                  std::string(to_string(*backend)).c_str(), policy->name.c_str());
-      if (maturity == Maturity::config_only || maturity == Maturity::not_implemented) {
-        std::printf("  backend %s is %s in kavach: no run can reach this score; it is the design "
-                    "score of the backend, not a measurement\n",
-                    std::string(to_string(*backend)).c_str(), maturity_name.c_str());
-      }
-      for (const auto& item : s.breakdown) std::printf("  %+4d  %s\n", item.points, item.label.c_str());
-      std::printf("(the enforced score of a real run counts only controls the host applied)\n");
+      print_score(*backend, impl ? (*impl)->availability() : Availability{}, *policy, o->json);
     }
     exit_code = 0;
   });
@@ -76,8 +111,7 @@ void register_policy(CLI::App& app, int& exit_code) {
       return;
     }
     if (o->json) {
-      nlohmann::json j = {{"valid", true}, {"name", p->name}, {"policy_toml", policy_to_toml(*p)}};
-      std::printf("%s\n", dump_json(j).c_str());
+      print_json({{"valid", true}, {"file", o->file}, {"name", p->name}, {"policy", to_json(*p)}});
     } else {
       std::printf("# %s: valid. Effective policy:\n%s", o->file.c_str(), policy_to_toml(*p).c_str());
     }

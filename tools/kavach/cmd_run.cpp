@@ -13,7 +13,9 @@
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
 #include "quarantine.hpp"
+#include "run_hints.hpp"
 #include "run_options.hpp"
+#include "run_report.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -66,42 +68,6 @@ Result<void> add_gate(const RunOptions& o, SandboxConfig& config) {
   return {};
 }
 
-void print_summary(const RunReport& rep, const SandboxPolicy& policy, BackendKind backend) {
-  const ExecResult& r = rep.result;
-  std::string status;
-  if (r.setup_failure) status = "setup failed at " + r.setup_failure->stage + ": " + r.setup_failure->message;
-  else if (r.timed_out) status = "timed out (whole tree killed)";
-  else if (r.oom_killed) status = "killed: memory limit";
-  else if (r.exit_code) status = "exit " + std::to_string(*r.exit_code);
-  else if (r.signal) status = "signal " + std::to_string(*r.signal);
-  if (r.pids_limit_hit) status += ", pids limit hit";
-  if (r.stdout_truncated || r.stderr_truncated) status += ", output truncated";
-  std::fprintf(stderr, "\n── kavach ── backend %s · policy %s · %s · %.1f ms\n",
-               std::string(to_string(backend)).c_str(), policy.name.c_str(), status.c_str(), r.duration_ms);
-  std::fprintf(stderr, "score %d/100 (%s, enforced):", rep.score.value, rep.score.label.c_str());
-  for (const auto& item : rep.score.breakdown) {
-    if (item.points != 0) std::fprintf(stderr, " %s %+d;", item.label.c_str(), item.points);
-  }
-  if (rep.gate) {
-    std::fprintf(stderr, "\ngate: %s, %zu finding(s), output %s\n",
-                 std::string(gate::to_string(rep.gate->verdict)).c_str(), rep.gate->findings.size(),
-                 std::string(to_string(rep.release)).c_str());
-    for (const auto& f : rep.gate->findings) {
-      std::fprintf(stderr, "  %-10s %-24s %s line %llu%s%s\n", std::string(gate::to_string(f.verdict)).c_str(),
-                   f.rule_id.c_str(), f.source.c_str(), static_cast<unsigned long long>(f.line),
-                   f.encoding.empty() ? "" : ", encoded as ", f.encoding.c_str());
-    }
-  } else {
-    std::fprintf(stderr, "\ngate: OFF (--no-gate), output released without the rules (registered secrets still redacted)\n");
-  }
-  std::fprintf(stderr, "enforcement:\n");
-  for (const auto& c : r.enforcement.controls()) {
-    if (!c.requested) continue;
-    std::fprintf(stderr, "  %s %-17s %s\n", c.applied ? "applied " : "MISSING ",
-                 std::string(to_string(c.control)).c_str(), c.detail.c_str());
-  }
-}
-
 int do_run(const RunOptions& o) {
   auto backend = resolve_backend(o.policy);
   if (!backend) return report_error(backend.error(), o.json);
@@ -116,6 +82,7 @@ int do_run(const RunOptions& o) {
   if (!sandbox) return report_error(sandbox.error(), o.json);
   Command cmd;
   cmd.argv = o.command;
+  cmd.env = command_env(o.policy);
   // Live I/O: stdin as a stream, output as it comes (text, or events), a terminal with -t.
   StdinSource input;
   if (auto in = open_stdin(o.stdin_spec, o.tty, input); !in) return report_error(in.error(), o.json);
@@ -124,7 +91,7 @@ int do_run(const RunOptions& o) {
   EventSink to_events;
   if (o.json_lines) {
     cmd.output = &to_events;
-    EventSink::emit({{"event", "started"}, {"schema_version", 1}, {"sandbox_id", (*sandbox)->id()},
+    EventSink::emit({{"event", "started"}, {"schema_version", kJsonSchemaVersion}, {"sandbox_id", (*sandbox)->id()},
                      {"backend", std::string(to_string(*backend))}, {"policy", policy->name}});
   } else if (!o.json) {
     cmd.output = &to_terminal;
@@ -137,7 +104,10 @@ int do_run(const RunOptions& o) {
   }
   auto rep = (*sandbox)->exec(cmd);
   caller.reset();  // the caller's terminal is restored before anything is printed
-  if (!rep) return report_error(rep.error(), o.json);
+  if (!rep) {
+    if (o.debug && !o.json) print_error_debug(rep.error());
+    return report_error(with_setup_hint(rep.error(), *policy), o.json);
+  }
   const std::string sandbox_id = (*sandbox)->id();
   (void)(*sandbox)->stop();
   (void)(*sandbox)->destroy();
@@ -154,33 +124,20 @@ int do_run(const RunOptions& o) {
     rep->result.stdout_data.clear();
     rep->result.stderr_data.clear();
   }
-  if (o.json || o.json_lines) {
-    nlohmann::json j = to_json(rep->result);
-    j["score"] = to_json(rep->score);
-    j["backend"] = std::string(to_string(*backend));
-    j["policy"] = policy->name;
-    j["sandbox_id"] = sandbox_id;
-    nlohmann::json g = rep->gate ? gate::to_json(*rep->gate) : nlohmann::json{{"verdict", "disabled"}};
-    g["release"] = std::string(to_string(rep->release));
-    if (quarantined_to) g["quarantine_dir"] = quarantined_to->string();
-    if (rep->released_live_bytes) {
-      g["released_live_bytes"] = *rep->released_live_bytes;
-      g["release_stopped"] = rep->release_stopped;
-    }
-    j["gate"] = std::move(g);
-    if (o.json_lines) {
-      // The output went out as events already; the exit event is the result without it.
-      j.erase("stdout");
-      j.erase("stderr");
-      j["event"] = "exit";
-      j["schema_version"] = 1;
-      EventSink::emit(j);
-    } else {
-      std::printf("%s\n", dump_json(j).c_str());
-    }
+  RunView view{*rep, *policy, *backend, sandbox_id, quarantined_to, run_failure_hints(*rep, *policy, cmd),
+               o.debug};
+  if (o.json_lines) {
+    // The output went out as events already: the exit event is the result without it.
+    nlohmann::json j = run_json(view);
+    for (const char* k : {"stdout", "stderr", "stdout_b64", "stderr_b64"}) j.erase(k);
+    j["event"] = "exit";
+    EventSink::emit(j);
+  } else if (o.json) {
+    std::printf("%s\n", dump_json(run_json(view)).c_str());
   } else {
     // The output went to this terminal while the command ran (through the gate).
-    if (!o.quiet) print_summary(*rep, *policy, *backend);
+    print_truncation(rep->result, policy->limits.output_bytes);
+    print_run_text(view, o.quiet);
     if (rep->release_stopped) {
       std::fprintf(stderr, "kavach: the gate stopped the output after %llu bytes: the rest was withheld\n",
                    static_cast<unsigned long long>(rep->released_live_bytes.value_or(0)));
@@ -200,40 +157,40 @@ int do_run(const RunOptions& o) {
 
 void add_run_options(CLI::App* cmd, RunOptions& o) {
   add_policy_options(cmd, o.policy);
-  cmd->add_flag("--json", o.json, "print one JSON object with result, enforcement and score");
-  cmd->add_flag("--json-lines", o.json_lines,
-                "print live events, one JSON object per line: started, stdout/stderr chunks, exit (docs/streaming.md)");
+  cmd->add_flag("--json", o.json, "one JSON object: result, enforcement, score (docs/json/run.schema.json)");
+  cmd->add_flag("--json-lines", o.json_lines, "live events, one JSON object per line (docs/streaming.md)");
   cmd->add_option("--stdin", o.stdin_spec,
-                  "the command's stdin: - (this one, streamed), none (/dev/null), FILE, or auto (default: "
-                  "this stdin unless it is a terminal without -t)")
+                  "the command's stdin: - (streamed), none, FILE, auto (default: - unless a terminal without -t)")
       ->type_name("SPEC");
-  cmd->add_flag("-t,--tty", o.tty,
-                "run the command on a terminal (a PTY of the sandbox's own devpts; raw mode here, "
-                "window size and signals passed on; output still gated)");
-  cmd->add_flag("-q,--quiet", o.quiet, "no summary after the command's output");
+  cmd->add_flag("-t,--tty", o.tty, "run on a terminal: a PTY of the sandbox's own devpts (output still gated)");
+  cmd->add_flag("-q,--quiet", o.quiet, "no summary after the output (errors, hints and cuts still show)");
+  cmd->add_flag("-v,--debug", o.debug, "also show the mount plan and each set-up stage's time");
   // One value per use (repeat the option): otherwise CLI11 would take the words after `--`
   // as further values, and `-- cmd --no-gate` would switch the gate off.
-  cmd->add_option("--secret", o.secrets, std::string(kSecretOptionHelp))->allow_extra_args(false);
-  cmd->add_option("--inject", o.injects, std::string(kInjectOptionHelp))->allow_extra_args(false);
-  cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained JSON-lines log");
-  cmd->add_option("--audit-key", o.audit_key,
-                  "HMAC key file for --audit-log (else $KAVACH_AUDIT_KEY_FILE, else a per-user key)");
-  cmd->add_option("--audit-anchor-dir", o.audit_anchor_dir,
-                  "where --audit-log's rollback anchor is kept, outside any sandbox (else "
-                  "$KAVACH_AUDIT_ANCHOR_DIR, else $XDG_STATE_HOME/kavach/audit-anchors)");
-  cmd->add_flag("--no-gate", o.no_gate,
-                "release output without the gate's rules (audited); registered secrets are still redacted");
-  cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format TOML rule file used instead of the builtin rules");
-  cmd->add_option("--quarantine-dir", o.quarantine_dir,
-                  "where quarantined output is kept (default $XDG_STATE_HOME/kavach/quarantine)");
-  cmd->add_option("command", o.command, "command and arguments (after --)")->required();
+  cmd->add_option("--secret", o.secrets, "register a secret; SRC env:VAR, file:PATH or cmd:CMD (read once)")
+      ->type_name("NAME=SRC")
+      ->allow_extra_args(false);
+  cmd->add_option("--inject", o.injects, "deliver a secret; TO env:VAR, file:/PATH or stdin (output redacted)")
+      ->type_name("NAME=TO")
+      ->allow_extra_args(false);
+  cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained log")->type_name("FILE");
+  cmd->add_option("--audit-key", o.audit_key, "HMAC key for --audit-log (default: the per-user key)")
+      ->type_name("FILE");
+  cmd->add_option("--audit-anchor-dir", o.audit_anchor_dir, "where --audit-log's rollback anchor is kept")
+      ->type_name("DIR");
+  cmd->add_flag("--no-gate", o.no_gate, "release output without the gate's rules (audited; secrets still redacted)");
+  cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format rule file instead of the builtin rules")
+      ->type_name("FILE");
+  cmd->add_option("--quarantine-dir", o.quarantine_dir, "where quarantined output is kept")->type_name("DIR");
+  cmd->add_option("command", o.command, "the command and its arguments, after --")->type_name("CMD ARGS")->required();
 }
 
 void register_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "run a command inside a sandbox");
   add_run_options(cmd, *opts);
-  cmd->footer("Exit status: the command's own, 128+N if signal N ended it; the gate's block 87 / quarantine 88; kavach's own errors 64-86 and 89 (an --audit-log cut back behind its anchor; see kavach --help).");
+  cmd->footer("Exit status: the command's own (128+N for signal N, 127/126 when it could not start); the "
+              "gate's block 87, quarantine 88; kavach's errors: kavach help exit-codes.");
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }
 

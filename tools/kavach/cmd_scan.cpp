@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_common.hpp"
 #include "kavach/gate.hpp"
 #include "numeric_flag.hpp"
 
@@ -28,10 +29,6 @@ struct ScanArgs {
   std::vector<std::string> secret_env;
 };
 
-int report_error(const Error& e) {
-  fmt::print(stderr, "kavach scan: {}\n", e.describe());
-  return cli_exit_code(e.code);
-}
 
 // Streams one input through a scanner in 64 KiB chunks (the same path a sandbox's output takes).
 Result<void> scan_one(gate::Session& session, const std::string& input, bool redact) {
@@ -41,7 +38,7 @@ Result<void> scan_one(gate::Session& session, const std::string& input, bool red
   if (input != "-") {
     file = std::make_unique<std::ifstream>(input, std::ios::binary);
     if (!*file) {
-      return fail(ErrorCode::path_not_found, "cannot open input", {{"file", input}});
+      return fail(ErrorCode::path_not_found, "cannot open input " + input, {{"file", input}});
     }
     in = file.get();
   }
@@ -72,13 +69,13 @@ int run_scan(const ScanArgs& a) {
   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();  // no limit unless asked for
   if (a.max_bytes) {
     auto n = parse_numeric_flag(kMaxBytesFlag, *a.max_bytes);
-    if (!n) return report_error(n.error());
+    if (!n) return report_error(n.error(), a.json);
     max_bytes = *n;
   }
   Result<std::shared_ptr<const gate::Gate>> g =
       a.rules.empty() ? gate::Gate::builtin()
                       : gate::Gate::from_file(a.rules, gate::LoadOptions{!a.no_cache, std::nullopt});
-  if (!g) return report_error(g.error());
+  if (!g) return report_error(g.error(), a.json);
 
   gate::Options opts;
   opts.limits.max_stream_bytes = max_bytes;
@@ -88,17 +85,18 @@ int run_scan(const ScanArgs& a) {
   for (const auto& name : a.secret_env) {
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) {
-      return report_error(make_error(ErrorCode::invalid_argument,
-                                     "--secret-env names an unset variable", {{"name", name}}));
+      return report_error(make_error(ErrorCode::invalid_argument, "--secret-env " + name + ": the variable is not set",
+                                     {{"name", name}}),
+                          a.json);
     }
     auto ok = session.register_secret(name, v);
-    if (!ok) return report_error(ok.error());
+    if (!ok) return report_error(ok.error(), a.json);
   }
 
   const std::vector<std::string> inputs = a.inputs.empty() ? std::vector<std::string>{"-"} : a.inputs;
   for (const auto& input : inputs) {
     auto ok = scan_one(session, input, a.redact);
-    if (!ok) return report_error(ok.error());
+    if (!ok) return report_error(ok.error(), a.json);
   }
   std::fflush(stdout);
   const gate::Report report = session.report();
@@ -108,7 +106,8 @@ int run_scan(const ScanArgs& a) {
     j["rules"] = {{"origin", (*g)->load_info().origin},
                   {"count", (*g)->load_info().rule_count},
                   {"load_ms", (*g)->load_info().load_ms}};
-    fmt::print(where, "{}\n", j.dump(2));
+    j["schema_version"] = kJsonSchemaVersion;
+    fmt::print(where, "{}\n", dump_json(j));
   } else {
     for (const auto& f : report.findings) {
       fmt::print(where, "{}:{}: {} ({}, {}){} {}\n", f.source, f.line, f.rule_id,
@@ -127,8 +126,9 @@ void register_scan(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ScanArgs>();
   CLI::App* cmd = app.add_subcommand(
       "scan",
-      "Scan files or stdin for secrets and personal data with the externalization gate.\n"
-      "Exit status: 0 pass, 1 warn, 2 quarantine, 3 block (the worst verdict); >= 64 on errors.");
+      "scan files or stdin for secrets and personal data with the externalization gate");
+  cmd->footer("Exit status: 0 pass, 1 warn, 2 quarantine, 3 block (the worst verdict); kavach's errors: kavach help "
+              "exit-codes.");
   cmd->add_option("inputs", args->inputs, "Files to scan; '-' or none reads stdin");
   cmd->add_option("--rules", args->rules,
                   "Rule file (gitleaks TOML format; [extend] useDefault = true adds the builtin rules)");

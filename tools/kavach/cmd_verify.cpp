@@ -167,7 +167,7 @@ void register_verify(CLI::App& app, int& exit_code) {
       nlohmann::json notes = c.notes();
       for (const auto& n : run->notes) notes.push_back(n);
       j["notes"] = notes;
-      std::printf("%s\n", dump_json(j).c_str());
+      print_json(std::move(j));
       exit_code = 0;
       return;
     }

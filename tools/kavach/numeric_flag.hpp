@@ -1,4 +1,4 @@
-// Numeric flags (--memory-mb, --timeout-ms, --pids, --max-bytes): read as text and checked here,
+// Numeric flags (--memory-mb, --timeout-ms, --pids, --output-limit, --max-bytes): read as text and checked here,
 // not by CLI11, whose unsigned parsing turns "-5" into 2^64-5 and accepts hex, octal and spaces.
 #pragma once
 
@@ -26,9 +26,14 @@ inline constexpr NumericFlag kMemoryMbFlag = numeric_flag("--memory-mb", ranges:
 inline constexpr NumericFlag kTimeoutMsFlag = numeric_flag("--timeout-ms", ranges::wall_timeout, "ms", 1);
 inline constexpr NumericFlag kPidsFlag = numeric_flag("--pids", ranges::pids, "processes", 1);
 inline constexpr NumericFlag kDiskMbFlag = numeric_flag("--disk-mb", ranges::disk, "MiB", ranges::kMiB);
+inline constexpr NumericFlag kOutputLimitFlag = numeric_flag("--output-limit", ranges::output, "bytes", 1);
 
 // Decimal digits only, within the flag's range; returns the value in the field's unit.
 // Errors are invalid_argument: "--memory-mb: -5 is not a number in [4, 1073741824] MiB".
 [[nodiscard]] Result<std::uint64_t> parse_numeric_flag(const NumericFlag& f, std::string_view raw);
+
+// A size: decimal digits and an optional suffix K, M or G (KiB, MiB, GiB; as policy files
+// write sizes), checked as written against the flag's range in bytes: "--output-limit 8M".
+[[nodiscard]] Result<std::uint64_t> parse_size_flag(const NumericFlag& f, std::string_view raw);
 
 }  // namespace kavach::cli

@@ -3,39 +3,51 @@
 #include <filesystem>
 
 #include "numeric_flag.hpp"
+#include "policy_lines.hpp"
 
 namespace kavach::cli {
 
 void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
-  cmd->add_option("--backend", o.backend, "isolation backend (process, oci, gvisor, noop, ...)")
+  cmd->add_option("--backend", o.backend, "isolation backend (kavach backends lists them)")
+      ->type_name("NAME")
       ->capture_default_str();
-  cmd->add_option("--preset", o.preset, "policy preset: minimal, basic, strict, agent")
-      ->capture_default_str();
-  cmd->add_option("--policy", o.policy_file, "TOML policy file (may `extends` a preset); overrides --preset");
+  cmd->add_option("--preset", o.preset, "minimal, basic, strict or agent (default agent)")->type_name("NAME");
+  cmd->add_option("--policy", o.policy_file, "TOML policy file (its `extends` names the preset)")->type_name("FILE");
   cmd->add_option("--timeout-ms", o.timeout_ms,
-                  "wall-clock timeout, " + describe_range(kTimeoutMsFlag.range) + "; the whole tree is killed")
+                  "wall-clock timeout " + describe_range(kTimeoutMsFlag.range) + "; the whole tree is killed")
       ->type_name("UINT");
-  cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup), " + describe_range(kMemoryMbFlag.range))
+  cmd->add_option("--memory-mb", o.memory_mb, "memory limit (cgroup) " + describe_range(kMemoryMbFlag.range))
       ->type_name("UINT");
   cmd->add_option("--disk-mb", o.disk_mb,
-                  "MiB the run may add to host disk through its --rw paths (project quota; root, a filesystem "
-                  "with project quotas), " + describe_range(kDiskMbFlag.range))
+                  "MiB the run may add to host disk through its --rw paths (project quota) " +
+                      describe_range(kDiskMbFlag.range))
       ->type_name("UINT");
-  cmd->add_option("--pids", o.pids,
-                  "maximum number of processes/threads (cgroup), " + describe_range(kPidsFlag.range))
+  cmd->add_option("--pids", o.pids, "process/thread limit (cgroup) " + describe_range(kPidsFlag.range))
       ->type_name("UINT");
-  cmd->add_option("--network", o.network, "network: off or loopback")
-      ->check(CLI::IsMember({"off", "loopback"}));
+  cmd->add_option("--output-limit", o.output_limit,
+                  "bytes kept per stream, K/M/G suffixes " + describe_range(kOutputLimitFlag.range))
+      ->type_name("SIZE");
+  cmd->add_option("--network", o.network, "network")->type_name("MODE")->check(CLI::IsMember({"off", "loopback"}));
   cmd->add_option("--rw", o.rw, "host directory mounted writable (repeatable; the first is the cwd)")
+      ->type_name("DIR")
       ->allow_extra_args(false);
-  cmd->add_option("--ro", o.ro, "host path mounted read-only (repeatable)")
+  cmd->add_option("--ro", o.ro, "host path mounted read-only (repeatable)")->type_name("PATH")->allow_extra_args(false);
+  cmd->add_option("--cwd", o.cwd, "working directory inside the sandbox (a mounted path, / or /tmp)")
+      ->type_name("DIR");
+  cmd->add_option("--env", o.env, "NAME passes the host's variable, NAME=VALUE sets one (repeatable)")
+      ->type_name("NAME[=VALUE]")
       ->allow_extra_args(false);
-  cmd->add_option("--env", o.env, "host environment variable passed through by name (repeatable)")
+  cmd->add_option("--may-degrade", o.may_degrade,
+                  "control that may be skipped, recorded, if the host lacks it (repeatable)")
+      ->type_name("CONTROL")
       ->allow_extra_args(false);
-  cmd->add_option("--runtime", o.runtime, "oci/gvisor backends: OCI runtime (crun, runc, runsc; default automatic)")
+  cmd->add_option("--runtime", o.runtime, "oci/gvisor: OCI runtime (default automatic)")
+      ->type_name("NAME")
       ->check(CLI::IsMember({"crun", "runc", "runsc"}));
-  cmd->add_option("--rootfs", o.rootfs, "oci/gvisor backends: root filesystem directory (default: read-only host view)");
-  cmd->add_option("--image", o.image, "oci/gvisor backends: OCI image layout on disk, PATH[:TAG] (unpacked with umoci; no pulls)");
+  cmd->add_option("--rootfs", o.rootfs, "oci/gvisor: root filesystem directory (default: host view)")
+      ->type_name("DIR");
+  cmd->add_option("--image", o.image, "oci/gvisor: OCI image layout on disk, PATH[:TAG] (no pulls)")
+      ->type_name("PATH[:TAG]");
 }
 
 namespace {
@@ -53,21 +65,7 @@ Result<std::filesystem::path> absolute_existing(const std::string& raw, const ch
   return canonical;
 }
 
-}  // namespace
-
-Result<BackendKind> resolve_backend(const PolicyOptions& o) { return parse_backend(o.backend); }
-
-Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
-  SandboxPolicy p;
-  if (!o.policy_file.empty()) {
-    auto loaded = load_policy_file(o.policy_file);
-    if (!loaded) return loaded;
-    p = std::move(*loaded);
-  } else {
-    auto preset = parse_preset(o.preset);
-    if (!preset) return tl::unexpected(preset.error());
-    p = preset_policy(*preset);
-  }
+Result<void> apply_numbers(const PolicyOptions& o, SandboxPolicy& p) {
   if (o.timeout_ms) {
     auto ms = parse_numeric_flag(kTimeoutMsFlag, *o.timeout_ms);
     if (!ms) return tl::unexpected(ms.error());
@@ -88,22 +86,15 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     if (!pids) return tl::unexpected(pids.error());
     p.limits.pids = *pids;
   }
-  if (o.network == "off") p.network.mode = NetworkMode::off;
-  if (o.network == "loopback") p.network.mode = NetworkMode::loopback;
-  for (const auto& raw : o.rw) {
-    auto path = absolute_existing(raw, "--rw");
-    if (!path) return tl::unexpected(path.error());
-    if (!std::filesystem::is_directory(*path)) {
-      return fail(ErrorCode::invalid_argument, "--rw " + raw + ": not a directory", {{"path", raw}});
-    }
-    p.fs.writable_paths.push_back(*path);
-    if (p.fs.workdir.empty()) p.fs.workdir = *path;
+  if (o.output_limit) {
+    auto bytes = parse_size_flag(kOutputLimitFlag, *o.output_limit);
+    if (!bytes) return tl::unexpected(bytes.error());
+    p.limits.output_bytes = *bytes;
   }
-  for (const auto& raw : o.ro) {
-    auto path = absolute_existing(raw, "--ro");
-    if (!path) return tl::unexpected(path.error());
-    p.fs.readonly_paths.push_back(*path);
-  }
+  return {};
+}
+
+void apply_oci(const PolicyOptions& o, SandboxPolicy& p) {
   if (!o.runtime.empty()) p.oci.runtime = o.runtime;
   if (!o.rootfs.empty()) {
     std::error_code ec;
@@ -121,14 +112,125 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     std::error_code ec;
     p.oci.image = std::filesystem::absolute(path, ec).lexically_normal();
   }
-  for (const auto& name : o.env) {
-    if (name.empty() || name.find('=') != std::string::npos) {
-      return fail(ErrorCode::invalid_argument, "--env takes a variable NAME, got '" + name + "'");
+}
+
+// --cwd, else the policy's fs.workdir, else the first --rw. A file's workdir and a different
+// first --rw contradict each other unless --cwd says which one wins.
+Result<void> apply_workdir(const PolicyOptions& o, const std::vector<std::filesystem::path>& rw,
+                           SandboxPolicy& p) {
+  if (!o.cwd.empty()) {
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(o.cwd, ec).lexically_normal();
+    if (auto real = std::filesystem::canonical(dir, ec); !ec) dir = real;
+    p.fs.workdir = dir;
+  } else if (!rw.empty()) {
+    if (p.fs.workdir.empty()) {
+      p.fs.workdir = rw.front();
+    } else if (p.fs.workdir != rw.front()) {
+      const std::string where = policy_key_location(o.policy_file, "fs.workdir");
+      return fail(ErrorCode::policy_conflict,
+                  "--rw " + rw.front().string() + " would be the working directory, but " + where +
+                      " sets fs.workdir = " + p.fs.workdir.string(),
+                  {{"flag", "--rw"},
+                   {"key", "fs.workdir"},
+                   {"file", o.policy_file},
+                   {"location", where},
+                   {"hint", "say which one wins: --cwd " + p.fs.workdir.string() + " (the policy's) or --cwd " +
+                                rw.front().string() + " (the flag's)"}});
     }
-    p.env_allow.push_back(name);
   }
+  if (auto v = check_workdir_visible(p); !v) {
+    Error e = v.error();
+    if (!o.cwd.empty()) {
+      e.message = "--cwd " + o.cwd + ": " + e.message;
+      e.context["flag"] = "--cwd";
+      e.context["hint"] = "mount it: --ro " + p.fs.workdir.string() + " (read-only) or --rw " +
+                          p.fs.workdir.string() + " (writable)";
+    } else if (!o.policy_file.empty()) {
+      e.message = policy_key_location(o.policy_file, "fs.workdir") + ": " + e.message;
+    }
+    return tl::unexpected(std::move(e));
+  }
+  return {};
+}
+
+Result<void> apply_lists(const PolicyOptions& o, SandboxPolicy& p) {
+  std::vector<std::filesystem::path> rw;
+  for (const auto& raw : o.rw) {
+    auto path = absolute_existing(raw, "--rw");
+    if (!path) return tl::unexpected(path.error());
+    if (!std::filesystem::is_directory(*path)) {
+      return fail(ErrorCode::invalid_argument, "--rw " + raw + ": not a directory", {{"path", raw}});
+    }
+    p.fs.writable_paths.push_back(*path);
+    rw.push_back(*path);
+  }
+  for (const auto& raw : o.ro) {
+    auto path = absolute_existing(raw, "--ro");
+    if (!path) return tl::unexpected(path.error());
+    p.fs.readonly_paths.push_back(*path);
+  }
+  if (auto w = apply_workdir(o, rw, p); !w) return w;
+  for (const auto& entry : o.env) {
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name.empty() || name.find('\0') != std::string::npos) {
+      return fail(ErrorCode::invalid_argument, "--env takes NAME or NAME=VALUE, got '" + entry + "'",
+                  {{"flag", "--env"}, {"value", entry}});
+    }
+    if (name.size() == entry.size()) p.env_allow.push_back(name);
+  }
+  for (const auto& name : o.may_degrade) {
+    auto c = parse_control(name);
+    if (!c) {
+      return fail(ErrorCode::invalid_argument, "--may-degrade: " + c.error().message,
+                  {{"flag", "--may-degrade"}, {"value", name}});
+    }
+    p.may_degrade.insert(*c);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<BackendKind> resolve_backend(const PolicyOptions& o) { return parse_backend(o.backend); }
+
+Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
+  SandboxPolicy p;
+  if (!o.policy_file.empty()) {
+    if (!o.preset.empty()) {
+      return fail(ErrorCode::invalid_argument,
+                  "--preset and --policy contradict each other: a policy file starts from the preset its "
+                  "`extends` names",
+                  {{"flag", "--preset"},
+                   {"hint", "drop --preset, or write extends = \"" + o.preset + "\" in " + o.policy_file}});
+    }
+    auto loaded = load_policy_file(o.policy_file);
+    if (!loaded) return loaded;
+    p = std::move(*loaded);
+  } else {
+    auto preset = parse_preset(o.preset.empty() ? kDefaultPreset : o.preset);
+    if (!preset) return tl::unexpected(preset.error());
+    p = preset_policy(*preset);
+  }
+  if (auto r = apply_numbers(o, p); !r) return tl::unexpected(r.error());
+  if (!o.network.empty()) {
+    // The flag replaces the network setting whole: a file's allowlist goes with its mode.
+    p.network.mode = o.network == "loopback" ? NetworkMode::loopback : NetworkMode::off;
+    p.network.allow.clear();
+  }
+  apply_oci(o, p);  // before the working directory: an image or rootfs brings its own tree
+  if (auto r = apply_lists(o, p); !r) return tl::unexpected(r.error());
   if (auto v = validate_policy(p); !v) return tl::unexpected(v.error());
   return p;
+}
+
+std::vector<std::pair<std::string, std::string>> command_env(const PolicyOptions& o) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : o.env) {
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos && eq > 0) out.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return out;
 }
 
 }  // namespace kavach::cli

@@ -17,6 +17,7 @@ struct RunOptions {
   bool quiet = false;
   std::string stdin_spec = "auto";  // - | none | FILE | auto (see live_io.hpp)
   bool tty = false;                 // -t: the command runs on a terminal
+  bool debug = false;  // -v: mount plan and stage timings
   std::vector<std::string> secrets;  // NAME=env:VAR | NAME=file:PATH | NAME=cmd:COMMAND
   std::vector<std::string> injects;  // NAME=env:VAR | NAME=file:/PATH | NAME=stdin
   std::string audit_log;

@@ -82,4 +82,8 @@ struct PreparedSandbox {
   ~PreparedSandbox();  // an unused sandbox is killed, reaped and its cgroup removed
 };
 
+// The sandbox's mount steps on its result, or in a set-up error's context ("mount_plan", one
+// step a line): what `kavach run -v` shows.
+[[nodiscard]] Result<ExecResult> with_mount_plan(Result<ExecResult> result, const PreparedSandbox& sb);
+
 }  // namespace kavach::process

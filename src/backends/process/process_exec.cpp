@@ -117,6 +117,17 @@ bool fill_command_area(CommandArea& area, const CommandArrays& args) {
 
 }  // namespace
 
+Result<ExecResult> with_mount_plan(Result<ExecResult> result, const PreparedSandbox& sb) {
+  if (result) {
+    result->mount_plan = sb.op_text;
+  } else if (result.error().code == ErrorCode::setup_failed && !sb.op_text.empty()) {
+    std::string plan;
+    for (const auto& op : sb.op_text) plan += (plan.empty() ? "" : "\n") + op;
+    result.error().context["mount_plan"] = std::move(plan);
+  }
+  return result;
+}
+
 Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy) {
   // The seccomp part (syscall names, building the program) is pure and the costly part: once a
   // SeccompPolicy passed, later runs check the rest only. Host paths are checked every run.
@@ -141,7 +152,7 @@ Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy)
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
   auto prepared = prepare(policy, &cmd);
   if (!prepared) return tl::unexpected(prepared.error());
-  auto result = run(**prepared, policy, cmd);
+  auto result = with_mount_plan(run(**prepared, policy, cmd), **prepared);
   background().retire(std::move(*prepared));
   return result;
 }

@@ -105,7 +105,7 @@ Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono:
     cv_.notify_all();  // maybe a dead one to replace
     return backend_->exec(policy, cmd);
   }
-  Result<ExecResult> result = backend_->run(*sb, policy, cmd);
+  Result<ExecResult> result = with_mount_plan(backend_->run(*sb, policy, cmd), *sb);
   {
     // The filler removes what is left of it (empty cgroups, the held mount namespace) and
     // builds a replacement; only now, so neither runs beside the command.

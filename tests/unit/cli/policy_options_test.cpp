@@ -57,7 +57,7 @@ TEST(CliPolicyOptions, Errors) {
   EXPECT_EQ(parse({"--rw", "/no/such/dir/kavach"}).error().code, ErrorCode::path_not_found);
   EXPECT_EQ(parse({"--timeout-ms", "0"}).error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(parse({"--memory-mb", "1"}).error().code, ErrorCode::invalid_argument);
-  EXPECT_EQ(parse({"--env", "A=B"}).error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(parse({"--env", "=B"}).error().code, ErrorCode::invalid_argument);  // NAME=VALUE sets a variable
   EXPECT_EQ(parse({"--policy", "/no/such/policy.toml"}).error().code, ErrorCode::path_not_found);
   EXPECT_EQ(parse({"--rw", "/etc/hostname"}).error().code, ErrorCode::invalid_argument);
 }
