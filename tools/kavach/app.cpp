@@ -13,6 +13,9 @@ namespace kavach::cli {
 
 void register_all(CLI::App& app, int& exit_code) {
   app.require_subcommand(1);
+  // Wide enough that `--runtime NAME:{crun,runc,runsc}` keeps its description on its line;
+  // subcommands share this formatter, so it is set before they are added.
+  app.get_formatter()->column_width(36);
   app.set_version_flag("--version", [] { return version_text(); }, "print kavach's version (and libseccomp's, the kernel's)");
   // The exit-status table lives in one place: `kavach help exit-codes` (and kavach(1)).
   app.footer("Exit statuses: kavach help exit-codes. Per subcommand: kavach SUBCOMMAND --help.");

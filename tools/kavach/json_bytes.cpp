@@ -1,5 +1,8 @@
 #include "json_bytes.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace kavach::cli {
@@ -40,27 +43,16 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  // OpenSSL's encoder takes an int length, so large outputs go in chunks of whole 3-byte groups.
+  constexpr std::size_t kChunk = std::size_t{3} << 20;
   std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                            static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (rest == 2) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
+  for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+    const std::size_t len = std::min(kChunk, bytes.size() - at);
+    const std::size_t start = out.size();
+    out.resize(start + 4 * ((len + 2) / 3) + 1);  // the encoder always writes a trailing NUL
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
+                                  reinterpret_cast<const unsigned char*>(bytes.data() + at), static_cast<int>(len));
+    out.resize(start + static_cast<std::size_t>(n));
   }
   return out;
 }

@@ -58,8 +58,4 @@ class CallerTerminal {
   int pipe_[2] = {-1, -1};
 };
 
-// True when `bytes` are valid UTF-8 (JSON strings cannot carry anything else losslessly).
-[[nodiscard]] bool valid_utf8(std::string_view bytes);
-[[nodiscard]] std::string base64(std::string_view bytes);
-
 }  // namespace kavach::cli

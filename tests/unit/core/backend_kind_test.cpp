@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "kavach/backend.hpp"
@@ -33,6 +35,18 @@ TEST(BackendKind, ParseErrorListsValidValues) {
 TEST(BackendKind, ControlsRoundTrip) {
   for (Control c : kAllControls) EXPECT_EQ(*parse_control(to_string(c)), c);
   EXPECT_FALSE(parse_control("selinux").has_value());
+}
+
+// The JSON schema's list of controls is a renderer of kAllControls: a new control must reach it.
+TEST(BackendKind, SchemaListsEveryControl) {
+  std::ifstream in(KAVACH_SOURCE_DIR "/docs/json/common.schema.json");
+  ASSERT_TRUE(in.good());
+  const auto schema = nlohmann::json::parse(in);
+  std::set<std::string> in_schema;
+  for (const auto& name : schema.at("$defs").at("control").at("enum")) in_schema.insert(name.get<std::string>());
+  std::set<std::string> in_code;
+  for (Control c : kAllControls) in_code.insert(std::string(to_string(c)));
+  EXPECT_EQ(in_schema, in_code);
 }
 
 TEST(ErrorCodes, CliExitCodesAreDistinct) {
