@@ -32,12 +32,15 @@ void StreamGate::fail(const Error& e) {
 void StreamGate::pass_on(OutputStream s, const std::string& redacted) {
   if (redacted.empty()) return;
   Stream& st = state(s);
+  // The output limit means one thing live and buffered: the first keep_bytes of each stream,
+  // kept for the result and released to the consumer; the rest is still scanned, never shown.
   const std::uint64_t room = options_.keep_bytes > st.kept.size() ? options_.keep_bytes - st.kept.size() : 0;
-  st.kept.append(redacted, 0, std::min<std::uint64_t>(room, redacted.size()));
-  if (redacted.size() > room) st.kept_truncated = true;
-  if (withholding_ || downstream_ == nullptr) return;
-  st.released += redacted.size();
-  if (!downstream_->on_output(s, redacted)) stop_run_ = true;
+  const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(room, redacted.size()));
+  st.kept.append(redacted, 0, take);
+  if (redacted.size() > take) st.kept_truncated = true;
+  if (withholding_ || downstream_ == nullptr || take == 0) return;
+  st.released += take;
+  if (!downstream_->on_output(s, std::string_view(redacted).substr(0, take))) stop_run_ = true;
 }
 
 bool StreamGate::judge() {

@@ -22,7 +22,7 @@ namespace kavach {
 struct StreamGateOptions {
   bool enforce_verdict = true;  // false: the gate's rules are off (registered secrets still redacted)
   bool kill_on_block = true;
-  std::uint64_t keep_bytes = 1u << 20;  // redacted output kept per stream for the result
+  std::uint64_t keep_bytes = 1u << 20;  // redacted output kept (and released) per stream
 };
 
 class StreamGate final : public OutputSink {

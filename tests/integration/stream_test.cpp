@@ -57,9 +57,10 @@ class Streaming : public ::testing::Test {
   }
 
   Result<RunReport> run(const std::string& script, OutputSink* sink, GateSettings gate = {},
-                        std::shared_ptr<const CredentialProxy> proxy = nullptr) {
+                        std::shared_ptr<const CredentialProxy> proxy = nullptr, std::uint64_t output_bytes = 0) {
     SandboxConfig config;
     config.policy = preset_policy(Preset::basic);
+    if (output_bytes != 0) config.policy.limits.output_bytes = output_bytes;
     config.policy.limits.wall_timeout = std::chrono::milliseconds(20'000);
     config.gate = std::move(gate);
     config.credentials = std::move(proxy);
@@ -91,6 +92,21 @@ TEST_F(Streaming, OutputArrivesWhileTheCommandRuns) {
   EXPECT_EQ(rep->result.stdout_data, "first\nsecond\n");
   ASSERT_TRUE(rep->released_live_bytes.has_value());
   EXPECT_EQ(*rep->released_live_bytes, 13u);
+}
+
+// The output limit is what is released live too (not only what the result keeps); the command
+// runs on, and the rest is cut loudly.
+TEST_F(Streaming, OutputLimitCapsTheLiveReleaseLikeTheResult) {
+  Recorder rec;
+  auto rep = run("head -c 5000 /dev/zero | tr '\\0' x; echo done >&2", &rec, {}, nullptr, 1024);
+  ASSERT_TRUE(rep) << rep.error().describe();
+  EXPECT_EQ(rec.out, std::string(1024, 'x'));
+  EXPECT_EQ(rec.err, "done\n") << "the command stopped at the limit";
+  EXPECT_EQ(rep->result.stdout_data, rec.out);
+  EXPECT_TRUE(rep->result.stdout_truncated);
+  EXPECT_FALSE(rep->result.stderr_truncated);
+  ASSERT_TRUE(rep->released_live_bytes.has_value());
+  EXPECT_EQ(*rep->released_live_bytes, 1024u + 5u);
 }
 
 // A registered secret split at every position into two writes, and written one byte per write,
