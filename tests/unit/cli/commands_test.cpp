@@ -11,34 +11,10 @@
 #include "commands.hpp"
 #include "kavach/error.hpp"
 #include "kavach/result.hpp"
-#include "parse_words.hpp"
+#include "cli_harness.hpp"
 
 namespace kavach::cli {
 namespace {
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliRun run_cli(std::vector<std::string> args) {
-  CLI::App app;
-  app.require_subcommand(1);
-  int exit_code = 0;
-  register_run(app, exit_code);
-  register_score(app, exit_code);
-  register_policy(app, exit_code);
-  CliRun r;
-  testing::internal::CaptureStdout();
-  try {
-    parse_words(app, args);
-    r.exit_code = exit_code;
-  } catch (const CLI::ParseError&) {
-    r.exit_code = cli_exit_code(ErrorCode::invalid_argument);  // as main() maps it
-  }
-  r.out = testing::internal::GetCapturedStdout();
-  return r;
-}
 
 TEST(CliCommands, RunJsonCarriesEveryDocumentedKey) {
   const CliRun r = run_cli({"run", "--backend", "noop", "--json", "--", "true"});

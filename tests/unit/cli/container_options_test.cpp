@@ -3,29 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "policy_options.hpp"
-#include "parse_words.hpp"
+#include "cli_harness.hpp"
 
 namespace kavach::cli {
 namespace {
 
-struct Parsed {
-  Result<SandboxPolicy> policy;
-  std::vector<std::string> command;
-};
-
-Parsed parse(std::vector<std::string> args) {
-  CLI::App app;
-  PolicyOptions o;
-  std::vector<std::string> command;
-  add_policy_options(&app, o);
-  app.add_option("command", command);
-  try {
-    parse_words(app, args);
-  } catch (const CLI::ParseError& e) {
-    return {fail(ErrorCode::invalid_argument, e.what()), {}};
-  }
-  return {resolve_policy(o), command};
-}
+ParsedPolicy parse(std::vector<std::string> args) { return parse_policy_flags(std::move(args)); }
 
 TEST(CliContainerOptions, RuntimeRootfsAndImage) {
   auto p = parse({"--runtime", "runc", "--rootfs", "/usr/.."});

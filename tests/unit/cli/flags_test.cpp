@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kavach/error.hpp"
-#include "parse_words.hpp"
+#include "cli_harness.hpp"
 #include "policy_options.hpp"
 #include "run_kavach.hpp"
 #include "support/temp_dir.hpp"
@@ -11,24 +11,7 @@
 namespace kavach::cli {
 namespace {
 
-struct Parsed {
-  PolicyOptions options;
-  Result<SandboxPolicy> policy = fail(ErrorCode::internal, "not parsed");
-};
-
-Parsed parse(std::vector<std::string> args) {
-  Parsed p;
-  CLI::App app;
-  add_policy_options(&app, p.options);
-  try {
-    parse_words(app, std::move(args));
-  } catch (const CLI::ParseError& e) {
-    p.policy = fail(ErrorCode::invalid_argument, e.what());
-    return p;
-  }
-  p.policy = resolve_policy(p.options);
-  return p;
-}
+ParsedPolicy parse(std::vector<std::string> args) { return parse_policy_flags(std::move(args)); }
 
 TEST(CliFlags, OutputLimitTakesASizeWithinTheFieldsRange) {
   auto p = parse({"--output-limit", "8M"});

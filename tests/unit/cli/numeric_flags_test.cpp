@@ -11,40 +11,12 @@
 #include "cli_common.hpp"
 #include "cmd_scan.hpp"
 #include "commands.hpp"
-#include "parse_words.hpp"
+#include "cli_harness.hpp"
 #include "policy_options.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kavach::cli {
 namespace {
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_cli(std::vector<std::string> args) {
-  CLI::App app;
-  app.require_subcommand(1);
-  int exit_code = 0;
-  register_run(app, exit_code);
-  register_score(app, exit_code);
-  register_policy(app, exit_code);
-  register_scan(app, exit_code);
-  CliRun r;
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  try {
-    parse_words(app, args);
-    r.exit_code = exit_code;
-  } catch (const CLI::ParseError&) {
-    r.exit_code = cli_exit_code(ErrorCode::invalid_argument);  // as main() maps it
-  }
-  r.err = testing::internal::GetCapturedStderr();
-  r.out = testing::internal::GetCapturedStdout();
-  return r;
-}
 
 // The {"error": ...} object `--json` prints on stderr.
 nlohmann::json json_error(const CliRun& r) {
@@ -57,17 +29,7 @@ std::string context(const nlohmann::json& error, const char* key) {
   return error.value("context", nlohmann::json::object()).value(key, "");
 }
 
-Result<SandboxPolicy> parse(std::vector<std::string> args) {
-  CLI::App app;
-  PolicyOptions o;
-  add_policy_options(&app, o);
-  try {
-    parse_words(app, args);
-  } catch (const CLI::ParseError& e) {
-    return fail(ErrorCode::internal, std::string("CLI11 rejected it itself: ") + e.what());
-  }
-  return resolve_policy(o);
-}
+Result<SandboxPolicy> parse(std::vector<std::string> args) { return parse_policy_flags(std::move(args)).policy; }
 
 TEST(CliNumericFlags, IssueReproducerNegativeMemory) {
   const CliRun r = run_cli({"run", "--backend", "noop", "--json", "--memory-mb", "-5", "--", "true"});

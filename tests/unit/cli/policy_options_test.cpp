@@ -3,22 +3,12 @@
 
 #include "numeric_flag.hpp"
 #include "policy_options.hpp"
-#include "parse_words.hpp"
+#include "cli_harness.hpp"
 
 namespace kavach::cli {
 namespace {
 
-Result<SandboxPolicy> parse(std::vector<std::string> args) {
-  CLI::App app;
-  PolicyOptions o;
-  add_policy_options(&app, o);
-  try {
-    parse_words(app, args);
-  } catch (const CLI::ParseError& e) {
-    return fail(ErrorCode::invalid_argument, e.what());
-  }
-  return resolve_policy(o);
-}
+Result<SandboxPolicy> parse(std::vector<std::string> args) { return parse_policy_flags(std::move(args)).policy; }
 
 TEST(CliPolicyOptions, DefaultIsAgentPreset) {
   auto p = parse({});
