@@ -4,19 +4,22 @@
 
 namespace kavach::guard {
 
-std::vector<std::string> split_path(std::string_view path) {
+std::vector<std::string> path_components(std::string_view path) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < path.size()) {
     while (i < path.size() && path[i] == '/') ++i;
     std::size_t j = i;
     while (j < path.size() && path[j] != '/') ++j;
-    if (j > i) {
-      std::string_view c = path.substr(i, j - i);
-      if (c != ".") out.emplace_back(c);
-    }
+    if (j > i) out.emplace_back(path.substr(i, j - i));
     i = j;
   }
+  return out;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out = path_components(path);
+  std::erase(out, ".");
   return out;
 }
 

@@ -36,6 +36,9 @@ class PathRules {
   std::vector<Components> absolute_;
 };
 
+// "/a//b/./c/" -> {"a", "b", ".", "c"}: the components as written, empty ones dropped.
+[[nodiscard]] std::vector<std::string> path_components(std::string_view path);
+
 // "/a//b/./c/" -> {"a", "b", "c"}; ".." is kept as a component (callers pass resolved paths).
 [[nodiscard]] std::vector<std::string> split_path(std::string_view path);
 

@@ -1,5 +1,7 @@
 #include "guard/resolve.hpp"
 
+#include "guard/path_rules.hpp"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -33,15 +35,7 @@ bool on_procfs(int fd, bool* is_root = nullptr) {
 
 // Components in order; "." dropped except as the very last one (it names the directory itself).
 void push_front_components(std::deque<std::string>& q, std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    std::size_t j = i;
-    while (j < path.size() && path[j] != '/') ++j;
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j;
-  }
+  std::vector<std::string> parts = path_components(path);
   const bool ends_everything = q.empty();
   for (std::size_t k = parts.size(); k-- > 0;) {
     if (parts[k] == "." && !(ends_everything && k + 1 == parts.size())) continue;

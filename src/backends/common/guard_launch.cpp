@@ -52,4 +52,16 @@ Result<GuardCommand> guard_command(const GuardCommandInput& in) {
   return out;
 }
 
+std::string guard_detail(bool seccomp_notify, const std::string& kernel_release, const std::string& blocker) {
+  if (!blocker.empty()) return blocker;
+  if (!seccomp_notify) {
+    return "needs seccomp user notification with descriptor hand-over (kernel 5.14), kernel is " + kernel_release;
+  }
+  return "kavach-guard (seccomp user notification)";
+}
+
+std::string protected_paths_not_requested(const SandboxPolicy& p) {
+  return p.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)";
+}
+
 }  // namespace kavach::common

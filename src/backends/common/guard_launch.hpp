@@ -36,4 +36,11 @@ struct GuardCommandInput {
 
 [[nodiscard]] Result<GuardCommand> guard_command(const GuardCommandInput& in);
 
+// The protected-paths control's detail for a backend's enforcement report, in one wording:
+// why the guard runs, or what it lacks (`blocker`: a backend's own reason, empty if none).
+[[nodiscard]] std::string guard_detail(bool seccomp_notify, const std::string& kernel_release,
+                                       const std::string& blocker);
+// The detail when the control is not requested.
+[[nodiscard]] std::string protected_paths_not_requested(const SandboxPolicy& p);
+
 }  // namespace kavach::common

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backends/common/disk_control.hpp"
+#include "backends/common/guard_launch.hpp"
 #include "backends/oci/spec.hpp"
 #include "kavach/policy_ranges.hpp"
 
@@ -135,19 +136,17 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   // crun; gVisor's sentry does not implement user notification).
   if (guards_protected_paths(p)) {
     const bool ok = host.seccomp_notify && !gvisor;
+    const std::string blocker = gvisor ? "gVisor's sentry does not implement seccomp user notification, which "
+                                         "kavach-guard needs to keep protected paths from being created"
+                                       : "";
     if (auto s = settle(r, p, Control::protected_paths, ok,
-                        ok ? "kavach-guard (seccomp user notification)"
-                           : gvisor ? "gVisor's sentry does not implement seccomp user notification, which "
-                                      "kavach-guard needs to keep protected paths from being created"
-                                    : "needs seccomp user notification with descriptor hand-over (kernel 5.14), "
-                                      "kernel is " + host.kernel_release);
+                        common::guard_detail(host.seccomp_notify, host.kernel_release, blocker));
         !s) {
       return tl::unexpected(s.error());
     }
     c.guard = ok;
   } else {
-    r.set(Control::protected_paths, false, false,
-          p.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)");
+    r.set(Control::protected_paths, false, false, common::protected_paths_not_requested(p));
   }
 
   // Landlock: not something an OCI runtime can be asked for. Reported, not silently dropped.

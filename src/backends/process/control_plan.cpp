@@ -3,6 +3,7 @@
 #include <string>
 
 #include "backends/common/disk_control.hpp"
+#include "backends/common/guard_launch.hpp"
 
 namespace kavach::process {
 
@@ -209,17 +210,14 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
   if (guards_protected_paths(policy)) {
     const bool ok = host.seccomp_notify && plan.mntns;
     if (auto s = settle(Control::protected_paths, ok,
-                        ok ? "kavach-guard (seccomp user notification)"
-                           : !plan.mntns ? "needs a mount namespace"
-                                         : "needs seccomp user notification with descriptor hand-over (kernel 5.14), "
-                                           "kernel is " + host.kernel_release);
+                        common::guard_detail(host.seccomp_notify, host.kernel_release,
+                                             plan.mntns ? "" : "needs a mount namespace"));
         !s) {
       return tl::unexpected(s.error());
     }
     plan.guard = ok;
   } else {
-    r.set(Control::protected_paths, false, false,
-          policy.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)");
+    r.set(Control::protected_paths, false, false, common::protected_paths_not_requested(policy));
   }
 
   r.set(Control::rlimits, true, true, "core=0 and the policy's limits");
