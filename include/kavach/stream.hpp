@@ -9,6 +9,10 @@
 
 namespace kavach {
 
+namespace gate {
+struct Finding;
+}
+
 enum class OutputStream : std::uint8_t { stdout_stream, stderr_stream };
 [[nodiscard]] std::string_view to_string(OutputStream s);  // "stdout", "stderr"
 
@@ -22,6 +26,12 @@ class OutputSink {
   // The command wrote nothing for `idle_ms()`; bytes held back (the gate's window) may go out.
   virtual void on_idle() {}
   [[nodiscard]] virtual unsigned idle_ms() const { return 50; }
+  // The gate found a secret in a stream: it is redacted in what is released; a quarantine or
+  // block verdict also stops the release from here on (Sandbox::exec; backends never call it).
+  virtual void on_finding(const gate::Finding& /*finding*/) {}
+  // A stream reached the output limit (limits.output_bytes): nothing more of it is released or
+  // kept; the command runs on. Called once per stream.
+  virtual void on_truncated(OutputStream /*stream*/, std::uint64_t /*limit_bytes*/) {}
   // The run is over and no more output follows (called once, also after a stop).
   virtual void on_end() {}
 };

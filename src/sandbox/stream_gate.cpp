@@ -37,13 +37,21 @@ void StreamGate::pass_on(OutputStream s, const std::string& redacted) {
   const std::uint64_t room = options_.keep_bytes > st.kept.size() ? options_.keep_bytes - st.kept.size() : 0;
   const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(room, redacted.size()));
   st.kept.append(redacted, 0, take);
-  if (redacted.size() > take) st.kept_truncated = true;
+  if (redacted.size() > take && !st.kept_truncated) {
+    st.kept_truncated = true;
+    if (downstream_ != nullptr) downstream_->on_truncated(s, options_.keep_bytes);
+  }
   if (withholding_ || downstream_ == nullptr || take == 0) return;
   st.released += take;
   if (!downstream_->on_output(s, std::string_view(redacted).substr(0, take))) stop_run_ = true;
 }
 
 bool StreamGate::judge() {
+  for (Stream& st : streams_) {
+    if (!st.scanner || downstream_ == nullptr) continue;
+    const auto& findings = st.scanner->report().findings;
+    for (; st.findings_told < findings.size(); ++st.findings_told) downstream_->on_finding(findings[st.findings_told]);
+  }
   if (!options_.enforce_verdict) return !stop_run_;
   gate::Verdict worst = gate::Verdict::pass;
   for (const Stream& st : streams_) {

@@ -48,11 +48,13 @@ class StreamGate final : public OutputSink {
     std::string kept;
     bool kept_truncated = false;
     std::uint64_t released = 0;
+    std::size_t findings_told = 0;  // findings already passed on to the downstream sink
   };
   Stream& state(OutputStream s) { return streams_[static_cast<std::size_t>(s)]; }
   // Passes redacted bytes on (unless release stopped) and keeps them for the result.
   void pass_on(OutputStream s, const std::string& redacted);
-  // Stops the release when a finding so far calls for it; false when the run must stop.
+  // Tells the downstream sink the findings it has not seen, then stops the release when a
+  // finding so far calls for it; false when the run must stop.
   bool judge();
   void fail(const Error& e);
 

@@ -184,6 +184,19 @@ def run_all(c, tmp):
                       ["run", "--json-lines", "--", "sh", "-c", "echo hi; printf '\\377' >&2; exit 2"], status=2,
                       expect=lambda d: None if [e["event"] for e in d][0] == "started" and d[-1]["event"] == "exit"
                       and any("data_b64" in e for e in d) else "events missing")
+        # The gate's finding and the output limit as events of their own.
+        # A checksum-valid token from the labelled corpus (a random one is not a GitHub token).
+        corpus = pathlib.Path(__file__).resolve().parents[1] / "data" / "gate" / "positives.jsonl"
+        token = next(e["secret"] for e in map(json.loads, corpus.read_text().splitlines())
+                     if e["rule"] == "github-pat")
+        c.check_lines("run-events.schema.json", ["run", "--json-lines", "--", "echo", "GITHUB_TOKEN=" + token],
+                      status=None,
+                      expect=lambda d: None if any(e["event"] == "finding" for e in d)
+                      and token not in json.dumps(d) else "no finding event, or the token leaked")
+        c.check_lines("run-events.schema.json", ["run", "--json-lines", "--output-limit", "1K", "--", "sh", "-c",
+                                                 "head -c 5000 /dev/zero"],
+                      expect=lambda d: None if any(e["event"] == "truncated" and e["limit_bytes"] == 1024 for e in d)
+                      else "no truncated event")
 
     # audit verify: intact, then tampered (a verdict on stdout), then unreadable (an error).
     key = tmp / "audit.key"

@@ -65,6 +65,20 @@ bool TerminalSink::on_output(OutputStream s, std::string_view bytes) {
   return true;
 }
 
+void TerminalSink::on_truncated(OutputStream s, std::uint64_t limit_bytes) {
+  write_all(STDERR_FILENO, "\nkavach: " + std::string(to_string(s)) + " reached the output limit (" +
+                               std::to_string(limit_bytes) +
+                               " bytes): the rest is not shown; the command runs on (raise with --output-limit SIZE)\n");
+}
+
+void EventSink::on_finding(const gate::Finding& f) {
+  emit({{"event", "finding"}, {"finding", gate::to_json(f)}});
+}
+
+void EventSink::on_truncated(OutputStream s, std::uint64_t limit_bytes) {
+  emit({{"event", "truncated"}, {"stream", std::string(to_string(s))}, {"limit_bytes", limit_bytes}});
+}
+
 void EventSink::emit(const nlohmann::json& event) {
   write_all(STDOUT_FILENO, event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }

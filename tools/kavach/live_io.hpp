@@ -11,6 +11,7 @@
 
 #include "kavach/backend.hpp"
 #include "kavach/error.hpp"
+#include "kavach/gate.hpp"
 #include "kavach/json.hpp"
 
 namespace kavach::cli {
@@ -29,16 +30,21 @@ struct StdinSource {
 [[nodiscard]] Result<void> open_stdin(const std::string& spec, bool terminal, StdinSource& out);
 
 // Writes chunks to this process's stdout / stderr as they come.
+// A stream that reaches the output limit gets a note on stderr at that moment.
 class TerminalSink final : public OutputSink {
  public:
   bool on_output(OutputStream s, std::string_view bytes) override;
+  void on_truncated(OutputStream s, std::uint64_t limit_bytes) override;
 };
 
 // One JSON object per line on stdout: {"event":"stdout"|"stderr","data":...} (or "data_b64"
-// when the bytes are not valid UTF-8), then the caller adds "started" and "exit" events.
+// when the bytes are not valid UTF-8), "finding" (the gate's, as in --json), "truncated" (a
+// stream reached the output limit); the caller adds the "started" and "exit" events.
 class EventSink final : public OutputSink {
  public:
   bool on_output(OutputStream s, std::string_view bytes) override;
+  void on_finding(const gate::Finding& f) override;
+  void on_truncated(OutputStream s, std::uint64_t limit_bytes) override;
   static void emit(const nlohmann::json& event);
 };
 
