@@ -31,6 +31,14 @@ class Recorder final : public OutputSink {
     return true;
   }
   void on_end() override { ended = true; }
+  void on_finding(const gate::Finding& f) override {
+    std::lock_guard lock(mu);
+    findings.push_back(f.rule_id + ":" + std::string(gate::to_string(f.verdict)));
+  }
+  void on_truncated(OutputStream s, std::uint64_t limit) override {
+    std::lock_guard lock(mu);
+    truncated.push_back(std::string(to_string(s)) + ":" + std::to_string(limit));
+  }
   struct Chunk {
     Clock::time_point at;
     std::string bytes;
@@ -39,6 +47,8 @@ class Recorder final : public OutputSink {
   std::string out;
   std::string err;
   std::vector<Chunk> chunks;
+  std::vector<std::string> findings;   // "rule:verdict", as the gate told them
+  std::vector<std::string> truncated;  // "stream:limit"
   bool ended = false;
 };
 
@@ -107,6 +117,7 @@ TEST_F(Streaming, OutputLimitCapsTheLiveReleaseLikeTheResult) {
   EXPECT_FALSE(rep->result.stderr_truncated);
   ASSERT_TRUE(rep->released_live_bytes.has_value());
   EXPECT_EQ(*rep->released_live_bytes, 1024u + 5u);
+  EXPECT_EQ(rec.truncated, std::vector<std::string>{"stdout:1024"}) << "told once, for stdout only";
 }
 
 // A registered secret split at every position into two writes, and written one byte per write,
@@ -186,6 +197,7 @@ TEST_F(Streaming, BlockStopsTheReleaseAndTheCommand) {
   EXPECT_EQ(rep->release, OutputRelease::withheld);
   EXPECT_EQ(rec.out, "shown\n") << "only what came before the finding is released";
   EXPECT_TRUE(rep->result.stdout_data.empty());
+  EXPECT_EQ(rec.findings, std::vector<std::string>{"github-pat:block"}) << "the finding is told as it happens";
 
   Recorder kept;
   gate.kill_on_block = false;
