@@ -61,7 +61,8 @@ TEST(DiskLimit, ControlNameParses) {
 TEST(DiskLimit, NoPresetRequestsIt) {
   for (Preset p : {Preset::minimal, Preset::basic, Preset::strict, Preset::agent}) {
     EXPECT_FALSE(preset_policy(p).limits.disk_bytes.has_value()) << to_string(p);
-    const ControlStatus* st = requested_report(BackendKind::process, preset_policy(p)).find(Control::disk);
+    const EnforcementReport report = requested_report(BackendKind::process, preset_policy(p));
+    const ControlStatus* st = report.find(Control::disk);
     ASSERT_NE(st, nullptr);
     EXPECT_FALSE(st->requested) << to_string(p);
   }
