@@ -6,6 +6,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
+# Header-only: Boost.Beast parses the egress proxy's HTTP requests.
+find_package(Boost 1.74 REQUIRED)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(HYPERSCAN REQUIRED IMPORTED_TARGET libhs)

@@ -25,6 +25,8 @@ enum class AuditEventType {
   destroyed,
   policy_violation,
   setup_failure,
+  egress_allowed,  // network allowlist: one per connection through the egress proxy
+  egress_denied,   // ... and one per refused one (host, port, reason, bytes; never content)
 };
 
 [[nodiscard]] std::string_view to_string(AuditEventType t);

@@ -36,6 +36,8 @@ enum class Control {
                      // can be left on the host through a writable path, under every policy
   protected_paths,   // fs.protected_paths stay unwritable (and uncreatable) inside writable ones
   disk,              // bytes the run may add to host disk (project quota on the writable paths)
+  egress_proxy,      // network allowlist: kavach's proxy is the only way out, to listed hosts only
+  dns_policy,        // network allowlist: no DNS inside; names resolve at the proxy, never to loopback
 };
 
 inline constexpr Control kAllControls[] = {
@@ -45,7 +47,7 @@ inline constexpr Control kAllControls[] = {
     Control::cgroup_cpu,    Control::cgroup_pids,   Control::rlimits,        Control::capabilities,
     Control::no_new_privs,  Control::readonly_root, Control::network,        Control::unprivileged_uid,
     Control::cpu_time,      Control::host_safety,   Control::protected_paths,
-    Control::disk};
+    Control::disk,          Control::egress_proxy,  Control::dns_policy};
 
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);
@@ -56,7 +58,7 @@ struct ControlStatus {
   bool applied = false;
   std::string detail;  // what was applied ("strict allowlist, 212 rules") or why not
   std::string mode;    // level where a control has several: seccomp strict/basic/custom,
-                       // network off/loopback/allowlist; empty otherwise
+                       // network off/loopback/allowlist/host; empty otherwise
   friend bool operator==(const ControlStatus&, const ControlStatus&) = default;
 };
 

@@ -16,6 +16,8 @@ namespace kavach {
 // stdout, stderr (UTF-8 with invalid bytes replaced), stdout_truncated, stderr_truncated,
 // duration_ms, usage, timings, enforcement, backend_info.
 [[nodiscard]] nlohmann::json to_json(const ExecResult& result);
+[[nodiscard]] nlohmann::json to_json(const EgressConnection& connection);
+[[nodiscard]] nlohmann::json to_json(const EgressSummary& egress);
 // The effective policy with the keys of a policy file (docs/policy.md): what `policy_to_toml`
 // writes, as JSON.
 [[nodiscard]] nlohmann::json to_json(const SandboxPolicy& policy);

@@ -58,17 +58,20 @@ struct LandlockPolicy {
   friend bool operator==(const LandlockPolicy&, const LandlockPolicy&) = default;
 };
 
-enum class NetworkMode { off, loopback, allowlist };
+// off: no interfaces; loopback: `lo` only; allowlist: `lo` and kavach's egress proxy, which
+// connects only to network.allow; host: the host's own network (explicit opt-in). See network.hpp.
+enum class NetworkMode { off, loopback, allowlist, host };
 
+// One network.allow entry (parse_allow_entry in network.hpp): a name, "*.suffix", an IP or a CIDR.
 struct HostPort {
   std::string host;
-  std::uint16_t port = 0;
+  std::optional<std::uint16_t> port;  // none: ports 80 and 443
   friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
 struct NetworkPolicy {
   NetworkMode mode = NetworkMode::off;
-  std::vector<HostPort> allow;  // mode == allowlist
+  std::vector<HostPort> allow;  // mode == allowlist: where the egress proxy may connect
   friend bool operator==(const NetworkPolicy&, const NetworkPolicy&) = default;
 };
 
@@ -147,6 +150,10 @@ enum class Preset { minimal, basic, strict, agent };
 
 [[nodiscard]] std::string_view to_string(SeccompMode m);
 [[nodiscard]] std::string_view to_string(NetworkMode m);
+inline constexpr NetworkMode kAllNetworkModes[] = {NetworkMode::off, NetworkMode::loopback, NetworkMode::allowlist,
+                                                   NetworkMode::host};
+// "off", "loopback", "allowlist" or "host"; anything else is a policy_value error listing them.
+[[nodiscard]] Result<NetworkMode> parse_network_mode(std::string_view name);
 
 // Policy files (TOML). Errors name file:line and the key path.
 [[nodiscard]] Result<SandboxPolicy> parse_policy_toml(std::string_view text,

@@ -30,6 +30,31 @@ struct StageTiming {
   double ms = 0;
 };
 
+// One connection the sandbox asked kavach's egress proxy for (network mode allowlist). Names,
+// ports and counts only: never a byte of what was sent.
+struct EgressConnection {
+  std::string host;    // as the client named it (CONNECT target or the URL's host)
+  std::uint16_t port = 0;
+  std::string method;  // CONNECT, GET, POST, ...
+  bool allowed = false;
+  std::string rule;    // the network.allow entry that allowed it
+  std::string reason;  // why it was refused or failed ("" when it ran)
+  std::string sni;     // TLS server name the client sent through a CONNECT tunnel
+  std::uint64_t bytes_up = 0;    // sandbox -> destination
+  std::uint64_t bytes_down = 0;  // destination -> sandbox
+  double duration_ms = 0;
+};
+
+struct EgressSummary {
+  bool active = false;  // the run had an egress proxy
+  std::uint64_t allowed = 0;
+  std::uint64_t denied = 0;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::vector<EgressConnection> connections;  // in the order they ended (first 1000 kept)
+  std::uint64_t dropped_records = 0;          // connections past the first 1000 (still counted)
+};
+
 struct ExecResult {
   std::optional<int> exit_code;  // set when the command exited normally
   std::optional<int> signal;     // set when it was killed by a signal
@@ -52,6 +77,7 @@ struct ExecResult {
   // where a backend does not report it). `kavach run -v` prints it.
   std::vector<std::string> mount_plan;
   EnforcementReport enforcement;
+  EgressSummary egress;  // network mode allowlist: what the sandbox reached through the proxy
   std::map<std::string, std::string> backend_info;  // e.g. {"runtime","runsc"},{"version","..."}
 
   // Exit status the CLI returns: exit code, 128+signal, or 124-style codes documented in CLI.

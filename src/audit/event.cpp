@@ -42,6 +42,8 @@ std::string_view to_string(AuditEventType t) {
     case AuditEventType::destroyed: return "destroyed";
     case AuditEventType::policy_violation: return "policy_violation";
     case AuditEventType::setup_failure: return "setup_failure";
+    case AuditEventType::egress_allowed: return "egress_allowed";
+    case AuditEventType::egress_denied: return "egress_denied";
   }
   return "unknown";
 }

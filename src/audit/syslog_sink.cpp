@@ -10,7 +10,8 @@ namespace {
 int priority_of(AuditEventType t) {
   switch (t) {
     case AuditEventType::policy_violation:
-    case AuditEventType::setup_failure: return LOG_WARNING;
+    case AuditEventType::setup_failure:
+    case AuditEventType::egress_denied: return LOG_WARNING;
     default: return LOG_INFO;
   }
 }

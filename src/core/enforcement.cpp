@@ -31,6 +31,8 @@ std::string_view to_string(Control c) {
     case Control::host_safety: return "host_safety";
     case Control::protected_paths: return "protected_paths";
     case Control::disk: return "disk";
+    case Control::egress_proxy: return "egress_proxy";
+    case Control::dns_policy: return "dns_policy";
   }
   return "unknown";
 }

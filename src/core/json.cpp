@@ -57,7 +57,26 @@ nlohmann::json to_json(const ExecResult& r) {
   j["timings"] = timings;
   j["enforcement"] = to_json(r.enforcement);
   j["backend_info"] = r.backend_info;
+  if (r.egress.active) j["egress"] = to_json(r.egress);
   return j;
+}
+
+nlohmann::json to_json(const EgressConnection& c) {
+  nlohmann::json j = {{"host", c.host},         {"port", c.port},
+                      {"method", c.method},     {"allowed", c.allowed},
+                      {"bytes_up", c.bytes_up}, {"bytes_down", c.bytes_down},
+                      {"duration_ms", c.duration_ms}};
+  if (!c.rule.empty()) j["rule"] = c.rule;
+  if (!c.reason.empty()) j["reason"] = c.reason;
+  if (!c.sni.empty()) j["sni"] = c.sni;
+  return j;
+}
+
+nlohmann::json to_json(const EgressSummary& e) {
+  nlohmann::json conns = nlohmann::json::array();
+  for (const EgressConnection& c : e.connections) conns.push_back(to_json(c));
+  return {{"allowed", e.allowed},       {"denied", e.denied},       {"bytes_up", e.bytes_up},
+          {"bytes_down", e.bytes_down}, {"connections", conns},     {"dropped_records", e.dropped_records}};
 }
 
 }  // namespace kavach

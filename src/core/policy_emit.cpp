@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kavach/json.hpp"
+#include "kavach/network.hpp"
 #include "kavach/policy.hpp"
 
 namespace kavach {
@@ -73,7 +74,7 @@ toml::table policy_table(const SandboxPolicy& p) {
   toml::table net;
   net.insert("mode", std::string(to_string(p.network.mode)));
   toml::array allow;
-  for (const auto& hp : p.network.allow) allow.push_back(hp.host + ":" + std::to_string(hp.port));
+  for (const auto& hp : p.network.allow) allow.push_back(to_string(hp));
   net.insert("allow", allow);
   root.insert("network", net);
 

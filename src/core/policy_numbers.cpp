@@ -50,7 +50,9 @@ Result<void> validate_policy_numbers(const SandboxPolicy& p) {
   if (auto c = check_entries(ranges::tcp_bind, p.landlock.tcp_bind); !c) return c;
   if (auto c = check_entries(ranges::tcp_connect, p.landlock.tcp_connect); !c) return c;
   std::vector<std::uint16_t> allow_ports;
-  for (const HostPort& hp : p.network.allow) allow_ports.push_back(hp.port);
+  for (const HostPort& hp : p.network.allow) {
+    if (hp.port) allow_ports.push_back(*hp.port);  // none: the entry's default ports, 80 and 443
+  }
   if (auto c = check_entries(ranges::allow_port, allow_ports); !c) return c;
   if (auto c = check_range(ranges::uid, p.uid); !c) return c;
   return check_range(ranges::gid, p.gid);

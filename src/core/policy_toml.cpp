@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "kavach/network.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/policy_ranges.hpp"
 #include "kavach/syscalls.hpp"
@@ -302,33 +303,23 @@ Result<void> read_network(const PolicyReader& r, const toml::table& t, NetworkPo
     if (k == "mode") {
       std::string m;
       KV_ASSIGN(m, r.str(v, key));
-      if (m == "off") n.mode = NetworkMode::off;
-      else if (m == "loopback") n.mode = NetworkMode::loopback;
-      else if (m == "allowlist") n.mode = NetworkMode::allowlist;
-      else return tl::unexpected(r.error(ErrorCode::policy_value, v, key,
-                                         "unknown mode '" + m + "'; valid: off, loopback, allowlist"));
+      auto mode = parse_network_mode(m);
+      if (!mode) return tl::unexpected(r.error(ErrorCode::policy_value, v, key, mode.error().message));
+      n.mode = *mode;
     } else if (k == "allow") {
       std::vector<std::string> entries;
       KV_ASSIGN(entries, r.strings(v, key));
       n.allow.clear();
       const toml::array& arr = *v.as_array();
       for (std::size_t i = 0; i < entries.size(); ++i) {
-        const std::string& e = entries[i];
         const std::string ekey = key + "[" + std::to_string(i) + "]";
-        const auto colon = e.rfind(':');
-        const std::string port = colon == std::string::npos ? "" : e.substr(colon + 1);
-        if (colon == std::string::npos || colon == 0 || port.empty() ||
-            port.find_first_not_of("0123456789") != std::string::npos) {
-          return tl::unexpected(r.error(ErrorCode::policy_value, *arr.get(i), ekey,
-                                        "entry '" + e + "' must be host:port with a port in " +
-                                            describe_range(ranges::allow_port)));
+        auto entry = parse_allow_entry(entries[i]);
+        if (!entry && entry.error().context.count("port") != 0) {  // a port outside the range table's
+          return tl::unexpected(r.located(*arr.get(i), out_of_range_error(ranges::allow_port, ekey,
+                                                                          entry.error().context.at("port"))));
         }
-        std::uint64_t value = 0;
-        const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (parsed.ec != std::errc() || !check_range(ranges::allow_port, value)) {
-          return tl::unexpected(r.located(*arr.get(i), out_of_range_error(ranges::allow_port, ekey, port)));
-        }
-        n.allow.push_back({e.substr(0, colon), static_cast<std::uint16_t>(value)});
+        if (!entry) return tl::unexpected(r.error(ErrorCode::policy_value, *arr.get(i), ekey, entry.error().message));
+        n.allow.push_back(std::move(*entry));
       }
     }
   }

@@ -7,6 +7,7 @@
 #include "core/capability_names.hpp"
 #include "core/env_names.hpp"
 #include "core/policy_numbers.hpp"
+#include "kavach/network.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/syscalls.hpp"
 
@@ -131,11 +132,21 @@ Result<void> validate_policy(const SandboxPolicy& p) {
                 {{"key", "network.allow"}});
   }
   if (p.network.mode == NetworkMode::allowlist && p.network.allow.empty()) {
-    return fail(ErrorCode::policy_value, "network.allow: mode 'allowlist' needs host:port entries",
+    return fail(ErrorCode::policy_value,
+                "network.allow: mode 'allowlist' needs entries (host, host:port, *.domain, IP or CIDR)",
                 {{"key", "network.allow"}});
   }
   // Every number, against the one range table (files, the builder and the CLI share it).
   if (auto r = validate_policy_numbers(p); !r) return r;
+  for (const HostPort& e : p.network.allow) {  // entries a program built, checked like a file's
+    auto parsed = parse_allow_entry(to_string(e));
+    if (!parsed) return tl::unexpected(parsed.error());
+    if (*parsed != e) {
+      return fail(ErrorCode::policy_value,
+                  "network.allow entry '" + e.host + "': write names lower-case, without a final dot",
+                  {{"key", "network.allow"}});
+    }
+  }
   const OciPolicy& o = p.oci;
   if (!o.runtime.empty() && o.runtime != "crun" && o.runtime != "runc" && o.runtime != "runsc") {
     return fail(ErrorCode::policy_value,

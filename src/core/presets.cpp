@@ -59,11 +59,22 @@ std::string_view to_string(SeccompMode m) {
   return "none";
 }
 
+Result<NetworkMode> parse_network_mode(std::string_view name) {
+  std::string valid;
+  for (NetworkMode m : kAllNetworkModes) {
+    if (to_string(m) == name) return m;
+    valid += (valid.empty() ? "" : ", ") + std::string(to_string(m));
+  }
+  return fail(ErrorCode::policy_value, "unknown network mode '" + std::string(name) + "'; valid: " + valid,
+              {{"key", "network.mode"}});
+}
+
 std::string_view to_string(NetworkMode m) {
   switch (m) {
     case NetworkMode::off: return "off";
     case NetworkMode::loopback: return "loopback";
     case NetworkMode::allowlist: return "allowlist";
+    case NetworkMode::host: return "host";
   }
   return "off";
 }

@@ -1,6 +1,8 @@
 // Strength score: backend base + modifiers for APPLIED controls only, with a breakdown.
 #include "kavach/score.hpp"
 
+#include "kavach/network.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -15,7 +17,7 @@ struct Modifier {
   std::string_view label;
 };
 
-// The whole table (max +34): a reader can check why a run scored what it did.
+// The whole table (max +34; the host's network costs 15): a reader can check why a run scored what it did.
 constexpr Modifier kModifiers[] = {
     {Control::seccomp, "strict", 6, "seccomp strict allowlist"},
     {Control::seccomp, "custom", 6, "seccomp custom allowlist"},
@@ -25,7 +27,8 @@ constexpr Modifier kModifiers[] = {
     {Control::landlock_scopes, "", 1, "landlock signal/abstract-socket scopes"},
     {Control::network, "off", 4, "network off"},
     {Control::network, "loopback", 2, "network loopback only"},
-    {Control::network, "allowlist", 1, "network allowlist"},
+    {Control::network, "allowlist", 1, "network allowlist (egress proxy)"},
+    {Control::network, "host", -15, "network: the host's own (explicit opt-in)"},
     {Control::readonly_root, "", 2, "read-only root"},
     {Control::cgroup_memory, "", 2, "memory limit"},
     {Control::cgroup_cpu, "", 1, "cpu quota"},
@@ -125,10 +128,11 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
                     Control::ns_uts, Control::ns_cgroup}) {
     req(c, true);
   }
-  req(Control::ns_net, p.network.mode != NetworkMode::allowlist);
+  const NetworkView net = network_view(p);
+  req(Control::ns_net, net.own_namespace);
   req(Control::seccomp, p.seccomp.mode != SeccompMode::none, std::string(to_string(p.seccomp.mode)));
   req(Control::landlock_fs, p.landlock.enabled);
-  req(Control::landlock_net, p.landlock.enabled && p.landlock.restrict_tcp);
+  req(Control::landlock_net, net.landlock_tcp.has_value());
   req(Control::landlock_scopes,
       p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix));
   req(Control::cgroup_memory, p.limits.memory_bytes.has_value());
@@ -144,6 +148,8 @@ EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   req(Control::host_safety, true);
   req(Control::protected_paths, guards_protected_paths(p));
   req(Control::disk, p.limits.disk_bytes.has_value());
+  req(Control::egress_proxy, net.egress_proxy);
+  req(Control::dns_policy, net.egress_proxy);
   return r;
 }
 

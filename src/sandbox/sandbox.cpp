@@ -1,6 +1,8 @@
 // Sandbox: lifecycle FSM around one backend, with audit events for every step.
 #include "kavach/sandbox.hpp"
 
+#include "kavach/json.hpp"
+
 #include "sandbox/stream_gate.hpp"
 
 #include <openssl/rand.h>
@@ -247,6 +249,14 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   if (report.result.signal) finished["signal"] = *report.result.signal;
   if (report.result.setup_failure) finished["setup_failure_stage"] = report.result.setup_failure->stage;
   if (report.result.stopped_by_consumer) finished["stopped_by_consumer"] = true;
+  for (const EgressConnection& c : report.result.egress.connections) {
+    emit(c.allowed ? AuditEventType::egress_allowed : AuditEventType::egress_denied, to_json(c));
+  }
+  if (report.result.egress.active) {
+    finished["egress"] = {{"allowed", report.result.egress.allowed}, {"denied", report.result.egress.denied},
+                          {"bytes_up", report.result.egress.bytes_up},
+                          {"bytes_down", report.result.egress.bytes_down}};
+  }
   emit(AuditEventType::exec_finished, finished);
   emit(AuditEventType::score, {{"value", report.score.value}, {"label", report.score.label}});
   auto gated = g.stream ? gate_stream(report, g) : gate_outputs(report, g);

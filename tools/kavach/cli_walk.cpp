@@ -32,6 +32,10 @@ std::vector<std::string> choices_of(const CLI::Option& opt) {
     for (Preset p : {Preset::minimal, Preset::basic, Preset::strict, Preset::agent}) out.emplace_back(to_string(p));
     return out;
   }
+  if (opt.check_name("--network")) {
+    for (NetworkMode m : kAllNetworkModes) out.emplace_back(to_string(m));
+    return out;
+  }
   if (opt.check_name("--may-degrade")) {
     for (Control c : kAllControls) out.emplace_back(to_string(c));
     return out;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "kavach/network.hpp"
 #include "numeric_flag.hpp"
 #include "policy_lines.hpp"
 
@@ -27,7 +28,10 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o) {
   cmd->add_option("--output-limit", o.output_limit,
                   "bytes kept per stream, K/M/G suffixes " + describe_range(kOutputLimitFlag.range))
       ->type_name("SIZE");
-  cmd->add_option("--network", o.network, "network")->type_name("MODE")->check(CLI::IsMember({"off", "loopback"}));
+  cmd->add_option("--network", o.network, "off, loopback, allowlist (with --allow) or host")->type_name("MODE");
+  cmd->add_option("--allow", o.allow, "where the egress proxy may connect: host[:port], *.domain, IP, CIDR (repeatable)")
+      ->type_name("DEST")
+      ->allow_extra_args(false);
   cmd->add_option("--rw", o.rw, "host directory mounted writable (repeatable; the first is the cwd)")
       ->type_name("DIR")
       ->allow_extra_args(false);
@@ -213,10 +217,18 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
     p = preset_policy(*preset);
   }
   if (auto r = apply_numbers(o, p); !r) return tl::unexpected(r.error());
-  if (!o.network.empty()) {
-    // The flag replaces the network setting whole: a file's allowlist goes with its mode.
-    p.network.mode = o.network == "loopback" ? NetworkMode::loopback : NetworkMode::off;
+  if (!o.network.empty() || !o.allow.empty()) {
+    // The flags replace the network setting whole: a file's allowlist goes with its mode.
+    // --allow alone means allowlist.
+    auto mode = parse_network_mode(o.network.empty() ? "allowlist" : o.network);
+    if (!mode) return fail(ErrorCode::invalid_argument, "--network: " + mode.error().message, {{"flag", "--network"}});
+    p.network.mode = *mode;
     p.network.allow.clear();
+    for (const std::string& a : o.allow) {
+      auto entry = parse_allow_entry(a);
+      if (!entry) return tl::unexpected(entry.error());
+      p.network.allow.push_back(std::move(*entry));
+    }
   }
   apply_oci(o, p);  // before the working directory: an image or rootfs brings its own tree
   if (auto r = apply_lists(o, p); !r) return tl::unexpected(r.error());

@@ -23,7 +23,8 @@ struct PolicyOptions {
   std::optional<std::string> disk_mb;
   std::optional<std::string> pids;
   std::optional<std::string> output_limit;  // SIZE per stream: limits.output_bytes
-  std::string network;  // "", off, loopback
+  std::string network;  // "", off, loopback, allowlist, host
+  std::vector<std::string> allow;  // --allow entries (network allowlist)
   std::vector<std::string> rw;
   std::vector<std::string> ro;
   std::string cwd;  // fs.workdir; else the policy's, else the first --rw

@@ -65,6 +65,17 @@ void print_summary(const RunView& v) {
   } else {
     std::fprintf(stderr, "\ngate: OFF (--no-gate), output released without the rules (registered secrets still redacted)\n");
   }
+  if (r.egress.active) {
+    const EgressSummary& e = r.egress;
+    std::fprintf(stderr, "egress: %llu allowed, %llu refused, %llu bytes up, %llu bytes down\n",
+                 static_cast<unsigned long long>(e.allowed), static_cast<unsigned long long>(e.denied),
+                 static_cast<unsigned long long>(e.bytes_up), static_cast<unsigned long long>(e.bytes_down));
+    for (const EgressConnection& c : e.connections) {
+      if (c.allowed && c.reason.empty()) continue;
+      std::fprintf(stderr, "  %-8s %s:%u %s\n", c.allowed ? "failed" : "refused", c.host.c_str(), c.port,
+                   c.reason.c_str());
+    }
+  }
   std::fprintf(stderr, "enforcement:\n");
   for (const auto& c : r.enforcement.controls()) {
     if (!c.requested) continue;

@@ -6,6 +6,7 @@
 #include "backends/common/disk_control.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/oci/spec.hpp"
+#include "kavach/network.hpp"
 #include "kavach/policy_ranges.hpp"
 
 namespace kavach::oci {
@@ -88,16 +89,36 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     r.set(n, true, true, ns_how);
   }
 
+  // Network: the same view every backend renders (kavach/network.hpp).
+  const NetworkView net = network_view(p);
   const std::string net_mode(to_string(p.network.mode));
-  if (p.network.mode == NetworkMode::allowlist) {
+  r.set(Control::egress_proxy, false, false, "not requested");
+  r.set(Control::dns_policy, false, false, "not requested");
+  if (net.egress_proxy) {
+    const std::string why = "the egress proxy is not wired into " + rt.name +
+                            " containers yet (process backend only); degraded runs get no network at all";
+    for (Control ctl : {Control::network, Control::egress_proxy, Control::dns_policy}) {
+      if (auto s = settle(r, p, ctl, false, why, ctl == Control::network ? net_mode : std::string()); !s) {
+        return tl::unexpected(s.error());
+      }
+    }
+    r.set(Control::ns_net, true, true, "network namespace without a way out instead of the allowlist");
+  } else if (!net.own_namespace && gvisor) {
+    // Measured with runsc from Debian 12: --network=host in kavach's user namespace stops at
+    // "error setting up chroot: error converting mounts: operation not permitted".
     if (auto s = settle(r, p, Control::network, false,
-                        "network allowlists need an egress filter OCI runtimes do not have; "
-                        "degraded runs get no network at all",
+                        "runsc cannot share the host's network from the user namespace kavach runs it in "
+                        "(its chroot set-up fails with EPERM); use the process or oci backend for network "
+                        "mode host; degraded runs get no network at all",
                         net_mode);
         !s) {
       return tl::unexpected(s.error());
     }
-    r.set(Control::ns_net, false, true, "network namespace without interfaces instead of the allowlist");
+    r.set(Control::ns_net, false, true, "network namespace without interfaces instead of the host's");
+  } else if (!net.own_namespace) {
+    c.network_namespace = false;
+    r.set(Control::ns_net, false, false, "not requested: network mode host shares the host's namespace");
+    r.set(Control::network, true, true, net.what, net_mode);
   } else {
     const std::string what = gvisor ? "runsc --network=none: the sentry's netstack has loopback only, no host interface"
                                     : "new network namespace with loopback only (" + rt.name + " brings lo up), no route out";
@@ -154,9 +175,10 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
                                   " has no Landlock); the filesystem is confined by the container's mount "
                                   "namespace (only the policy's paths are mounted)";
   r.set(Control::landlock_fs, p.landlock.enabled, false, p.landlock.enabled ? no_landlock : "not requested");
-  const bool want_net = p.landlock.enabled && p.landlock.restrict_tcp;
+  const bool want_net = p.landlock.enabled && net.landlock_tcp.has_value();
   r.set(Control::landlock_net, want_net, false,
-        want_net ? "not offered by OCI runtimes; TCP is confined by the network namespace instead" : "not requested");
+        want_net ? "not offered by OCI runtimes; TCP is confined by the network namespace instead"
+                 : net.landlock_tcp_detail);
   const bool want_scopes = p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix);
   r.set(Control::landlock_scopes, want_scopes, false,
         want_scopes ? "not offered by OCI runtimes; signals and abstract sockets are confined by the pid and "

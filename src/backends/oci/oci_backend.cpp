@@ -110,7 +110,7 @@ Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& po
     }
     c.global_args.push_back("--platform=" + platform);
     // Global flags: every runsc call for this container must repeat them.
-    c.global_args.push_back("--network=none");
+    c.global_args.push_back("--network=none");  // network mode host is refused for runsc (controls.cpp)
     // Troubleshooting: the sentry's, gofer's and runsc's debug logs in a directory of your choice.
     if (const char* dbg = std::getenv("KAVACH_RUNSC_DEBUG_LOG"); dbg != nullptr && *dbg == '/') {
       c.global_args.push_back("--debug");
@@ -272,7 +272,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   in.readonly_root = policy.fs.readonly_root;
   in.mounts = plan->mounts;
   if (host_.user_namespaces) in.id_mapping = ids;
-  in.network_namespace = true;
+  in.network_namespace = controls->network_namespace;
   const std::string cgroups_path = "kavach/" + id;
   in.cgroups_path = cgroups_path;
   ResourceLimits limits = policy.limits;

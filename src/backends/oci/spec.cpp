@@ -2,6 +2,7 @@
 
 #include "core/capability_names.hpp"
 #include "core/env_names.hpp"
+#include "kavach/network.hpp"
 
 #include <algorithm>
 #include <array>
@@ -95,6 +96,7 @@ Result<std::vector<std::string>> container_env(
     }
     if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
   }
+  for (auto& [name, value] : network_view(policy).env) env[name] = std::move(value);  // proxy settings
   for (const auto& [name, value] : cmd_env) {
     if (!is_env_var_name(name) || value.find('\0') != std::string::npos) {
       return fail(ErrorCode::invalid_argument, "command environment entry '" + name + "' is invalid",

@@ -11,7 +11,6 @@
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/landlock.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -27,6 +26,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "backends/common/egress_netns.hpp"
 #include "backends/common/fd_passing.hpp"
 #include "backends/process/child_plan.hpp"
 #include "backends/process/mount_exec.hpp"
@@ -134,22 +134,6 @@ int raw_setids(const ChildPlan& p) noexcept {
   data[1].effective = data[1].permitted;
   if (::syscall(SYS_capset, &hdr, data) != 0) return errno;
   return 0;
-}
-
-int loopback_up() noexcept {
-  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  ifreq ifr{};
-  std::memcpy(ifr.ifr_name, "lo", 3);
-  int err = 0;
-  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-    err = errno;
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) err = errno;
-  }
-  ::close(s);
-  return err;
 }
 
 // A PTY of the sandbox's own devpts (mounted newinstance at /dev/pts): the master goes to the
@@ -387,9 +371,15 @@ void child_main(const ChildPlan& p) noexcept {
   }
   mark(p, ChildStage::hostname);
 
-  // 6. Network: the namespace starts with `lo` down; bring it up only for loopback mode.
+  // 6. Network: the namespace starts with `lo` down; loopback and allowlist bring it up.
   if (p.loopback_up) {
-    if (const int e = loopback_up(); e != 0) die(p, ChildStage::network, e);
+    if (const int e = common::bring_loopback_up(); e != 0) die(p, ChildStage::network, e);
+  }
+  if (p.egress_sock >= 0) {
+    // The egress proxy's listener lives in this namespace; the parent serves it.
+    const int e = common::send_loopback_listener(p.egress_sock, p.egress_port);
+    ::close(p.egress_sock);
+    if (e != 0) die(p, ChildStage::network, e);
   }
   mark(p, ChildStage::network);
 

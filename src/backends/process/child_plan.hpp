@@ -166,6 +166,10 @@ struct ChildPlan {
   // stdin, stdout, stderr and controlling terminal.
   bool terminal = false;
   int terminal_sock = -1;
+  // Network allowlist: PID 1 binds 127.0.0.1:egress_port in its network namespace (after `lo` is
+  // up) and sends the listening socket over `egress_sock`; the parent's proxy serves it.
+  int egress_sock = -1;
+  unsigned short egress_port = 0;
   unsigned short terminal_rows = 24;
   unsigned short terminal_cols = 80;
 

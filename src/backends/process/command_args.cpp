@@ -3,6 +3,7 @@
 #include "backends/common/guard_launch.hpp"
 #include "backends/process/child_plan.hpp"
 #include "core/env_names.hpp"
+#include "kavach/network.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -64,6 +65,7 @@ Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cm
     }
     if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
   }
+  for (auto& [name, value] : network_view(policy).env) env[name] = std::move(value);  // proxy settings
   for (const auto& [name, value] : cmd.env) {
     if (!is_env_var_name(name)) {
       return fail(ErrorCode::invalid_argument, "command environment name '" + name + "' is invalid",

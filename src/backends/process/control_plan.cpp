@@ -4,6 +4,7 @@
 
 #include "backends/common/disk_control.hpp"
 #include "backends/common/guard_launch.hpp"
+#include "kavach/network.hpp"
 
 namespace kavach::process {
 
@@ -47,7 +48,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     bool* flag;
     const char* what;
   };
-  const bool want_netns = policy.network.mode != NetworkMode::allowlist;
   for (const NsControl& n : {NsControl{Control::ns_pid, &plan.pidns, "new pid namespace, PID 1 reaps"},
                              NsControl{Control::ns_mount, &plan.mntns, "new mount namespace"},
                              NsControl{Control::ns_ipc, &plan.ipcns, "new IPC namespace"},
@@ -57,29 +57,36 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     *n.flag = can_ns;
   }
 
-  // Network: off and loopback are a fresh network namespace; an allowlist needs an egress filter
-  // this backend does not have. Degrading an allowlist gives NO network (stricter, not looser).
+  // Network: every mode but host is a fresh namespace (network.hpp says what each gives).
+  const NetworkView net = network_view(policy);
   const std::string mode(to_string(policy.network.mode));
-  if (want_netns) {
+  if (net.own_namespace) {
     if (auto s = settle(Control::ns_net, can_ns, can_ns ? "new network namespace" : ns_reason); !s) {
       return tl::unexpected(s.error());
     }
     plan.netns = can_ns;
-    const std::string what = policy.network.mode == NetworkMode::off
-                                 ? "no interfaces up (loopback down)"
-                                 : "loopback only";
-    if (auto s = settle(Control::network, can_ns, can_ns ? what : ns_reason, mode); !s) {
+    if (auto s = settle(Control::network, can_ns, can_ns ? net.what : ns_reason, mode); !s) {
       return tl::unexpected(s.error());
     }
-    plan.loopback_up = can_ns && policy.network.mode == NetworkMode::loopback;
+    plan.loopback_up = can_ns && net.loopback_up;
+    if (net.egress_proxy) {
+      if (auto s = settle(Control::egress_proxy, can_ns,
+                          can_ns ? net.egress_detail : ns_reason); !s) {
+        return tl::unexpected(s.error());
+      }
+      if (auto s = settle(Control::dns_policy, can_ns, can_ns ? net.dns_detail : ns_reason); !s) {
+        return tl::unexpected(s.error());
+      }
+      plan.egress_listener = can_ns;
+    } else {
+      r.set(Control::egress_proxy, false, false, "not requested");
+      r.set(Control::dns_policy, false, false, "not requested");
+    }
   } else {
-    if (auto s = settle(Control::network, false,
-                        "network allowlists need an egress filter the process backend does not have; "
-                        "degraded runs get no network at all", mode); !s) {
-      return tl::unexpected(s.error());
-    }
-    plan.netns = can_ns;
-    r.set(Control::ns_net, false, can_ns, can_ns ? "network off instead of the allowlist" : ns_reason);
+    r.set(Control::ns_net, false, false, "not requested: network mode host shares the host's namespace");
+    r.set(Control::network, true, true, net.what, mode);
+    r.set(Control::egress_proxy, false, false, "not requested");
+    r.set(Control::dns_policy, false, false, "not requested");
   }
 
   if (policy.fs.readonly_root) {
@@ -131,15 +138,18 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
     }
     plan.landlock = abi > 0;
     plan.landlock_policy.min_abi = abi > 0 && abi < need ? abi : need;
-    if (ll.restrict_tcp) {
+    if (net.landlock_tcp) {
       const bool net_ok = abi >= 4;
       if (auto s = settle(Control::landlock_net, net_ok,
                           net_ok ? "TCP bind/connect rules" : "TCP rules need Landlock ABI 4, host has " + std::to_string(abi)); !s) {
         return tl::unexpected(s.error());
       }
       plan.landlock_policy.restrict_tcp = net_ok;
+      plan.landlock_policy.tcp_bind = net.landlock_tcp->bind;
+      plan.landlock_policy.tcp_connect = net.landlock_tcp->connect;
     } else {
-      r.set(Control::landlock_net, false, false, "not requested");
+      plan.landlock_policy.restrict_tcp = false;
+      r.set(Control::landlock_net, false, false, net.landlock_tcp_detail);
     }
     if (ll.scope_signals || ll.scope_abstract_unix) {
       const bool scope_ok = abi >= 6;

@@ -38,6 +38,7 @@ struct ControlPlan {
   bool landlock = false;          // a ruleset is built and applied
   LandlockPolicy landlock_policy;  // adjusted to what the host supports
   bool loopback_up = false;
+  bool egress_listener = false;  // allowlist: PID 1 makes the proxy's listener in the new netns
   bool readonly_root = false;
   bool cgroup_memory = false;
   bool cgroup_cpu = false;

@@ -74,6 +74,7 @@ struct PreparedSandbox {
   common::UniqueFd stderr_r;
   common::UniqueFd stdin_w;    // cold: only with stdin data or a stream; warm: always (closed when unused)
   common::UniqueFd terminal_r; // terminal runs: PID 1 sends the PTY master here
+  common::UniqueFd egress_r;   // allowlist: PID 1 sends the egress proxy's listener here
   common::UniqueFd mnt_ns;     // warm: holds the mount namespace so its teardown comes later
 
   PreparedSandbox() = default;

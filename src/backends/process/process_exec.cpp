@@ -28,6 +28,7 @@
 #include "backends/process/spawn.hpp"
 #include "backends/process/stage_clock.hpp"
 #include "kavach/syscalls.hpp"
+#include "network/egress_proxy.hpp"
 
 namespace kavach::process {
 namespace {
@@ -265,6 +266,22 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
       if (size_source >= 0 && ::ioctl(size_source, TIOCGWINSZ, &ws) == 0) (void)::ioctl(master_fd, TIOCSWINSZ, &ws);
     };
   }
+  // Allowlist: serve the egress proxy's listener (made in the sandbox's namespace) until the end.
+  std::unique_ptr<network::EgressProxy> egress;
+  if (sb.egress_r) {
+    common::UniqueFd listener(common::receive_fd(sb.egress_r.get()));
+    if (!listener) {
+      kill_pidfd(pidfd);
+      return fail(ErrorCode::setup_failed, "receiving the egress proxy's listener from the sandbox",
+                  {{"stage", "network"}});
+    }
+    auto started = network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow));
+    if (!started) {
+      kill_pidfd(pidfd);
+      return tl::unexpected(started.error());
+    }
+    egress = std::move(*started);
+  }
   sr.output_cap = policy.limits.output_bytes;
   sr.deadline = deadline;
   sr.drain_grace = options_.drain_grace;
@@ -277,8 +294,9 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
   // CPU-time limit for the whole tree: counted from the exec (set-up CPU is not the command's).
   const bool cpu_watch = policy.limits.cpu_time_seconds && sb.cp.report.applied(Control::cpu_time);
   const std::optional<std::uint64_t> cpu_base = cpu_watch ? cgroup.cpu_usage_usec() : std::nullopt;
+  const std::uint64_t base_usec = cpu_base.value_or(0);  // plain copy: g++ 12 misreads the optional below
   if (cpu_base) {
-    const std::uint64_t base = *cpu_base;
+    const std::uint64_t base = base_usec;
     sr.cpu_usage_usec = [&cgroup, base]() -> std::optional<std::uint64_t> {
       auto now = cgroup.cpu_usage_usec();
       if (!now) return std::nullopt;
@@ -288,13 +306,14 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
     sr.cpu_poll = kCpuPoll;
   }
   auto outcome = common::supervise(std::move(sr));
+  if (egress) result.egress = egress->stop();
   if (!outcome) return tl::unexpected(outcome.error());
   sb.reaped = true;  // reaped by supervise
   result.stopped_by_consumer = outcome->stopped_by_consumer;
   const std::uint64_t exited_ns = mono_ns();
   std::optional<std::uint64_t> tree_cpu_usec;
   if (cpu_base) {
-    if (auto now = cgroup.cpu_usage_usec()) tree_cpu_usec = *now > *cpu_base ? *now - *cpu_base : 0;
+    if (auto now = cgroup.cpu_usage_usec()) tree_cpu_usec = *now > base_usec ? *now - base_usec : 0;
   }
 
   // What happened, from the kernel's records.

@@ -23,6 +23,7 @@
 #include "backends/process/process_backend_impl.hpp"
 #include "backends/process/spawn.hpp"
 #include "backends/process/stage_clock.hpp"
+#include "kavach/network.hpp"
 
 namespace kavach::process {
 
@@ -315,6 +316,17 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     sb->terminal_r.reset(sv[0]);
     terminal_child.reset(sv[1]);
   }
+  // Allowlist: PID 1 makes the egress proxy's listener inside the new network namespace and
+  // sends it over this pair; run() serves it from the host's side.
+  UniqueFd egress_child;
+  if (cp.egress_listener) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return fail(ErrorCode::io_error, std::string("socketpair: ") + std::strerror(errno), {{"stage", "network"}});
+    }
+    sb->egress_r.reset(sv[0]);
+    egress_child.reset(sv[1]);
+  }
   if (warm) sb->command_area = std::make_unique<SharedMapping<CommandArea>>();
   CommandStack stack;
   if (sb->shared.get() == nullptr || stack.base() == nullptr ||
@@ -354,6 +366,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   for (const auto& fd : mounts.fds) keep.push_back(fd.get());
   if (cp.landlock) keep.push_back(landlock.ruleset_fd);
   if (terminal_child) keep.push_back(terminal_child.get());
+  if (egress_child) keep.push_back(egress_child.get());
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
 
@@ -383,6 +396,10 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     plan.hostname_len = policy.hostname.size();
   }
   plan.loopback_up = cp.loopback_up;
+  if (egress_child) {
+    plan.egress_sock = egress_child.get();
+    plan.egress_port = kEgressProxyPort;
+  }
   plan.workdir = mounts.workdir.c_str();
   if (!cp.mntns && !policy.fs.workdir.empty()) plan.workdir = policy.fs.workdir.c_str();
   plan.rlimits = &rlimits;

@@ -100,13 +100,6 @@ TEST_F(FailClosed, NoSeccomp) {
   expect_unavailable(*b, quick_policy(), Control::seccomp, "seccomp");
 }
 
-TEST_F(FailClosed, NetworkAllowlistHasNoEgressFilter) {
-  SandboxPolicy pol = quick_policy();
-  pol.network.mode = NetworkMode::allowlist;
-  pol.network.allow = {{"example.org", 443}};
-  expect_unavailable(*backend_, pol, Control::network, "egress");
-}
-
 TEST_F(FailClosed, DegradedControlsRunAndAreReportedUnapplied) {
   HostInfo h = live_host();
   h.landlock_abi = 0;

@@ -38,7 +38,7 @@ TEST(CliCompletion, TheWalkSeesTheWholeParser) {
     });
   };
   ASSERT_NE(option("--network"), run->options.end());
-  EXPECT_EQ(option("--network")->choices, (std::vector<std::string>{"off", "loopback"}));
+  EXPECT_EQ(option("--network")->choices, (std::vector<std::string>{"off", "loopback", "allowlist", "host"}));
   EXPECT_EQ(option("--backend")->choices.front(), "process");
   EXPECT_EQ(option("--preset")->choices, (std::vector<std::string>{"minimal", "basic", "strict", "agent"}));
   EXPECT_FALSE(option("--may-degrade")->choices.empty());

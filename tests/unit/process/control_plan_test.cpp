@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kavach/network.hpp"
+
 namespace kavach::process {
 namespace {
 
@@ -185,18 +187,76 @@ TEST(ControlPlan, CpuTimeLimitWithoutTreeAccountingFailsClosed) {
   EXPECT_FALSE(plan->report.find(Control::cpu_time)->requested);
 }
 
-TEST(ControlPlan, AllowlistNetworkDegradesToNoNetwork) {
+TEST(ControlPlan, AllowlistIsANamespaceWithLoopbackAndTheProxysListener) {
   SandboxPolicy p = strict();
   p.network.mode = NetworkMode::allowlist;
+  p.network.allow = {{"pypi.org", 443}};
   auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  EXPECT_TRUE(plan->netns);
+  EXPECT_TRUE(plan->loopback_up);
+  EXPECT_TRUE(plan->egress_listener);
+  for (Control c : {Control::ns_net, Control::network, Control::egress_proxy, Control::dns_policy}) {
+    EXPECT_TRUE(plan->report.applied(c)) << to_string(c);
+  }
+  EXPECT_EQ(plan->report.find(Control::network)->mode, "allowlist");
+  EXPECT_NE(plan->report.find(Control::egress_proxy)->detail.find("pypi.org:443"), std::string::npos);
+}
+
+TEST(ControlPlan, WithoutNamespacesAnAllowlistFailsClosed) {
+  SandboxPolicy p = strict();
+  p.network.mode = NetworkMode::allowlist;
+  p.network.allow = {{"pypi.org", 443}};
+  HostInfo h = full_host();
+  h.user_namespaces = false;
+  h.is_root = false;
+  auto plan = plan_controls(h, p, IdentityOptions{1000, 1000});
   ASSERT_FALSE(plan.has_value());
-  EXPECT_EQ(plan.error().context.at("control"), "network");
-  p.may_degrade = {Control::network};
+}
+
+TEST(ControlPlan, HostModeSharesTheHostsNetworkAndSaysSo) {
+  SandboxPolicy p = strict();
+  p.network.mode = NetworkMode::host;
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  EXPECT_FALSE(plan->netns);
+  EXPECT_FALSE(plan->egress_listener);
+  EXPECT_FALSE(plan->report.find(Control::ns_net)->requested);
+  EXPECT_TRUE(plan->report.applied(Control::network));
+  EXPECT_EQ(plan->report.find(Control::network)->mode, "host");
+}
+
+// Landlock's TCP rules with empty port lists would deny every TCP bind and connect: in the modes
+// with a network that is not what the mode means, so they apply only when ports are listed.
+TEST(ControlPlan, LoopbackTcpIsOpenUnlessThePolicyListsPorts) {
+  SandboxPolicy p = strict();
+  ASSERT_TRUE(p.landlock.restrict_tcp);
+  p.network.mode = NetworkMode::loopback;
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_FALSE(plan->landlock_policy.restrict_tcp);
+  EXPECT_FALSE(plan->report.find(Control::landlock_net)->requested);
+  EXPECT_NE(plan->report.find(Control::landlock_net)->detail.find("no TCP ports listed"), std::string::npos);
+  p.landlock.tcp_bind = {8000};
   plan = plan_controls(full_host(), p, root_caller());
   ASSERT_TRUE(plan.has_value());
-  EXPECT_TRUE(plan->netns);
-  EXPECT_FALSE(plan->loopback_up);
-  EXPECT_FALSE(plan->report.applied(Control::network));
+  EXPECT_TRUE(plan->landlock_policy.restrict_tcp);
+  EXPECT_EQ(plan->landlock_policy.tcp_bind, (std::vector<std::uint16_t>{8000}));
+  // Network off keeps the deny-all rules: there is nothing to reach anyway.
+  p = strict();
+  plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->landlock_policy.restrict_tcp);
+}
+
+TEST(ControlPlan, AnAllowlistWithPortRulesMayStillReachItsProxy) {
+  SandboxPolicy p = strict();
+  p.network.mode = NetworkMode::allowlist;
+  p.network.allow = {{"pypi.org", std::nullopt}};
+  p.landlock.tcp_connect = {5432};
+  auto plan = plan_controls(full_host(), p, root_caller());
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->landlock_policy.tcp_connect, (std::vector<std::uint16_t>{5432, kEgressProxyPort}));
 }
 
 TEST(ControlPlan, LoopbackModeBringsLoUp) {

@@ -1,0 +1,65 @@
+// kavach's egress proxy: the only way out of an allowlist sandbox. It serves a listening socket
+// made inside the sandbox's network namespace (so the sandbox reaches it at 127.0.0.1) and
+// connects from the host's side, only to destinations network.allow names.
+//
+// HTTP proxy protocol: CONNECT host:port (TLS and other tunnels; the TLS ClientHello's server
+// name must be the CONNECT host) and absolute-form requests (http://host/path, forwarded in
+// origin form with Connection: close). Names resolve here, never in the sandbox; a name that
+// resolves to a loopback or link-local address is refused (EgressRules::forbidden_for_names).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backends/common/unique_fd.hpp"
+#include "kavach/error.hpp"
+#include "kavach/result.hpp"
+#include "network/egress_rules.hpp"
+
+namespace kavach::network {
+
+struct EgressOptions {
+  std::size_t max_connections = 64;                     // at once; more get 503
+  std::chrono::milliseconds connect_timeout{10'000};    // to the destination
+  std::chrono::milliseconds head_timeout{30'000};       // for the client's request head
+  std::chrono::milliseconds idle_timeout{300'000};      // a tunnel with no bytes either way
+  // Told each connection as it ends (the audit trail); runs on the connection's thread.
+  std::function<void(const EgressConnection&)> on_connection;
+};
+
+class EgressProxy {
+ public:
+  // Serves `listener` (bound and listening) on its own threads until stop().
+  [[nodiscard]] static Result<std::unique_ptr<EgressProxy>> start(common::UniqueFd listener, EgressRules rules,
+                                                                   EgressOptions options = {});
+  ~EgressProxy();
+  EgressProxy(const EgressProxy&) = delete;
+  EgressProxy& operator=(const EgressProxy&) = delete;
+
+  // Ends every connection, joins every thread, returns the run's account. Idempotent.
+  EgressSummary stop();
+
+ private:
+  EgressProxy(common::UniqueFd listener, EgressRules rules, EgressOptions options, common::UniqueFd stop_fd);
+  void accept_loop();
+  void serve(int client);
+  void record(EgressConnection c);
+
+  common::UniqueFd listener_;
+  EgressRules rules_;
+  EgressOptions options_;
+  common::UniqueFd stop_fd_;  // eventfd: readable once stop() began
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> workers_;
+  std::size_t active_ = 0;
+  EgressSummary summary_;
+  bool stopped_ = false;
+};
+
+}  // namespace kavach::network

@@ -1,0 +1,30 @@
+// The head of a request a client sends its HTTP proxy (Boost.Beast parses it).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace kavach::network {
+
+struct ProxyRequest {
+  std::string method;       // "CONNECT", "GET", ...
+  std::string target;       // as sent: "host:port" (CONNECT), "http://host/path" or "/path"
+  std::string host_header;  // the Host field, "" when absent
+  // Other methods: the head to send the origin (origin-form target, Connection: close, the
+  // Proxy-* fields removed). Set by rewrite_for_origin.
+  std::size_t head_bytes = 0;  // how much of the input the head took
+};
+
+enum class HeadStatus { need_more, done, bad };
+
+// Parses the head from the bytes read so far. `error` says why on `bad` (too large, malformed).
+[[nodiscard]] HeadStatus parse_proxy_head(std::string_view input, ProxyRequest& out, std::string& error);
+
+// The same head for the origin server: target replaced by `origin_target`, Proxy-Connection,
+// Proxy-Authorization and Connection dropped, Connection: close added.
+[[nodiscard]] std::string rewrite_for_origin(std::string_view input, const std::string& origin_target);
+
+inline constexpr std::size_t kMaxHeadBytes = 32 * 1024;
+
+}  // namespace kavach::network
