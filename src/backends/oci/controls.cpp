@@ -94,9 +94,17 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   const std::string net_mode(to_string(p.network.mode));
   r.set(Control::egress_proxy, false, false, "not requested");
   r.set(Control::dns_policy, false, false, "not requested");
-  if (net.egress_proxy) {
-    const std::string why = "the egress proxy is not wired into " + rt.name +
-                            " containers yet (process backend only); degraded runs get no network at all";
+  if (net.egress_proxy && !gvisor) {
+    // runc and crun join a namespace kavach made: `lo` up and the proxy's listener in it.
+    c.egress_netns = true;
+    r.set(Control::ns_net, true, true, "network namespace made by kavach and joined by " + rt.name + ", " + asked);
+    r.set(Control::network, true, true, net.what, net_mode);
+    r.set(Control::egress_proxy, true, true, net.egress_detail);
+    r.set(Control::dns_policy, true, true, net.dns_detail);
+  } else if (net.egress_proxy) {
+    const std::string why = "runsc's network stack lives in the sentry, where the proxy's listener cannot be "
+                            "placed (its loopback is its own); use the process or oci backend for network "
+                            "mode allowlist; degraded runs get no network at all";
     for (Control ctl : {Control::network, Control::egress_proxy, Control::dns_policy}) {
       if (auto s = settle(r, p, ctl, false, why, ctl == Control::network ? net_mode : std::string()); !s) {
         return tl::unexpected(s.error());

@@ -19,6 +19,7 @@ namespace kavach::oci {
 
 struct OciControls {
   bool network_namespace = true;
+  bool egress_netns = false;  // allowlist: join kavach's namespace (lo + the proxy's listener)
   bool seccomp = false;
   bool guard = false;  // the command runs behind kavach-guard (protected paths)
   bool memory = false;

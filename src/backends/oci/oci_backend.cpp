@@ -10,6 +10,7 @@
 
 #include "backends/common/cgroup.hpp"
 #include "backends/common/disk_control.hpp"
+#include "backends/common/egress_netns.hpp"
 #include "backends/oci/bundle.hpp"
 #include "backends/oci/cgroup_stats.hpp"
 #include "backends/oci/container_run.hpp"
@@ -21,7 +22,9 @@
 #include "backends/oci/seccomp_json.hpp"
 #include "backends/oci/spec.hpp"
 #include "backends/oci/state_dirs.hpp"
+#include "kavach/network.hpp"
 #include "kavach/syscalls.hpp"
+#include "network/egress_proxy.hpp"
 
 namespace kavach::oci {
 namespace {
@@ -273,6 +276,14 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   in.mounts = plan->mounts;
   if (host_.user_namespaces) in.id_mapping = ids;
   in.network_namespace = controls->network_namespace;
+  // Allowlist: a namespace kavach made (lo + the egress proxy's listener) for the runtime to join.
+  std::optional<common::EgressNetns> egress_ns;
+  if (controls->egress_netns) {
+    auto made = common::EgressNetns::make(kEgressProxyPort);
+    if (!made) return tl::unexpected(made.error());
+    egress_ns = std::move(*made);
+    in.network_namespace_path = egress_ns->path();
+  }
   const std::string cgroups_path = "kavach/" + id;
   in.cgroups_path = cgroups_path;
   ResourceLimits limits = policy.limits;
@@ -334,7 +345,14 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
     req.cpu_limit_usec = *policy.limits.cpu_time_seconds * 1'000'000;
   }
   b.container_created();  // from the first runtime call on, cleanup deletes it
+  std::unique_ptr<network::EgressProxy> egress;
+  if (egress_ns) {
+    auto started = network::EgressProxy::start(egress_ns->take_listener(), network::EgressRules(policy.network.allow));
+    if (!started) return tl::unexpected(started.error());
+    egress = std::move(*started);
+  }
   auto outcome = run_container(req);
+  if (egress) result.egress = egress->stop();
   if (!outcome) return tl::unexpected(outcome.error());
   for (auto& s : outcome->timings) timings.push_back(std::move(s));
   t = Clock::now();

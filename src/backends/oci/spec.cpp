@@ -132,7 +132,11 @@ json build_spec(const SpecInput& in) {
   }
   json namespaces = json::array();
   for (const char* t : {"pid", "ipc", "uts", "mount", "cgroup"}) namespaces.push_back({{"type", t}});
-  if (in.network_namespace) namespaces.push_back({{"type", "network"}});
+  if (in.network_namespace && !in.network_namespace_path.empty()) {
+    namespaces.push_back({{"type", "network"}, {"path", in.network_namespace_path}});
+  } else if (in.network_namespace) {
+    namespaces.push_back({{"type", "network"}});
+  }
   json linux = {
       {"namespaces", namespaces},
       {"maskedPaths", kMaskedPaths},

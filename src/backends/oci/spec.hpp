@@ -49,6 +49,7 @@ struct SpecInput {
   std::vector<OciMount> mounts;      // in mount order
   std::optional<IdMapping> id_mapping;  // set: a user namespace with this uid and gid mapping
   bool network_namespace = true;
+  std::string network_namespace_path;  // join this one instead of a new one (allowlist)
   std::string cgroups_path;
   nlohmann::json resources = nlohmann::json::object();  // linux.resources
   nlohmann::json seccomp;                                // linux.seccomp; null = none

@@ -36,5 +36,45 @@ TEST(OciControls, GvisorPidsShareStaysWithinTheKernelMaximum) {
   EXPECT_EQ(planned_extra(ranges::kPidMaxLimit), 0u);
 }
 
+Result<OciControls> plan_network(BackendKind kind, NetworkMode mode) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  p.limits.cpu_time_seconds.reset();
+  p.network.mode = mode;
+  if (mode == NetworkMode::allowlist) p.network.allow = {{"pypi.org", 443}};
+  RuntimeChoice rt;
+  rt.flavor = kind == BackendKind::gvisor ? RuntimeFlavor::runsc : RuntimeFlavor::runc;
+  rt.name = kind == BackendKind::gvisor ? "runsc" : "runc";
+  return plan_oci_controls(kind, root_host(), p, rt);
+}
+
+// The network view rendered for runc: allowlist joins kavach's namespace, host has none.
+TEST(OciControls, NetworkModesForRunc) {
+  auto allow = plan_network(BackendKind::oci, NetworkMode::allowlist);
+  ASSERT_TRUE(allow.has_value()) << allow.error().message;
+  EXPECT_TRUE(allow->network_namespace);
+  EXPECT_TRUE(allow->egress_netns);
+  EXPECT_TRUE(allow->report.applied(Control::egress_proxy));
+  EXPECT_TRUE(allow->report.applied(Control::dns_policy));
+  auto host = plan_network(BackendKind::oci, NetworkMode::host);
+  ASSERT_TRUE(host.has_value()) << host.error().message;
+  EXPECT_FALSE(host->network_namespace);
+  EXPECT_FALSE(host->egress_netns);
+  EXPECT_EQ(host->report.find(Control::network)->mode, "host");
+  auto off = plan_network(BackendKind::oci, NetworkMode::off);
+  ASSERT_TRUE(off.has_value());
+  EXPECT_TRUE(off->network_namespace);
+  EXPECT_FALSE(off->egress_netns);
+}
+
+// runsc can give neither: both fail closed with the reason, and degrade to no network.
+TEST(OciControls, GvisorRefusesAllowlistAndHostNetworks) {
+  for (NetworkMode m : {NetworkMode::allowlist, NetworkMode::host}) {
+    auto c = plan_network(BackendKind::gvisor, m);
+    ASSERT_FALSE(c.has_value()) << to_string(m);
+    EXPECT_EQ(c.error().code, ErrorCode::control_unavailable);
+    EXPECT_NE(c.error().message.find("runsc"), std::string::npos) << c.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace kavach::oci
