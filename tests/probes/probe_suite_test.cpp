@@ -55,7 +55,7 @@ struct World {
   std::string skip_reason;  // no canaries: nothing runs
   std::map<BackendKind, std::shared_ptr<Backend>> backends;
   std::map<BackendKind, std::string> unavailable;  // why a backend cannot run here
-  std::map<std::pair<BackendKind, Preset>, Results> positive;
+  std::map<std::tuple<BackendKind, Preset, bool>, Results> positive;  // bool: the allowlist variant
 };
 
 World& world() {
@@ -95,16 +95,28 @@ std::string skip_reason(BackendKind kind) {
   return it == w.unavailable.end() ? std::string() : it->second;
 }
 
-SandboxPolicy policy_for(Preset p) {
+// allowlist: the preset with network mode allowlist (one harmless entry, so the proxy runs and
+// refuses the harness's listener): the pinned files <backend>-<preset>-allowlist.json.
+SandboxPolicy policy_for(Preset p, bool allowlist = false) {
   Canaries& c = *world().canaries;
-  return probe_policy(preset_policy(p), {std::filesystem::path(kProbe).parent_path(), c.bindir(),
-                                         c.workdir(), c.protected_dir()});
+  SandboxPolicy policy = probe_policy(preset_policy(p), {std::filesystem::path(kProbe).parent_path(), c.bindir(),
+                                                         c.workdir(), c.protected_dir()});
+  if (allowlist) {
+    policy.network.mode = NetworkMode::allowlist;
+    policy.network.allow = {{"127.0.0.1", 1}};
+  }
+  return policy;
 }
 
-Result<Results> positive_run(BackendKind kind, Preset preset) {
+std::string pinned_name(BackendKind kind, Preset preset, bool allowlist) {
+  return std::string(kExpectedDir) + "/" + std::string(to_string(kind)) + "-" + std::string(to_string(preset)) +
+         (allowlist ? "-allowlist" : "") + ".json";
+}
+
+Result<Results> positive_run(BackendKind kind, Preset preset, bool allowlist) {
   auto& w = world();
-  if (auto it = w.positive.find({kind, preset}); it != w.positive.end()) return it->second;
-  SandboxPolicy policy = policy_for(preset);
+  if (auto it = w.positive.find({kind, preset, allowlist}); it != w.positive.end()) return it->second;
+  SandboxPolicy policy = policy_for(preset, allowlist);
   // gVisor's sentry has no seccomp user notification, so kavach-guard cannot run there: the
   // harness's protected path is degraded (still a read-only bind, as it exists) and F13/C12 show
   // what that leaves open.
@@ -117,16 +129,16 @@ Result<Results> positive_run(BackendKind kind, Preset preset) {
   auto r = run_suite(runner, *w.canaries, so);
   if (!r) return tl::unexpected(r.error());
   for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
-  w.positive[{kind, preset}] = r->results;
+  w.positive[{kind, preset, allowlist}] = r->results;
   return r->results;
 }
 
-void expect_pinned(BackendKind kind, Preset preset) {
+void expect_pinned(BackendKind kind, Preset preset, bool allowlist = false) {
   if (auto why = skip_reason(kind); !why.empty()) GTEST_SKIP() << why;
-  auto results = positive_run(kind, preset);
+  auto results = positive_run(kind, preset, allowlist);
   ASSERT_TRUE(results) << results.error().describe();
   const std::string backend(to_string(kind));
-  std::string file = std::string(kExpectedDir) + "/" + backend + "-" + std::string(to_string(preset)) + ".json";
+  const std::string file = pinned_name(kind, preset, allowlist);
   if (std::getenv("KAVACH_PROBES_UPDATE") != nullptr) {
     Expected e{backend, std::string(to_string(preset)), {}};
     for (const auto& [id, r] : *results) e.verdicts[id] = r.verdict;
@@ -290,18 +302,31 @@ TEST(ProbeSuiteOci, AgentMatchesPinned) { expect_pinned(BackendKind::oci, Preset
 TEST(ProbeSuiteOci, MinimalMatchesPinned) { expect_pinned(BackendKind::oci, Preset::minimal); }
 TEST(ProbeSuiteGvisor, StrictMatchesPinned) { expect_pinned(BackendKind::gvisor, Preset::strict); }
 TEST(ProbeSuiteGvisor, MinimalMatchesPinned) { expect_pinned(BackendKind::gvisor, Preset::minimal); }
+// Network mode allowlist: the egress proxy is the only way out (N03, N10 and the rest unchanged).
+TEST(ProbeSuiteProcess, AgentAllowlistMatchesPinned) { expect_pinned(BackendKind::process, Preset::agent, true); }
+TEST(ProbeSuiteOci, AgentAllowlistMatchesPinned) { expect_pinned(BackendKind::oci, Preset::agent, true); }
+// runsc cannot host the proxy's listener: the run is refused, naming the control.
+TEST(ProbeSuiteGvisor, AllowlistFailsClosed) {
+  if (auto why = skip_reason(BackendKind::gvisor); !why.empty()) GTEST_SKIP() << why;
+  Command cmd;
+  cmd.argv = {kProbe, "list"};
+  auto r = world().backends.at(BackendKind::gvisor)->exec(policy_for(Preset::strict, true), cmd);
+  ASSERT_FALSE(r.has_value()) << "gVisor ran an allowlist policy";
+  EXPECT_EQ(r.error().code, ErrorCode::control_unavailable);
+  EXPECT_EQ(r.error().context.at("control"), "network");
+}
 
 // Runs the negative controls of `ids` (all probes when empty) for one preset of the process backend.
-void expect_negative_controls(Preset preset, std::vector<std::string> ids) {
+void expect_negative_controls(Preset preset, std::vector<std::string> ids, bool allowlist = false) {
   if (auto why = skip_reason(BackendKind::process); !why.empty()) GTEST_SKIP() << why;
   // The pinned verdicts stand in for the positive run (a probe the kernel cannot support is
   // pinned SKIP and may stay SKIP under its negative control).
-  auto pinned = load_expected(std::string(kExpectedDir) + "/process-" + std::string(to_string(preset)) + ".json");
+  auto pinned = load_expected(pinned_name(BackendKind::process, preset, allowlist));
   ASSERT_TRUE(pinned) << pinned.error().describe();
   Results positive;
   for (const auto& [id, v] : pinned->verdicts) positive[id] = ProbeResult{id, v, "", "", false};
   auto& w = world();
-  SandboxPolicy policy = policy_for(preset);
+  SandboxPolicy policy = policy_for(preset, allowlist);
   NegativeContext ctx;
   ctx.canaries = w.canaries.get();
   ctx.probe = kProbe;
@@ -322,6 +347,11 @@ void expect_negative_controls(Preset preset, std::vector<std::string> ids) {
 }
 
 TEST(ProbeSuiteProcess, StrictNegativeControls) { expect_negative_controls(Preset::strict, {}); }
+
+// The egress probe under an allowlist: with the host's network instead, it reports FAIL.
+TEST(ProbeSuiteProcess, AllowlistEgressNegativeControls) {
+  expect_negative_controls(Preset::agent, {"N03", "N10"}, true);
+}
 
 // The probes only the agent preset's protected names can exercise (strict protects one absolute
 // path, which an existing read-only bind already holds).

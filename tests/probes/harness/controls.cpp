@@ -48,6 +48,10 @@ void rw_root(SandboxPolicy& p, const WeakenContext&) {
   p.landlock.enabled = false;
 }
 void landlock_off(SandboxPolicy& p, const WeakenContext&) { p.landlock.enabled = false; }
+void host_network(SandboxPolicy& p, const WeakenContext&) {
+  p.network.mode = NetworkMode::host;
+  p.network.allow.clear();
+}
 void no_protected(SandboxPolicy& p, const WeakenContext&) {
   p.fs.protected_paths.clear();
   p.landlock.enabled = false;
@@ -104,6 +108,7 @@ const std::vector<ProbeControl>& probe_controls() {
       {"N07", "namespaces: setns refused", std::nullopt, W::unsandboxed, kUnsandboxed},
       {"N08", "cgroup namespace", C::ns_cgroup, W::unsandboxed, kUnsandboxed},
       {"N09", "capabilities: clock not settable", C::capabilities, W::unsandboxed, kUnsandboxed},
+      {"N10", "network: the only way out is the policy's", C::network, W::policy, "network mode host", host_network},
       // F — filesystem
       {"F01", "read-only root", C::readonly_root, W::policy, "readonly_root = false, landlock off", rw_root},
       {"F02", "filesystem: write allow-list", C::landlock_fs, W::policy, "canary dir added as writable", expose_secret_rw},

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "kavach/network.hpp"
+
 namespace kavach::probes {
 
 namespace {
@@ -45,6 +47,8 @@ std::vector<std::string> expectation_args(const SandboxPolicy& p) {
   a.push_back("--rlimits=" + rl);
   std::string env;
   for (const auto& n : p.env_allow) env += (env.empty() ? "" : ",") + n;
+  const NetworkView net = network_view(p);  // allowlist: the proxy variables kavach sets
+  for (const auto& [n, v] : net.env) env += (env.empty() ? "" : ",") + n;
   a.push_back("--env-allow=" + env);
   if (l.pids) a.push_back("--pids-max=" + std::to_string(*l.pids));
   if (l.memory_bytes) a.push_back("--mem-limit=" + std::to_string(*l.memory_bytes));
@@ -61,6 +65,7 @@ std::vector<std::string> expectation_args(const SandboxPolicy& p) {
   a.push_back(std::string("--capbnd=") + cap);
   a.push_back(std::string("--memfd-exec=") + (p.seccomp.allow_memfd_exec ? "1" : "0"));
   a.push_back("--net-mode=" + std::string(to_string(p.network.mode)));
+  a.push_back(std::string("--landlock-tcp=") + (net.landlock_tcp ? "on" : "off"));
   if (p.landlock.enabled) a.push_back("--landlock-min-abi=" + std::to_string(p.landlock.min_abi));
   std::string names;
   for (const auto& pp : p.fs.protected_paths) {

@@ -107,6 +107,7 @@ const std::vector<ExpectKey>& expect_keys() {
       {"self", "path of this probe binary inside the sandbox"},
       {"memfd-exec", "1 if the policy allows executing memfds (C09 expectation)"},
       {"net-mode", "network mode of the policy: off, loopback, allowlist, host"},
+      {"landlock-tcp", "on: the policy installs Landlock TCP port rules; off: it does not (network.hpp)"},
   };
   return keys;
 }

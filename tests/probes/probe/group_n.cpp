@@ -124,6 +124,25 @@ Outcome n03_net_isolation(const Expect& e) {
   return pass(d, r < 0 ? -r : 0);
 }
 
+// The only way out is the one the policy names. Allowlist: the egress proxy refuses the host's
+// listener (not on the list: 403) and nothing reaches it directly. Off and loopback: no proxy
+// and no route. The host's network (a weakened policy) reaches it: FAIL.
+Outcome n10_egress(const Expect& e) {
+  if (!e.has("tcp-port")) return skip("harness gave no --tcp-port");
+  const std::string mode = e.has("net-mode") ? e.str("net-mode") : "off";
+  const std::string target = "127.0.0.1:" + e.str("tcp-port");
+  const int direct = tcp_connect("127.0.0.1", static_cast<int>(*e.num("tcp-port")), 1000);
+  const std::string proxied = proxy_connect(3128, target);
+  const std::string d = "net-mode " + mode + "; direct " + target + " -> " +
+                        (direct == 0 ? std::string("CONNECTED") : errname(-direct)) +
+                        "; CONNECT via 127.0.0.1:3128 -> " + proxied;
+  if (direct == 0 || proxied.rfind("HTTP/1.1 200", 0) == 0) return fail(d);
+  if (mode == "allowlist" && proxied.rfind("HTTP/1.1 403", 0) != 0) {
+    return fail(d + " (allowlist: the proxy should have refused with 403)");
+  }
+  return pass(d, direct < 0 ? -direct : 0);
+}
+
 Outcome n04_uts_isolation(const Expect& e) {
   if (!e.has("host-hostname")) return skip("harness gave no --host-hostname");
   utsname u{};
@@ -290,6 +309,7 @@ void add_group_n(std::vector<Probe>& out) {
   out.push_back({"N07", "setns", n07_setns});
   out.push_back({"N08", "cgroup-ns", n08_cgroup_ns});
   out.push_back({"N09", "time-ns", n09_time_ns});
+  out.push_back({"N10", "egress", n10_egress});
 }
 
 }  // namespace probe

@@ -1,6 +1,7 @@
 #include "net.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -27,6 +28,36 @@ int tcp_connect(const std::string& ip, int port, int timeout_ms) {
   int r = connect_with_timeout(fd, &sa, sizeof sa, timeout_ms);
   close(fd);
   return r;
+}
+
+std::string proxy_connect(int proxy_port, const std::string& target) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "ERR " + errname(errno);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(proxy_port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (int r = connect_with_timeout(fd, &sa, sizeof sa, 1000); r != 0) {
+    close(fd);
+    return "ERR " + errname(-r);
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // connect_with_timeout left it non-blocking
+  timeval tv{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+  std::string got;
+  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+    char buf[256];
+    while (got.find("\r\n") == std::string::npos && got.size() < 512) {
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  const int err = errno;
+  close(fd);
+  if (got.empty()) return "ERR " + errname(err);
+  return got.substr(0, got.find("\r\n"));
 }
 
 int udp_connect(const std::string& ip, int port) {

@@ -14,6 +14,9 @@ int udp_connect(const std::string& ip, int port);
 int abstract_connect(const std::string& name);
 // Connect to a filesystem unix socket; 0 or -errno.
 int unix_connect(const std::string& path);
+// Asks an HTTP proxy at 127.0.0.1:proxy_port to CONNECT to `target`: its status line, or
+// "ERR <errno name>" when nothing answers.
+std::string proxy_connect(int proxy_port, const std::string& target);
 // Names of the network interfaces we can see.
 std::vector<std::string> interfaces();
 
