@@ -40,6 +40,7 @@ struct EgressConnection {
   std::string rule;    // the network.allow entry that allowed it
   std::string reason;  // why it was refused or failed ("" when it ran)
   std::string sni;     // TLS server name the client sent through a CONNECT tunnel
+  std::string credential;  // names of the secrets swapped into this request (placeholders)
   std::uint64_t bytes_up = 0;    // sandbox -> destination
   std::uint64_t bytes_down = 0;  // destination -> sandbox
   double duration_ms = 0;

@@ -69,6 +69,7 @@ nlohmann::json to_json(const EgressConnection& c) {
   if (!c.rule.empty()) j["rule"] = c.rule;
   if (!c.reason.empty()) j["reason"] = c.reason;
   if (!c.sni.empty()) j["sni"] = c.sni;
+  if (!c.credential.empty()) j["credential"] = c.credential;
   return j;
 }
 

@@ -2,12 +2,19 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -24,6 +31,15 @@ using common::UniqueFd;
 constexpr std::size_t kRelayChunk = 64 * 1024;
 constexpr std::size_t kMaxKeptRecords = 1000;
 constexpr std::chrono::milliseconds kFirstBytesWait{2'000};  // a CONNECT client's first bytes (TLS hello)
+
+// OpenSSL writes to sockets with write(): a peer that went away would raise SIGPIPE and kill
+// the whole program. Every proxy thread blocks it (a write then fails with EPIPE).
+void block_sigpipe() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
 // 1: readable; 0: timed out; -1: stop requested or poll failed.
 int wait_readable(int fd, int stop_fd, std::chrono::milliseconds timeout) {
@@ -212,12 +228,211 @@ std::string refusal_body(const EgressConnection& c) {
 
 }  // namespace
 
+namespace {
+
+// Reads from a TLS stream until the request head is complete (or the limits say no).
+bool read_tls_head(SSL* s, std::string& buf, ProxyRequest& req, std::string& error) {
+  char tmp[16 * 1024];
+  for (;;) {
+    const HeadStatus st = parse_proxy_head(buf, req, error);
+    if (st == HeadStatus::done) return true;
+    if (st == HeadStatus::bad) return false;
+    const int n = SSL_read(s, tmp, sizeof tmp);
+    if (n <= 0) {
+      error = "the client closed the tunnel before a request";
+      return false;
+    }
+    buf.append(tmp, static_cast<std::size_t>(n));
+  }
+}
+
+bool tls_write_all(SSL* s, std::string_view data) {
+  while (!data.empty()) {
+    const int n = SSL_write(s, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void tls_reply(SSL* s, int status, std::string_view phrase, const std::string& body) {
+  (void)tls_write_all(s, "HTTP/1.1 " + std::to_string(status) + " " + std::string(phrase) +
+                             "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                             "\r\nConnection: close\r\n\r\n" + body);
+}
+
+void wipe(std::string& s) {
+  if (!s.empty()) ::explicit_bzero(s.data(), s.size());
+  s.clear();
+}
+
+// Both ways between two TLS streams; what the client sends is checked for placeholders (a
+// placeholder in a body is never swapped: the connection is cut and the reason recorded).
+void relay_tls(SSL* client, SSL* upstream, int stop_fd, std::chrono::milliseconds idle,
+               const std::vector<std::string>& placeholders, EgressConnection& c) {
+  SSL* ends[2] = {client, upstream};
+  std::string buf(kRelayChunk, '\0');
+  std::string tail;  // the client's last bytes: a placeholder split across reads is still seen
+  std::size_t longest = 0;
+  for (const auto& p : placeholders) longest = std::max(longest, p.size());
+  for (;;) {
+    int side = SSL_pending(client) > 0 ? 0 : SSL_pending(upstream) > 0 ? 1 : -1;
+    if (side < 0) {
+      pollfd p[3] = {{SSL_get_fd(client), POLLIN, 0}, {SSL_get_fd(upstream), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+      const int n = ::poll(p, 3, static_cast<int>(idle.count()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || (p[2].revents & POLLIN) != 0) return;
+      side = (p[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 ? 0 : 1;
+    }
+    const int got = SSL_read(ends[side], buf.data(), static_cast<int>(buf.size()));
+    if (got <= 0) {  // one request per connection (Connection: close): either end closing ends it
+      (void)SSL_shutdown(ends[1 - side]);
+      return;
+    }
+    const std::string_view chunk(buf.data(), static_cast<std::size_t>(got));
+    if (side == 0 && longest > 0) {
+      const std::string window = tail + std::string(chunk);
+      for (const auto& p : placeholders) {
+        if (window.find(p) != std::string::npos) {
+          c.reason = "a credential placeholder in the request body: never swapped there; the connection was cut";
+          return;
+        }
+      }
+      tail = window.size() > longest ? window.substr(window.size() - longest) : window;
+    }
+    if (!tls_write_all(ends[1 - side], chunk)) return;
+    (side == 0 ? c.bytes_up : c.bytes_down) += static_cast<std::uint64_t>(got);
+  }
+}
+
+}  // namespace
+
+void EgressProxy::intercept(int client, int upstream, const std::string& host, std::uint16_t port,
+                            EgressConnection& c) {
+  std::vector<HeaderSwap> swaps;
+  std::vector<std::string> placeholders;
+  for (const auto& cr : options_.credentials) {
+    if (cr.host == host && cr.port == port) swaps.push_back(cr.swap);
+  }
+  for (const auto& cr : options_.credentials) placeholders.push_back(cr.swap.placeholder);
+  auto ctx = options_.ca ? options_.ca->server_context(host) : Result<SSL_CTX*>(tl::unexpected(Error{}));
+  if (!ctx || upstream_tls_ == nullptr) {
+    c.allowed = false;
+    c.reason = "no certificate for " + host + (ctx ? std::string() : ": " + ctx.error().message);
+    return;
+  }
+  if (!send_all(client, "HTTP/1.1 200 Connection established\r\n\r\n")) return;
+  std::unique_ptr<SSL, decltype(&SSL_free)> cs(SSL_new(*ctx), &SSL_free);
+  SSL_set_fd(cs.get(), client);
+  if (SSL_accept(cs.get()) != 1) {
+    ERR_clear_error();
+    c.reason = "the client did not accept kavach's certificate for " + host +
+               " (does it trust the run's CA bundle?)";
+    return;
+  }
+  if (const char* sni = SSL_get_servername(cs.get(), TLSEXT_NAMETYPE_host_name); sni != nullptr) {
+    c.sni = sni;
+    if (normalize_host(sni) != host) {
+      c.allowed = false;
+      c.reason = "the TLS server name '" + c.sni + "' is not the CONNECT host " + host;
+      return;
+    }
+  }
+  std::string head;
+  ProxyRequest req;
+  std::string error;
+  if (!read_tls_head(cs.get(), head, req, error)) {
+    c.reason = error;
+    return;
+  }
+  std::string violation;
+  std::vector<std::string> swapped;
+  auto out = swap_placeholders(head, swaps, violation, swapped);
+  if (!out) {
+    c.allowed = false;
+    c.reason = violation + "; the request was not sent";
+    tls_reply(cs.get(), 403, "Forbidden", refusal_body(c));
+    wipe(head);
+    return;
+  }
+  std::sort(swapped.begin(), swapped.end());
+  swapped.erase(std::unique(swapped.begin(), swapped.end()), swapped.end());
+  for (const auto& n : swapped) c.credential += (c.credential.empty() ? "" : ",") + n;
+  c.method = req.method;
+  const std::string body_start = head.substr(req.head_bytes);
+  for (const auto& p : placeholders) {
+    if (body_start.find(p) != std::string::npos) {
+      c.reason = "a credential placeholder in the request body: never swapped there; the request was not sent";
+      c.allowed = false;
+      tls_reply(cs.get(), 403, "Forbidden", refusal_body(c));
+      wipe(*out);
+      wipe(head);
+      return;
+    }
+  }
+  *out += body_start;
+  // Only now the destination: a refused request never opens TLS to it.
+  std::unique_ptr<SSL, decltype(&SSL_free)> us(SSL_new(upstream_tls_), &SSL_free);
+  SSL_set_fd(us.get(), upstream);
+  X509_VERIFY_PARAM* vp = SSL_get0_param(us.get());
+  if (is_ip_literal(host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(vp, host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(us.get(), host.c_str());
+    X509_VERIFY_PARAM_set1_host(vp, host.c_str(), 0);
+  }
+  if (SSL_connect(us.get()) != 1) {
+    const long verify = SSL_get_verify_result(us.get());
+    ERR_clear_error();
+    c.reason = "TLS to " + host + " failed" +
+               (verify != X509_V_OK ? std::string(": ") + X509_verify_cert_error_string(verify) : std::string());
+    tls_reply(cs.get(), 502, "Bad Gateway", refusal_body(c));
+    wipe(*out);
+    wipe(head);
+    return;
+  }
+  const bool sent = tls_write_all(us.get(), *out);
+  c.bytes_up += out->size();
+  wipe(*out);
+  wipe(head);
+  if (!sent) return;
+  relay_tls(cs.get(), us.get(), stop_fd_.get(), options_.idle_timeout, placeholders, c);
+  (void)SSL_shutdown(cs.get());
+  ERR_clear_error();
+}
+
 Result<std::unique_ptr<EgressProxy>> EgressProxy::start(UniqueFd listener, EgressRules rules, EgressOptions options) {
   UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_fd) return fail(ErrorCode::io_error, std::string("eventfd: ") + std::strerror(errno));
   std::unique_ptr<EgressProxy> p(
       new EgressProxy(std::move(listener), std::move(rules), std::move(options), std::move(stop_fd)));
   p->summary_.active = true;
+  if (!p->options_.credentials.empty()) {
+    // Destinations of intercepted tunnels are verified like any TLS client would: the system's
+    // CAs, plus the extra anchors the caller names (a private CA).
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == nullptr || SSL_CTX_set_default_verify_paths(ctx) != 1 ||
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+      SSL_CTX_free(ctx);
+      return fail(ErrorCode::io_error, "cannot set up TLS for the egress proxy's destinations");
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!p->options_.upstream_ca_pem.empty()) {
+      BIO* mem = BIO_new_mem_buf(p->options_.upstream_ca_pem.data(), static_cast<int>(p->options_.upstream_ca_pem.size()));
+      int added = 0;
+      while (X509* x = PEM_read_bio_X509(mem, nullptr, nullptr, nullptr)) {
+        added += X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), x);
+        X509_free(x);
+      }
+      BIO_free(mem);
+      ERR_clear_error();
+      if (added == 0) {
+        SSL_CTX_free(ctx);
+        return fail(ErrorCode::invalid_argument, "the extra CA for egress destinations holds no PEM certificate");
+      }
+    }
+    p->upstream_tls_ = ctx;
+  }
   p->acceptor_ = std::thread([raw = p.get()] { raw->accept_loop(); });
   return p;
 }
@@ -226,9 +441,13 @@ EgressProxy::EgressProxy(UniqueFd listener, EgressRules rules, EgressOptions opt
     : listener_(std::move(listener)), rules_(std::move(rules)), options_(std::move(options)),
       stop_fd_(std::move(stop_fd)) {}
 
-EgressProxy::~EgressProxy() { (void)stop(); }
+EgressProxy::~EgressProxy() {
+  (void)stop();
+  SSL_CTX_free(upstream_tls_);
+}
 
 void EgressProxy::accept_loop() {
+  block_sigpipe();  // inherited by the connection threads started here
   for (;;) {
     if (wait_readable(listener_.get(), stop_fd_.get(), std::chrono::milliseconds(-1)) < 0) return;
     const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
@@ -347,6 +566,12 @@ void EgressProxy::serve(int client) {
 
   std::string first = buf.substr(req.head_bytes);
   if (tunnel) {
+    for (const auto& cr : options_.credentials) {
+      if (cr.host == to.host && cr.port == to.port) {
+        intercept(client, up.fd.get(), to.host, to.port, c);
+        return finish();
+      }
+    }
     if (!send_all(client, "HTTP/1.1 200 Connection established\r\n\r\n")) return finish();
     // A TLS client's first record is its ClientHello: the server name in it must be the host
     // it asked the tunnel for (or a name-fronting client could reach another site).
@@ -373,6 +598,12 @@ void EgressProxy::serve(int client) {
       }
     }
   } else {
+    for (const auto& cr : options_.credentials) {  // placeholders go out only inside their header over TLS
+      if (buf.find(cr.swap.placeholder) != std::string::npos) {
+        return refuse(403, "Forbidden",
+                      "the placeholder of " + cr.swap.name + " in a plain-HTTP request: never swapped or sent");
+      }
+    }
     first = rewrite_for_origin(buf, origin_target) + first;
   }
   if (!first.empty()) {

@@ -20,6 +20,8 @@
 #include "kavach/error.hpp"
 #include "kavach/result.hpp"
 #include "network/egress_rules.hpp"
+#include "network/http_head.hpp"
+#include "network/interception_ca.hpp"
 
 namespace kavach::network {
 
@@ -30,6 +32,17 @@ struct EgressOptions {
   std::chrono::milliseconds idle_timeout{300'000};      // a tunnel with no bytes either way
   // Told each connection as it ends (the audit trail); runs on the connection's thread.
   std::function<void(const EgressConnection&)> on_connection;
+  // Credential placeholders (docs/network.md): CONNECT tunnels to these hosts are opened with a
+  // certificate from `ca`, each placeholder is swapped into its own header and the request is
+  // re-encrypted to the destination, verified against the system's CAs (and upstream_ca_pem).
+  struct Credential {
+    std::string host;  // normalized name or IP
+    std::uint16_t port = 443;
+    HeaderSwap swap;
+  };
+  std::vector<Credential> credentials;
+  std::shared_ptr<InterceptionCa> ca;
+  std::string upstream_ca_pem;  // extra trust anchors for destinations (a private CA), PEM
 };
 
 class EgressProxy {
@@ -48,12 +61,15 @@ class EgressProxy {
   EgressProxy(common::UniqueFd listener, EgressRules rules, EgressOptions options, common::UniqueFd stop_fd);
   void accept_loop();
   void serve(int client);
+  // A tunnel to a host with credentials: TLS both ways, placeholders swapped in the request head.
+  void intercept(int client, int upstream, const std::string& host, std::uint16_t port, EgressConnection& c);
   void record(EgressConnection c);
 
   common::UniqueFd listener_;
   EgressRules rules_;
   EgressOptions options_;
   common::UniqueFd stop_fd_;  // eventfd: readable once stop() began
+  SSL_CTX* upstream_tls_ = nullptr;  // verifying client context for intercepted destinations
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> workers_;

@@ -1,6 +1,7 @@
 #include "network/http_head.hpp"
 
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -60,6 +61,49 @@ std::string rewrite_for_origin(std::string_view input, const std::string& origin
   req.target(origin_target);
   req.erase(http::field::proxy_connection);
   req.erase(http::field::proxy_authorization);
+  req.erase(http::field::connection);
+  req.set(http::field::connection, "close");
+  std::ostringstream os;
+  os << req.base();
+  return os.str();
+}
+
+std::optional<std::string> swap_placeholders(std::string_view input, const std::vector<HeaderSwap>& swaps,
+                                             std::string& violation, std::vector<std::string>& swapped) {
+  HeadParser h(input);
+  if (!h.done()) {
+    violation = "malformed request head";
+    return std::nullopt;
+  }
+  auto req = h.parser.release();
+  for (const HeaderSwap& s : swaps) {
+    if (std::string(req.target()).find(s.placeholder) != std::string::npos) {
+      violation = "the placeholder of " + s.name + " is in the request target";
+      return std::nullopt;
+    }
+  }
+  // Every field: a placeholder may only sit in the field named for it.
+  std::vector<std::pair<std::string, std::string>> replaced;  // field name, new value
+  for (const auto& field : req) {
+    std::string value(field.value());
+    const std::string fname(field.name_string());
+    bool changed = false;
+    for (const HeaderSwap& s : swaps) {
+      for (auto pos = value.find(s.placeholder); pos != std::string::npos; pos = value.find(s.placeholder, pos)) {
+        if (!boost::beast::iequals(fname, s.header)) {
+          violation = "the placeholder of " + s.name + " is in the " + fname + " field, not " + s.header;
+          return std::nullopt;
+        }
+        value.replace(pos, s.placeholder.size(), s.value);
+        pos += s.value.size();
+        changed = true;
+        swapped.push_back(s.name);
+      }
+    }
+    if (changed) replaced.emplace_back(fname, std::move(value));
+  }
+  for (auto& [name, value] : replaced) req.set(name, value);
+  req.erase(http::field::proxy_connection);
   req.erase(http::field::connection);
   req.set(http::field::connection, "close");
   std::ostringstream os;

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace kavach::network {
 
@@ -26,5 +28,19 @@ enum class HeadStatus { need_more, done, bad };
 [[nodiscard]] std::string rewrite_for_origin(std::string_view input, const std::string& origin_target);
 
 inline constexpr std::size_t kMaxHeadBytes = 32 * 1024;
+
+// A credential placeholder the proxy replaces in one header of requests to one host.
+struct HeaderSwap {
+  std::string name;         // the secret's name (for reports; never its value)
+  std::string header;       // the only field it may appear in, e.g. "Authorization"
+  std::string placeholder;  // what the sandbox holds instead of the secret
+  std::string value;        // the secret
+};
+
+// The head for the destination: each placeholder replaced by its value inside its own header,
+// Connection: close. nullopt, with `violation` saying where, when a placeholder appears anywhere
+// else (the request target, another field): nothing is swapped then.
+[[nodiscard]] std::optional<std::string> swap_placeholders(std::string_view input, const std::vector<HeaderSwap>& swaps,
+                                                           std::string& violation, std::vector<std::string>& swapped);
 
 }  // namespace kavach::network
