@@ -1,6 +1,7 @@
 // One interface, many isolation backends.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,18 @@ struct InjectedFile {
   unsigned mode = 0400;
 };
 
+// A secret the sandbox holds only as a placeholder: the egress proxy (network mode allowlist)
+// puts `value` in place of `placeholder` inside `header` of HTTPS requests to host:port, and
+// nowhere else (docs/network.md). Sandbox fills these from SandboxConfig::egress_credentials.
+struct EgressSwap {
+  std::string name;         // the secret's name
+  std::string host;         // a network.allow destination (name or IP), lower-case
+  std::uint16_t port = 443;
+  std::string header;       // e.g. "Authorization"
+  std::string placeholder;  // what the sandbox's environment variable `name` holds
+  std::string value;        // the secret (wiped by Sandbox after the run)
+};
+
 // What to run. The environment starts EMPTY: only policy.env_allow names and `env` reach it.
 struct Command {
   std::vector<std::string> argv;                         // argv[0] resolved via PATH inside
@@ -37,6 +50,10 @@ struct Command {
   int stdin_fd = -1;
   OutputSink* output = nullptr;
   std::optional<TerminalRequest> terminal = std::nullopt;
+  // Network allowlist: credential placeholders (above), and extra CA certificates (PEM) the proxy
+  // trusts for those destinations besides the system's (a private CA).
+  std::vector<EgressSwap> egress_swaps = {};
+  std::string egress_upstream_ca_pem = {};
 };
 
 // runs_commands: runs a command end to end; config_only: only writes a runtime config;

@@ -3,6 +3,7 @@
 // logs, audit events or JSON output.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -34,7 +35,18 @@ enum class InjectionMethod {
   env,             // environment variable `target`
   file,            // file at absolute path `target` inside the sandbox, mode 0400
   standard_input,  // the command's stdin (target empty)
+  egress,          // a placeholder in variable VAR; the egress proxy swaps the value into HEADER
+                   // of HTTPS requests to HOST (target "VAR@HOST[:PORT]/HEADER", docs/network.md)
 };
+
+// The target of an egress injection: "VAR@HOST[:PORT]/HEADER" (port 443 when absent).
+struct EgressTarget {
+  std::string variable;
+  std::string host;  // a name or an IP, lower-case
+  std::uint16_t port = 443;
+  std::string header;
+};
+[[nodiscard]] Result<EgressTarget> parse_egress_target(std::string_view target);
 [[nodiscard]] std::string_view to_string(InjectionMethod m);
 
 struct SecretRef {

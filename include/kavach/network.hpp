@@ -19,6 +19,13 @@ namespace kavach {
 inline constexpr std::string_view kEgressProxyHost = "127.0.0.1";
 inline constexpr std::uint16_t kEgressProxyPort = 3128;
 
+// Credential placeholders: the run's CA bundle (the system's CAs and the run's own, which signs
+// only the hosts that carry a credential) is delivered here from memory, and the usual variables
+// point at it so Python, curl, git, pip and Node trust it.
+inline constexpr std::string_view kEgressCaBundlePath = "/run/kavach/egress-ca.pem";
+inline constexpr const char* kEgressCaVariables[] = {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                                                     "GIT_SSL_CAINFO", "PIP_CERT", "NODE_EXTRA_CA_CERTS"};
+
 struct TcpPortRules {
   std::vector<std::uint16_t> bind;
   std::vector<std::uint16_t> connect;

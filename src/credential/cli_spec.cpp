@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kavach/credential.hpp"
+#include "kavach/network.hpp"
 
 namespace kavach {
 namespace {
@@ -13,7 +14,8 @@ bool is_alpha_or_underscore(char c) {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 constexpr std::string_view kSecretSyntax = "NAME=env:HOST_VAR, NAME=file:HOST_PATH or NAME=cmd:COMMAND";
-constexpr std::string_view kInjectSyntax = "NAME=env:VAR, NAME=file:/PATH/IN/SANDBOX or NAME=stdin";
+constexpr std::string_view kInjectSyntax =
+    "NAME=env:VAR, NAME=file:/PATH/IN/SANDBOX, NAME=stdin or NAME=egress:VAR@HOST[:PORT]/HEADER";
 
 tl::unexpected<Error> bad(std::string_view option, std::string_view spec, std::string what) {
   return fail(ErrorCode::invalid_argument,
@@ -109,11 +111,43 @@ Result<SecretRef> parse_inject_spec(std::string_view spec) {
     }
     out.method = InjectionMethod::file;
     out.target = std::string(path);
+  } else if (starts_with(rest, "egress:")) {
+    auto target = parse_egress_target(rest.substr(7));
+    if (!target) return bad(opt, spec, target.error().message);
+    out.method = InjectionMethod::egress;
+    out.target = std::string(rest.substr(7));
   } else {
     const auto colon = rest.find(':');
     const std::string kind = colon == std::string_view::npos ? std::string(rest) : std::string(rest.substr(0, colon));
     return bad(opt, spec, "unknown method '" + kind + "', expected " + std::string(kInjectSyntax));
   }
+  return out;
+}
+
+Result<EgressTarget> parse_egress_target(std::string_view target) {
+  auto bad_target = [&](const std::string& why) {
+    return fail(ErrorCode::secret_error, "egress target '" + std::string(target) + "': " + why +
+                                             " (write VAR@HOST[:PORT]/HEADER, e.g. GH_TOKEN@api.github.com/Authorization)",
+                {{"reason", std::string(kReasonInvalidTarget)}});
+  };
+  const auto at = target.find('@');
+  const auto slash = target.find('/', at == std::string_view::npos ? 0 : at);
+  if (at == std::string_view::npos || slash == std::string_view::npos) return bad_target("missing '@' or '/'");
+  EgressTarget out;
+  out.variable = std::string(target.substr(0, at));
+  if (!is_valid_env_name(out.variable)) return bad_target("'" + out.variable + "' is not a variable name");
+  out.header = std::string(target.substr(slash + 1));
+  const bool token = !out.header.empty() && out.header.find_first_not_of(
+                                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") ==
+                                                std::string::npos;
+  if (!token) return bad_target("'" + out.header + "' is not an HTTP header name");
+  auto dest = parse_allow_entry(target.substr(at + 1, slash - at - 1));
+  if (!dest) return bad_target(dest.error().message);
+  if (dest->host.find('*') != std::string::npos || dest->host.find('/') != std::string::npos) {
+    return bad_target("one host, not a wildcard or a CIDR");
+  }
+  out.host = dest->host;
+  out.port = dest->port.value_or(443);
   return out;
 }
 

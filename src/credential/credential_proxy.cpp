@@ -24,6 +24,7 @@ std::string_view to_string(InjectionMethod m) {
     case InjectionMethod::env: return "env";
     case InjectionMethod::file: return "file";
     case InjectionMethod::standard_input: return "stdin";
+    case InjectionMethod::egress: return "egress";
   }
   return "env";
 }
@@ -155,6 +156,8 @@ void CredentialProxy::scrub(Command& cmd) const {
       ++it;
     }
   }
+  for (EgressSwap& s : cmd.egress_swaps) detail::wipe(s.value);
+  cmd.egress_swaps.clear();
   if (cmd.stdin_data && is_secret(*cmd.stdin_data)) {
     detail::wipe(*cmd.stdin_data);
     cmd.stdin_data.reset();

@@ -1,4 +1,7 @@
-// Resolution of SecretRefs into what a backend delivers: env pairs, in-memory files, stdin.
+// Resolution of SecretRefs into what a backend delivers: env pairs, in-memory files, stdin,
+// placeholders for the egress proxy.
+#include <openssl/rand.h>
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -86,6 +89,17 @@ Result<void> CredentialProxy::validate(const std::vector<SecretRef>& refs, const
         }
         break;
       }
+      case InjectionMethod::egress: {
+        auto target = parse_egress_target(ref.target);
+        if (!target) return tl::unexpected(inject_error(ref, kReasonInvalidTarget, target.error().message));
+        const auto [pos, fresh] = env_owner.emplace(target->variable, owner_of(ref));
+        if (!fresh) {
+          return tl::unexpected(inject_error(ref, kReasonDuplicateTarget, "duplicate target: environment variable " +
+                                                                              target->variable + " is set by both " +
+                                                                              pos->second + " and " + owner_of(ref)));
+        }
+        break;
+      }
       case InjectionMethod::standard_input: {
         if (!stdin_owner.empty()) {
           return tl::unexpected(inject_error(
@@ -107,11 +121,12 @@ Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command
   std::size_t envs = 0;
   std::size_t files = 0;
   for (const auto& ref : refs) {
-    envs += ref.method == InjectionMethod::env ? 1 : 0;
+    envs += ref.method == InjectionMethod::env || ref.method == InjectionMethod::egress ? 1 : 0;
     files += ref.method == InjectionMethod::file ? 1 : 0;
   }
   cmd.env.reserve(cmd.env.size() + envs);
   cmd.files.reserve(cmd.files.size() + files);
+  cmd.egress_swaps.reserve(cmd.egress_swaps.size() + refs.size());
   for (const auto& ref : refs) {
     const std::string_view value = secrets_.find(ref.name)->second->view();
     switch (ref.method) {
@@ -120,6 +135,23 @@ Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command
         cmd.files.push_back(InjectedFile{ref.target, std::string(value), 0400});
         break;
       case InjectionMethod::standard_input: cmd.stdin_data = std::string(value); break;
+      case InjectionMethod::egress: {
+        // The sandbox gets a random placeholder; only the egress proxy holds the value.
+        const EgressTarget t = *parse_egress_target(ref.target);
+        unsigned char rnd[16];
+        if (RAND_bytes(rnd, sizeof rnd) != 1) {
+          return tl::unexpected(inject_error(ref, kReasonHardening, "no random bytes for the placeholder"));
+        }
+        std::string placeholder = "kavach-placeholder-";
+        static constexpr char kHex[] = "0123456789abcdef";
+        for (unsigned char b : rnd) {
+          placeholder += kHex[b >> 4];
+          placeholder += kHex[b & 15];
+        }
+        cmd.env.emplace_back(t.variable, placeholder);
+        cmd.egress_swaps.push_back(EgressSwap{ref.name, t.host, t.port, t.header, placeholder, std::string(value)});
+        break;
+      }
     }
   }
   return {};

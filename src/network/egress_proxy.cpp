@@ -443,6 +443,7 @@ EgressProxy::EgressProxy(UniqueFd listener, EgressRules rules, EgressOptions opt
 
 EgressProxy::~EgressProxy() {
   (void)stop();
+  for (auto& c : options_.credentials) ::explicit_bzero(c.swap.value.data(), c.swap.value.size());
   SSL_CTX_free(upstream_tls_);
 }
 

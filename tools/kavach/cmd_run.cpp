@@ -2,7 +2,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "cli_common.hpp"
 #include "live_io.hpp"
@@ -83,6 +86,20 @@ int do_run(const RunOptions& o) {
   Command cmd;
   cmd.argv = o.command;
   cmd.env = command_env(o.policy);
+  // Extra CAs the egress proxy trusts for destinations with credential placeholders (a private
+  // CA; docs/network.md). The system's CAs are always trusted.
+  if (const char* ca = std::getenv("KAVACH_EGRESS_CA"); ca != nullptr && *ca != '\0') {
+    std::ifstream in(ca);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return report_error(make_error(ErrorCode::invalid_argument,
+                                     std::string("KAVACH_EGRESS_CA: '") + ca + "' is not a readable PEM certificate file",
+                                     {{"path", ca}}),
+                          o.json);
+    }
+    cmd.egress_upstream_ca_pem = pem.str();
+  }
   // Live I/O: stdin as a stream, output as it comes (text, or events), a terminal with -t.
   StdinSource input;
   if (auto in = open_stdin(o.stdin_spec, o.tty, input); !in) return report_error(in.error(), o.json);
@@ -170,7 +187,7 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--secret", o.secrets, "register a secret; SRC env:VAR, file:PATH or cmd:CMD (read once)")
       ->type_name("NAME=SRC")
       ->allow_extra_args(false);
-  cmd->add_option("--inject", o.injects, "deliver a secret; TO env:VAR, file:/PATH or stdin (output redacted)")
+  cmd->add_option("--inject", o.injects, "deliver a secret; TO env:VAR, file:/PATH, stdin or egress:VAR@HOST/HEADER (output redacted)")
       ->type_name("NAME=TO")
       ->allow_extra_args(false);
   cmd->add_option("--audit-log", o.audit_log, "append this run's events to a hash-chained log")->type_name("FILE");

@@ -141,6 +141,11 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (cmd.argv.empty() || cmd.argv.front().empty()) {
     return fail(ErrorCode::invalid_argument, "command is empty: argv[0] must name a program");
   }
+  if (!cmd.egress_swaps.empty()) {
+    return fail(ErrorCode::invalid_argument,
+                "credential placeholders need the process backend for now: the run's CA bundle is an injected "
+                "file, which the " + std::string(to_string(kind_)) + " backend does not deliver yet");
+  }
   if (!cmd.files.empty()) {
     return fail(ErrorCode::invalid_argument,
                 "injected files are not supported by the " + std::string(to_string(kind_)) +

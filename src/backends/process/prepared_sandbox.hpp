@@ -20,6 +20,7 @@
 #include "backends/process/control_plan.hpp"
 #include "backends/process/mount_plan.hpp"
 #include "kavach/result.hpp"
+#include "network/egress_proxy.hpp"
 
 namespace kavach::process {
 
@@ -75,6 +76,7 @@ struct PreparedSandbox {
   common::UniqueFd stdin_w;    // cold: only with stdin data or a stream; warm: always (closed when unused)
   common::UniqueFd terminal_r; // terminal runs: PID 1 sends the PTY master here
   common::UniqueFd egress_r;   // allowlist: PID 1 sends the egress proxy's listener here
+  std::shared_ptr<network::EgressOptions> egress_options;  // credential placeholders, set by exec
   common::UniqueFd mnt_ns;     // warm: holds the mount namespace so its teardown comes later
 
   PreparedSandbox() = default;

@@ -28,6 +28,7 @@
 #include "backends/process/spawn.hpp"
 #include "backends/process/stage_clock.hpp"
 #include "kavach/syscalls.hpp"
+#include "network/egress_credentials.hpp"
 #include "network/egress_proxy.hpp"
 
 namespace kavach::process {
@@ -151,9 +152,33 @@ Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy)
 }
 
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
-  auto prepared = prepare(policy, &cmd);
-  if (!prepared) return tl::unexpected(prepared.error());
-  auto result = with_mount_plan(run(**prepared, policy, cmd), **prepared);
+  // Credential placeholders: the run's CA bundle joins the command (files, variables) and the
+  // proxy gets the swaps; this copy's secret values are wiped when the run is over.
+  Command with_egress;
+  const Command* command = &cmd;
+  std::shared_ptr<network::EgressOptions> egress;
+  if (!cmd.egress_swaps.empty()) {
+    with_egress = cmd;
+    auto o = network::prepare_egress(policy, with_egress);
+    if (!o) return tl::unexpected(o.error());
+    egress = std::make_shared<network::EgressOptions>(std::move(*o));
+    command = &with_egress;
+  }
+  auto wipe = [&] {
+    for (EgressSwap& s : with_egress.egress_swaps) ::explicit_bzero(s.value.data(), s.value.size());
+    if (egress) {
+      for (auto& c : egress->credentials) ::explicit_bzero(c.swap.value.data(), c.swap.value.size());
+    }
+  };
+  auto prepared = prepare(policy, command);
+  if (!prepared) {
+    wipe();
+    return tl::unexpected(prepared.error());
+  }
+  (*prepared)->egress_options = egress;
+  auto result = with_mount_plan(run(**prepared, policy, *command), **prepared);
+  (*prepared)->egress_options.reset();
+  wipe();
   background().retire(std::move(*prepared));
   return result;
 }
@@ -275,7 +300,8 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
       return fail(ErrorCode::setup_failed, "receiving the egress proxy's listener from the sandbox",
                   {{"stage", "network"}});
     }
-    auto started = network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow));
+    auto started = network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow),
+                                               sb.egress_options ? *sb.egress_options : network::EgressOptions{});
     if (!started) {
       kill_pidfd(pidfd);
       return tl::unexpected(started.error());

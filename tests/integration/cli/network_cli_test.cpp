@@ -154,51 +154,132 @@ TEST_F(NetworkCli, WithoutTheProxyTheHostsServerIsOutOfReach) {
   EXPECT_EQ(host_server.requests(), 0);
 }
 
+// A python3 HTTPS server on 127.0.0.1 with a fresh self-signed certificate (openssl CLI): it
+// answers "tls served" and, when it gets an Authorization field, whether it is the expected one
+// (never the value itself). Skips the test without python3/openssl/curl.
+class HttpsServer {
+ public:
+  HttpsServer(const fs::path& dir, const std::string& expected_auth) {
+    cert_ = (dir / "cert.pem").string();
+    const std::string key = (dir / "key.pem").string();
+    ok_ = std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert_ +
+                       " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null")
+                          .c_str()) == 0;
+    if (!ok_) return;
+    fs::permissions(cert_, fs::perms::others_read, fs::perm_options::add);
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::setenv("EXPECTED_AUTH", expected_auth.c_str(), 1);
+      ::execl("/usr/bin/python3", "python3", "-c",
+              "import http.server, ssl, sys, os\n"
+              "class H(http.server.BaseHTTPRequestHandler):\n"
+              "    def do_GET(self):\n"
+              "        a = self.headers.get('Authorization')\n"
+              "        b = b'tls served\\n' if a is None else (b'authorized\\n' if a == os.environ['EXPECTED_AUTH'] else b'not authorized\\n')\n"
+              "        self.send_response(200); self.send_header('Content-Length', str(len(b)));"
+              " self.end_headers(); self.wfile.write(b)\n"
+              "    def log_message(self, *a): pass\n"
+              "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+              "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+              "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+              "print(s.server_address[1], flush=True); s.serve_forever()\n",
+              cert_.c_str(), key.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    char c = 0;  // the port, up to its newline (the pipe may deliver it in pieces)
+    while (::read(out[0], &c, 1) == 1 && c != '\n') port_ += c;
+    ::close(out[0]);
+  }
+  ~HttpsServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  [[nodiscard]] bool ok() const { return ok_ && !port_.empty(); }
+  [[nodiscard]] const std::string& port() const { return port_; }
+  [[nodiscard]] const std::string& cert() const { return cert_; }
+
+ private:
+  bool ok_ = false;
+  pid_t pid_ = -1;
+  std::string port_;
+  std::string cert_;
+};
+
+bool https_tools_present() {
+  return ::access("/usr/bin/openssl", X_OK) == 0 && ::access("/usr/bin/curl", X_OK) == 0;
+}
+
 TEST_F(NetworkCli, HttpsThroughAConnectTunnelWithTheServersOwnCertificate) {
-  if (::access("/usr/bin/openssl", X_OK) != 0 || ::access("/usr/bin/curl", X_OK) != 0) {
-    GTEST_SKIP() << "needs /usr/bin/openssl (to make a certificate) and /usr/bin/curl (the client)";
-  }
-  const std::string cert = (dir_ / "cert.pem").string();
-  const std::string key = (dir_ / "key.pem").string();
-  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-                         " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null")
-                            .c_str()),
-            0);
-  fs::permissions(cert, fs::perms::others_read, fs::perm_options::add);
-  // The HTTPS server: python3 from the host, on a port it prints.
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t server = ::fork();
-  if (server == 0) {
-    ::dup2(out[1], 1);
-    ::execl("/usr/bin/python3", "python3", "-c",
-            "import http.server, ssl, sys\n"
-            "class H(http.server.BaseHTTPRequestHandler):\n"
-            "    def do_GET(self):\n"
-            "        b = b'tls served\\n'; self.send_response(200); self.send_header('Content-Length', str(len(b)));"
-            " self.end_headers(); self.wfile.write(b)\n"
-            "    def log_message(self, *a): pass\n"
-            "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-            "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
-            "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
-            "print(s.server_address[1], flush=True); s.serve_forever()\n",
-            cert.c_str(), key.c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  char buf[16] = {};
-  const ssize_t n = ::read(out[0], buf, sizeof buf - 1);
-  ::close(out[0]);
-  const std::string port = n > 0 ? std::string(buf, static_cast<std::size_t>(n - 1)) : "";
-  ASSERT_FALSE(port.empty());
-  last_ = run_kavach({"run", "--json", "--allow", "127.0.0.1:" + port, "--ro", dir_.string(), "--", "/usr/bin/curl",
-                      "-sS", "--cacert", cert, "https://127.0.0.1:" + port + "/"});
-  ::kill(server, SIGTERM);
-  ::waitpid(server, nullptr, 0);
+  if (!https_tools_present()) GTEST_SKIP() << "needs /usr/bin/openssl (a certificate) and /usr/bin/curl (the client)";
+  HttpsServer server(dir_, "");
+  ASSERT_TRUE(server.ok());
+  last_ = run_kavach({"run", "--json", "--allow", "127.0.0.1:" + server.port(), "--ro", dir_.string(), "--",
+                      "/usr/bin/curl", "-sS", "--cacert", server.cert(), "https://127.0.0.1:" + server.port() + "/"});
   const auto j = parse_json(last_.out);
   EXPECT_EQ(j.value("stdout", ""), "tls served\n") << last_.out << last_.err;
   ASSERT_TRUE(j.contains("egress"));
   EXPECT_EQ(j.at("egress").at("connections").at(0).at("method"), "CONNECT");
+}
+
+// The credential placeholder: the server sees the real token in its header, the sandbox only
+// ever holds the placeholder (its environment, its files, its output), and a placeholder sent in
+// another field is refused, not swapped.
+TEST_F(NetworkCli, APlaceholderBecomesTheSecretOnlyAtItsHost) {
+  if (!https_tools_present()) GTEST_SKIP() << "needs /usr/bin/openssl (a certificate) and /usr/bin/curl (the client)";
+  const std::string secret = "ghp_kavachTestToken0123456789abcdefXYZ";
+  HttpsServer server(dir_, "Bearer " + secret);
+  ASSERT_TRUE(server.ok());
+  ::setenv("KAVACH_TEST_EGRESS_TOKEN", secret.c_str(), 1);
+  ::setenv("KAVACH_EGRESS_CA", server.cert().c_str(), 1);
+  const std::string url = "https://127.0.0.1:" + server.port() + "/user";
+  const std::string script =
+      "env | grep -c kavach-placeholder-; grep -rl \"$GH_TOKEN\" /run/kavach 2>/dev/null | wc -l; "
+      "curl -sS -H \"Authorization: Bearer $GH_TOKEN\" " + url + "; "
+      "curl -sS -H \"X-Debug: $GH_TOKEN\" " + url + "; "
+      "cat /proc/self/environ | tr '\\0' '\\n' | grep -c ghp_ || true";
+  last_ = run_kavach({"run", "--json", "--allow", "127.0.0.1:" + server.port(), "--secret",
+                      "TOKEN=env:KAVACH_TEST_EGRESS_TOKEN", "--inject",
+                      "TOKEN=egress:GH_TOKEN@127.0.0.1:" + server.port() + "/Authorization", "--", "/bin/sh", "-c",
+                      script});
+  ::unsetenv("KAVACH_EGRESS_CA");
+  ::unsetenv("KAVACH_TEST_EGRESS_TOKEN");
+  const auto j = parse_json(last_.out);
+  const std::string out = j.value("stdout", "");
+  EXPECT_EQ(out.find(secret), std::string::npos) << "the sandbox saw the secret:\n" << out;
+  EXPECT_EQ(last_.out.find(secret), std::string::npos);
+  EXPECT_EQ(last_.err.find(secret), std::string::npos);
+  // One variable holds the placeholder; the server saw the real token; the X-Debug request was refused.
+  EXPECT_NE(out.find("1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("authorized\n"), std::string::npos) << out << last_.err;
+  EXPECT_EQ(out.find("not authorized"), std::string::npos) << out;
+  EXPECT_NE(out.find("the placeholder of TOKEN is in the X-Debug field, not Authorization"), std::string::npos) << out;
+  EXPECT_EQ(j.at("gate").at("verdict"), "pass") << last_.out;
+  ASSERT_TRUE(j.contains("egress"));
+  bool swapped = false;
+  for (const auto& c : j.at("egress").at("connections")) {
+    if (c.value("credential", "") == "TOKEN") swapped = true;
+  }
+  EXPECT_TRUE(swapped) << j.at("egress").dump();
+}
+
+// Negative control: the same script with the secret injected as a plain variable: the sandbox
+// holds the value itself (and the server is authorized by the sandbox, not by the proxy).
+TEST_F(NetworkCli, WithoutThePlaceholderTheSandboxHoldsTheSecret) {
+  if (!https_tools_present()) GTEST_SKIP() << "needs /usr/bin/openssl (a certificate) and /usr/bin/curl (the client)";
+  const std::string secret = "ghp_kavachTestToken0123456789abcdefXYZ";
+  ::setenv("KAVACH_TEST_EGRESS_TOKEN", secret.c_str(), 1);
+  last_ = run_kavach({"run", "--json", "--secret", "TOKEN=env:KAVACH_TEST_EGRESS_TOKEN", "--inject",
+                      "TOKEN=env:GH_TOKEN", "--", "/bin/sh", "-c",
+                      "cat /proc/self/environ | tr '\\0' '\\n' | grep -c ghp_kavachTestToken"});
+  ::unsetenv("KAVACH_TEST_EGRESS_TOKEN");
+  const auto j = parse_json(last_.out);
+  EXPECT_EQ(j.value("stdout", ""), "1\n") << last_.out;
 }
 
 TEST_F(NetworkCli, TheHostsNetworkWorksAndScoresLower) {

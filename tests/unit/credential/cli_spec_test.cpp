@@ -60,9 +60,24 @@ TEST(InjectSpec, ParsesEachMethod) {
   EXPECT_EQ(*in, (SecretRef{"TOKEN", InjectionMethod::standard_input, ""}));
 }
 
+TEST(InjectSpec, EgressTargetsNameAVariableAHostAndAHeader) {
+  auto r = parse_inject_spec("TOKEN=egress:GH_TOKEN@API.github.com/Authorization");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->method, InjectionMethod::egress);
+  auto t = parse_egress_target(r->target);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->variable, "GH_TOKEN");
+  EXPECT_EQ(t->host, "api.github.com");
+  EXPECT_EQ(t->port, 443);
+  EXPECT_EQ(t->header, "Authorization");
+  auto ip = parse_egress_target("K@127.0.0.1:8443/X-Api-Key");
+  ASSERT_TRUE(ip.has_value());
+  EXPECT_EQ(ip->port, 8443);
+}
+
 TEST(InjectSpec, RejectsMalformedSpecsPrecisely) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"TOKEN", "expected NAME=env:VAR, NAME=file:/PATH/IN/SANDBOX or NAME=stdin"},
+      {"TOKEN", "expected NAME=env:VAR, NAME=file:/PATH/IN/SANDBOX, NAME=stdin or NAME=egress:VAR@HOST[:PORT]/HEADER"},
       {"T=env:1X", "'1X' is not a valid environment variable name"},
       {"T=file:relative", "absolute, normalized path"},
       {"T=file:/", "absolute, normalized path"},
@@ -70,6 +85,11 @@ TEST(InjectSpec, RejectsMalformedSpecsPrecisely) {
       {"T=file:/a/", "absolute, normalized path"},
       {"T=stdin:x", "unknown method 'stdin'"},
       {"T=pipe", "unknown method 'pipe'"},
+      {"T=egress:api.github.com/Authorization", "missing '@' or '/'"},
+      {"T=egress:1X@api.github.com/Authorization", "'1X' is not a variable name"},
+      {"T=egress:GH@api.github.com/Bad Header", "not an HTTP header name"},
+      {"T=egress:GH@*.github.com/Authorization", "one host, not a wildcard or a CIDR"},
+      {"T=egress:GH@api.github.com:0/Authorization", "out of range"},
   };
   for (const auto& [spec, expect] : cases) {
     auto r = parse_inject_spec(spec);

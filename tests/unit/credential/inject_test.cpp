@@ -54,6 +54,34 @@ TEST(Inject, EachMethodFillsTheCommand) {
   EXPECT_EQ(*cmd.stdin_data, kToken);
 }
 
+// An egress injection gives the sandbox a fresh random placeholder, never the value; the value
+// travels only in egress_swaps (for the proxy), and scrub() wipes it.
+TEST(Inject, EgressGivesThePlaceholderAndKeepsTheValueForTheProxy) {
+  const auto p = proxy();
+  Command a;
+  Command b;
+  ASSERT_TRUE(p.inject({{"TOKEN", InjectionMethod::egress, "GH_TOKEN@api.github.com/Authorization"}}, a));
+  ASSERT_TRUE(p.inject({{"TOKEN", InjectionMethod::egress, "GH_TOKEN@api.github.com/Authorization"}}, b));
+  ASSERT_EQ(a.env.size(), 1u);
+  EXPECT_EQ(a.env[0].first, "GH_TOKEN");
+  EXPECT_EQ(a.env[0].second.rfind("kavach-placeholder-", 0), 0u);
+  EXPECT_EQ(a.env[0].second.find(kToken), std::string::npos);
+  EXPECT_NE(a.env[0].second, b.env[0].second);  // one per run
+  ASSERT_EQ(a.egress_swaps.size(), 1u);
+  EXPECT_EQ(a.egress_swaps[0].placeholder, a.env[0].second);
+  EXPECT_EQ(a.egress_swaps[0].value, kToken);
+  EXPECT_EQ(a.egress_swaps[0].host, "api.github.com");
+  EXPECT_EQ(a.egress_swaps[0].header, "Authorization");
+  p.scrub(a);
+  EXPECT_TRUE(a.egress_swaps.empty());
+  // The variable is a target like any other: taken twice is refused.
+  Command c;
+  c.env = {{"GH_TOKEN", "x"}};
+  auto r = p.inject({{"TOKEN", InjectionMethod::egress, "GH_TOKEN@api.github.com/Authorization"}}, c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context.at("reason"), kReasonDuplicateTarget);
+}
+
 TEST(Inject, UnknownNameListsRegisteredSecrets) {
   const auto p = proxy();
   Command cmd;
