@@ -29,6 +29,17 @@ struct HeadParser {
   [[nodiscard]] bool done() const { return parser.is_header_done(); }
 };
 
+// The head as bytes for the origin: Connection: close, no proxy fields.
+template <class Request>
+std::string for_origin(Request& req) {
+  req.erase(http::field::proxy_connection);
+  req.erase(http::field::connection);
+  req.set(http::field::connection, "close");
+  std::ostringstream os;
+  os << req.base();
+  return os.str();
+}
+
 }  // namespace
 
 HeadStatus parse_proxy_head(std::string_view input, ProxyRequest& out, std::string& error) {
@@ -59,13 +70,8 @@ std::string rewrite_for_origin(std::string_view input, const std::string& origin
   HeadParser h(input);
   auto req = h.parser.release();
   req.target(origin_target);
-  req.erase(http::field::proxy_connection);
   req.erase(http::field::proxy_authorization);
-  req.erase(http::field::connection);
-  req.set(http::field::connection, "close");
-  std::ostringstream os;
-  os << req.base();
-  return os.str();
+  return for_origin(req);
 }
 
 std::optional<std::string> swap_placeholders(std::string_view input, const std::vector<HeaderSwap>& swaps,
@@ -103,12 +109,7 @@ std::optional<std::string> swap_placeholders(std::string_view input, const std::
     if (changed) replaced.emplace_back(fname, std::move(value));
   }
   for (auto& [name, value] : replaced) req.set(name, value);
-  req.erase(http::field::proxy_connection);
-  req.erase(http::field::connection);
-  req.set(http::field::connection, "close");
-  std::ostringstream os;
-  os << req.base();
-  return os.str();
+  return for_origin(req);
 }
 
 }  // namespace kavach::network

@@ -80,4 +80,18 @@ for url in sys.argv[1:]:
         print('ERR', type(e).__name__)
 )";
 
+// python3 -c kLoopbackServer: serves one TCP connection on 127.0.0.1:8000 and connects to it:
+// "pong", or "failed: <reason>" and exit status 3.
+inline constexpr const char* kLoopbackServer = R"(
+import socket, threading
+def serve(s):
+    c, _ = s.accept(); c.sendall(b'pong'); c.close()
+try:
+    s = socket.socket(); s.bind(('127.0.0.1', 8000)); s.listen()
+    threading.Thread(target=serve, args=(s,)).start()
+    print(socket.create_connection(('127.0.0.1', 8000), timeout=5).recv(4).decode())
+except OSError as e:
+    print('failed:', e.strerror); raise SystemExit(3)
+)";
+
 }  // namespace kavach::testing_net

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "kavach/backend.hpp"
+#include "cli_sandbox_test.hpp"
 #include "local_http_server.hpp"
 #include "run_kavach.hpp"
 
@@ -25,25 +26,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing_net::kFetch;
+using testing_net::kLoopbackServer;
 using testing_net::LocalHttpServer;
 
-class NetworkCli : public testing::Test {
+class NetworkCli : public CliSandboxTest {
  protected:
   void SetUp() override {
-    auto b = create_backend(BackendKind::process);
-    if (!b || !(*b)->availability().available) {
-      GTEST_SKIP() << "process backend unavailable: " << (b ? (*b)->availability().reason : b.error().message);
-    }
+    CliSandboxTest::SetUp();
+    if (IsSkipped()) return;
     if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/python3 (Debian's python3)";
-    char tmpl[] = "/tmp/kavach-net-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
   // `kavach run --json ARGS -- /usr/bin/python3 -c CODE`: the parsed result.
   nlohmann::json run_python(std::vector<std::string> args, const std::string& code) {
@@ -54,22 +45,9 @@ class NetworkCli : public testing::Test {
     last_ = run_kavach(all);
     return parse_json(last_.out);
   }
-  fs::path dir_;
   KavachRun last_;
 };
 
-// Python inside: serve one TCP connection on 127.0.0.1:8000 and connect to it.
-const char* kLoopbackServer = R"(
-import socket, threading
-def serve(s):
-    c, _ = s.accept(); c.sendall(b'pong'); c.close()
-try:
-    s = socket.socket(); s.bind(('127.0.0.1', 8000)); s.listen()
-    threading.Thread(target=serve, args=(s,)).start()
-    print(socket.create_connection(('127.0.0.1', 8000), timeout=5).recv(4).decode())
-except OSError as e:
-    print('failed:', e.strerror); raise SystemExit(3)
-)";
 
 TEST_F(NetworkCli, ATcpServerOnLoopbackWorksUnderTheAgentPreset) {
   const auto j = run_python({"--network", "loopback"}, kLoopbackServer);
@@ -159,7 +137,8 @@ TEST_F(NetworkCli, WithoutTheProxyTheHostsServerIsOutOfReach) {
 // (never the value itself). Skips the test without python3/openssl/curl.
 class HttpsServer {
  public:
-  HttpsServer(const fs::path& dir, const std::string& expected_auth) {
+  // `serve_dir`: serve that directory's files instead (GET only).
+  HttpsServer(const fs::path& dir, const std::string& expected_auth, const std::string& serve_dir = "") {
     cert_ = (dir / "cert.pem").string();
     const std::string key = (dir / "key.pem").string();
     ok_ = std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert_ +
@@ -173,10 +152,16 @@ class HttpsServer {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::setenv("EXPECTED_AUTH", expected_auth.c_str(), 1);
+      ::setenv("SERVE_DIR", serve_dir.c_str(), 1);
       ::execl("/usr/bin/python3", "python3", "-c",
               "import http.server, ssl, sys, os\n"
               "class H(http.server.BaseHTTPRequestHandler):\n"
               "    def do_GET(self):\n"
+              "        if os.environ['SERVE_DIR']:\n"
+              "            p = os.path.join(os.environ['SERVE_DIR'], self.path.split('?')[0].lstrip('/'))\n"
+              "            if not os.path.isfile(p): self.send_error(404); return\n"
+              "            b = open(p, 'rb').read(); self.send_response(200)\n"
+              "            self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b); return\n"
               "        a = self.headers.get('Authorization')\n"
               "        b = b'tls served\\n' if a is None else (b'authorized\\n' if a == os.environ['EXPECTED_AUTH'] else b'not authorized\\n')\n"
               "        self.send_response(200); self.send_header('Content-Length', str(len(b)));"
@@ -225,6 +210,31 @@ TEST_F(NetworkCli, HttpsThroughAConnectTunnelWithTheServersOwnCertificate) {
   EXPECT_EQ(j.value("stdout", ""), "tls served\n") << last_.out << last_.err;
   ASSERT_TRUE(j.contains("egress"));
   EXPECT_EQ(j.at("egress").at("connections").at(0).at("method"), "CONNECT");
+}
+
+// git over HTTPS through the proxy: a bare repository served as static files (git's "dumb"
+// HTTP protocol) from a local HTTPS server, cloned inside the sandbox.
+TEST_F(NetworkCli, GitClonesOverHttpsThroughTheProxy) {
+  if (!https_tools_present() || ::access("/usr/bin/git", X_OK) != 0) {
+    GTEST_SKIP() << "needs /usr/bin/openssl, /usr/bin/curl and /usr/bin/git";
+  }
+  const std::string d = dir_.string();
+  ASSERT_EQ(std::system(("set -e; cd " + d + "; git init -q work; echo 'hello through the proxy' > work/hello.txt; "
+                         "git -C work add hello.txt; git -C work -c user.name=t -c user.email=t@example.invalid "
+                         "commit -q -m one; mkdir www; git clone -q --bare work www/repo.git; "
+                         "git -C www/repo.git update-server-info; chmod -R a+rX " + d)
+                            .c_str()),
+            0);
+  HttpsServer server(dir_, "", d + "/www");
+  ASSERT_TRUE(server.ok());
+  last_ = run_kavach({"run", "--json", "--allow", "127.0.0.1:" + server.port(), "--ro", d, "--", "/bin/sh", "-c",
+                      "git -c http.sslCAInfo=" + server.cert() + " clone -q https://127.0.0.1:" + server.port() +
+                          "/repo.git /tmp/r && cat /tmp/r/hello.txt"});
+  const auto j = parse_json(last_.out);
+  EXPECT_EQ(j.value("stdout", ""), "hello through the proxy\n") << last_.out << last_.err;
+  ASSERT_TRUE(j.contains("egress"));
+  EXPECT_GE(j.at("egress").at("allowed").get<int>(), 1);
+  EXPECT_EQ(j.at("egress").at("denied"), 0);
 }
 
 // The credential placeholder: the server sees the real token in its header, the sandbox only

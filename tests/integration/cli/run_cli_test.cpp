@@ -9,6 +9,7 @@
 
 #include "kavach/backend.hpp"
 #include "kavach/error.hpp"
+#include "cli_sandbox_test.hpp"
 #include "run_kavach.hpp"
 
 namespace kavach::cli {
@@ -16,28 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RunCli : public testing::Test {
- protected:
-  void SetUp() override {
-    auto b = create_backend(BackendKind::process);
-    if (!b || !(*b)->availability().available) {
-      GTEST_SKIP() << "process backend unavailable: " << (b ? (*b)->availability().reason : b.error().message);
-    }
-    char tmpl[] = "/tmp/kavach-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    // Read-only mounts keep the host's modes and the sandbox user is not the owner: others may read.
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-
-  fs::path dir_;
-};
+class RunCli : public CliSandboxTest {};
 
 TEST_F(RunCli, CommandNotFoundPrintsTheErrorNotAScore) {
   const KavachRun r = run_kavach({"run", "--", "kavach-no-such-command"});

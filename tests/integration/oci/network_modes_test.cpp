@@ -11,19 +11,9 @@ namespace kavach::oci_test {
 namespace {
 
 using testing_net::kFetch;
+using testing_net::kLoopbackServer;
 using testing_net::LocalHttpServer;
 
-const char* kLoopbackServer = R"(
-import socket, threading
-def serve(s):
-    c, _ = s.accept(); c.sendall(b'pong'); c.close()
-try:
-    s = socket.socket(); s.bind(('127.0.0.1', 8000)); s.listen()
-    threading.Thread(target=serve, args=(s,)).start()
-    print(socket.create_connection(('127.0.0.1', 8000), timeout=5).recv(4).decode())
-except OSError as e:
-    print('failed:', e.strerror)
-)";
 
 class OciNetworkModes : public ContainerTest {
  protected:

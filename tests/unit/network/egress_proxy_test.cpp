@@ -14,24 +14,13 @@
 #include <thread>
 
 #include "kavach/network.hpp"
+#include "loopback_listener.hpp"
 
 namespace kavach::network {
 namespace {
 
 using common::UniqueFd;
 
-UniqueFd listen_loopback(std::uint16_t& port) {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::listen(s.get(), 16), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return s;
-}
 
 // Answers every connection with "echo:" and the first bytes it got, then closes.
 class EchoServer {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <thread>
 
+#include "loopback_listener.hpp"
 #include "network/egress_proxy.hpp"
 #include "network/interception_ca.hpp"
 
@@ -27,18 +28,6 @@ using common::UniqueFd;
 constexpr const char* kPlaceholder = "kavach-placeholder-5f0c2e";
 constexpr const char* kSecret = "ghp_realSecretValue0123456789";
 
-UniqueFd listen_loopback(std::uint16_t& port) {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::listen(s.get(), 16), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return s;
-}
 
 // A TLS server on 127.0.0.1 (certificate from its own CA) that answers with the request head it got.
 class EchoTlsServer {
