@@ -453,19 +453,32 @@ void EgressProxy::accept_loop() {
     if (wait_readable(listener_.get(), stop_fd_.get(), std::chrono::milliseconds(-1)) < 0) return;
     const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    const std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_ || active_ >= options_.max_connections) {
-      if (!stopped_) reply(fd, 503, "Service Unavailable", "kavach: too many connections through the egress proxy\n");
-      ::close(fd);
-      continue;
+    std::vector<std::thread> finished;
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      // Connections that ended are joined here, so a run that opens many in turn holds the
+      // threads of the open ones only (the sandbox cannot pile up threads in kavach).
+      finished.swap(finished_);
+      if (stopped_ || active_ >= options_.max_connections) {
+        if (!stopped_) reply(fd, 503, "Service Unavailable", "kavach: too many connections through the egress proxy\n");
+        ::close(fd);
+      } else {
+        ++active_;
+        const std::uint64_t id = next_worker_++;
+        workers_.emplace(id, std::thread([this, fd, id] {
+                           serve(fd);
+                           ::close(fd);
+                           const std::lock_guard<std::mutex> done(mu_);
+                           --active_;
+                           auto it = workers_.find(id);
+                           if (it != workers_.end()) {  // stop() may have taken them all to join
+                             finished_.push_back(std::move(it->second));
+                             workers_.erase(it);
+                           }
+                         }));
+      }
     }
-    ++active_;
-    workers_.emplace_back([this, fd] {
-      serve(fd);
-      ::close(fd);
-      const std::lock_guard<std::mutex> done(mu_);
-      --active_;
-    });
+    for (auto& t : finished) t.join();
   }
 }
 
@@ -615,6 +628,11 @@ void EgressProxy::serve(int client) {
   finish();
 }
 
+std::size_t EgressProxy::threads_held() {
+  const std::lock_guard<std::mutex> lock(mu_);
+  return workers_.size() + finished_.size();
+}
+
 EgressSummary EgressProxy::stop() {
   {
     const std::lock_guard<std::mutex> lock(mu_);
@@ -627,9 +645,12 @@ EgressSummary EgressProxy::stop() {
   std::vector<std::thread> workers;
   {
     const std::lock_guard<std::mutex> lock(mu_);
-    workers.swap(workers_);
+    for (auto& [id, t] : workers_) workers.push_back(std::move(t));
+    workers_.clear();
+    for (auto& t : finished_) workers.push_back(std::move(t));
+    finished_.clear();
   }
-  for (auto& t : workers) t.join();
+  for (auto& t : workers) t.join();  // a worker whose entry was taken here parks nothing
   const std::lock_guard<std::mutex> lock(mu_);
   return summary_;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,6 +55,10 @@ class EgressProxy {
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;
 
+  // Connection threads not joined yet: those serving and those just ended (bounded by the
+  // connections open at once, never by the connections a run has made).
+  [[nodiscard]] std::size_t threads_held();
+
   // Ends every connection, joins every thread, returns the run's account. Idempotent.
   EgressSummary stop();
 
@@ -72,7 +77,9 @@ class EgressProxy {
   SSL_CTX* upstream_tls_ = nullptr;  // verifying client context for intercepted destinations
   std::thread acceptor_;
   std::mutex mu_;
-  std::vector<std::thread> workers_;
+  std::map<std::uint64_t, std::thread> workers_;  // connections being served, by id
+  std::vector<std::thread> finished_;              // ended, to be joined by the acceptor or stop()
+  std::uint64_t next_worker_ = 0;
   std::size_t active_ = 0;
   EgressSummary summary_;
   bool stopped_ = false;

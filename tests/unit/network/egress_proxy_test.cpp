@@ -216,6 +216,18 @@ TEST(EgressProxy, HttpsUrlsAndGarbageAreRefused) {
   EXPECT_EQ(s.allowed, 0u);
 }
 
+// A sandbox that opens connection after connection holds kavach threads only for the open ones.
+TEST(EgressProxy, EndedConnectionsDoNotPileUpThreads) {
+  EchoServer up;
+  const std::string dest = "127.0.0.1:" + std::to_string(up.port());
+  Proxy p({entry(dest)});
+  for (int i = 0; i < 200; ++i) {
+    (void)ask_proxy(p.port, "GET http://" + dest + "/ HTTP/1.1\r\nHost: " + dest + "\r\n\r\n");
+  }
+  EXPECT_LE(p.proxy->threads_held(), 3u) << "threads of ended connections were kept";
+  EXPECT_EQ(p.proxy->stop().allowed, 200u);
+}
+
 TEST(EgressProxy, StopEndsOpenTunnelsAndIsIdempotent) {
   std::uint16_t port = 0;
   UniqueFd idle_upstream = listen_loopback(port);  // accepts (backlog) and never answers
