@@ -28,7 +28,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using common::UniqueFd;
 
-constexpr std::size_t kRelayChunk = 64 * 1024;
+constexpr std::size_t kRelayChunk = std::size_t{64} * 1024;
 constexpr std::size_t kMaxKeptRecords = 1000;
 constexpr std::chrono::milliseconds kFirstBytesWait{2'000};  // a CONNECT client's first bytes (TLS hello)
 
@@ -541,7 +541,7 @@ void EgressProxy::serve(int client) {
       to = split_authority(rest.substr(0, end), 80);
       origin_target = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
       if (!origin_target.empty() && origin_target.front() != '/') origin_target.insert(0, "/");
-    } else if (t.rfind("/", 0) == 0 && !req.host_header.empty()) {
+    } else if (t.rfind('/', 0) == 0 && !req.host_header.empty()) {
       to = split_authority(req.host_header, 80);
       origin_target = req.target;
     }

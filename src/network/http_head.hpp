@@ -27,7 +27,7 @@ enum class HeadStatus { need_more, done, bad };
 // Proxy-Authorization and Connection dropped, Connection: close added.
 [[nodiscard]] std::string rewrite_for_origin(std::string_view input, const std::string& origin_target);
 
-inline constexpr std::size_t kMaxHeadBytes = 32 * 1024;
+inline constexpr std::size_t kMaxHeadBytes = std::size_t{32} * 1024;
 
 // A credential placeholder the proxy replaces in one header of requests to one host.
 struct HeaderSwap {

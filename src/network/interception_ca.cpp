@@ -42,7 +42,7 @@ X509* new_cert(EVP_PKEY* subject_key, const std::string& cn) {
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
   BN_free(bn);
   X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(c), 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(c), 24L * 3600);
   X509_set_pubkey(c, subject_key);
   X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
