@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "backends/common/helper_binary.hpp"
 #include "backends/common/seccomp_bpf.hpp"
 #include "guard/guard_args.hpp"
 #include "kavach/syscalls.hpp"
@@ -11,23 +12,8 @@
 namespace kavach::common {
 
 Result<std::filesystem::path> find_guard_binary() {
-  std::vector<std::string> tried;
-  auto usable = [&tried](const std::string& p) {
-    tried.push_back(p);
-    return !p.empty() && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (const char* env = std::getenv("KAVACH_GUARD"); env != nullptr && *env != '\0') {
-    if (usable(env)) return std::filesystem::path(env);
-  }
-  for (const char* p : {KAVACH_GUARD_INSTALL_PATH, KAVACH_GUARD_BUILD_PATH}) {
-    if (usable(p)) return std::filesystem::path(p);
-  }
-  std::string list;
-  for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
-  return fail(ErrorCode::runtime_missing,
-              "protected_paths: the guard program kavach-guard was not found (tried " + list +
-                  "); set $KAVACH_GUARD or install kavach",
-              {{"control", "protected_paths"}});
+  return find_helper_binary({"kavach-guard", "KAVACH_GUARD", KAVACH_GUARD_INSTALL_PATH, KAVACH_GUARD_BUILD_PATH,
+                             "protected_paths"});
 }
 
 Result<GuardCommand> guard_command(const GuardCommandInput& in) {

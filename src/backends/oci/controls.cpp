@@ -102,22 +102,29 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     r.set(Control::egress_proxy, true, true, net.egress_detail);
     r.set(Control::dns_policy, true, true, net.dns_detail);
   } else if (net.egress_proxy) {
-    const std::string why = "runsc's network stack lives in the sentry, where the proxy's listener cannot be "
-                            "placed (its loopback is its own); use the process or oci backend for network "
-                            "mode allowlist; degraded runs get no network at all";
-    for (Control ctl : {Control::network, Control::egress_proxy, Control::dns_policy}) {
-      if (auto s = settle(r, p, ctl, false, why, ctl == Control::network ? net_mode : std::string()); !s) {
-        return tl::unexpected(s.error());
-      }
-    }
-    r.set(Control::ns_net, true, true, "network namespace without a way out instead of the allowlist");
+    // runsc's netstack lives in the sentry, where no host listener can be placed (and runsc
+    // 2022's own networking refuses kernels >= 6.x). kavach-egress-bridge listens on the same
+    // 127.0.0.1 address inside the sentry and relays to the proxy's host Unix socket.
+    c.egress_bridge = true;
+    r.set(Control::ns_net, true, true,
+          "runsc --network=none: the sentry's netstack has loopback only, no host interface; " + asked);
+    r.set(Control::network, true, true, net.what, net_mode);
+    r.set(Control::egress_proxy, true, true,
+          net.egress_detail + "; inside the sentry kavach-egress-bridge relays 127.0.0.1:" +
+              std::to_string(kEgressProxyPort) +
+              " to the proxy's Unix socket (runsc --host-uds=open: as under runc, Unix sockets in the paths the "
+              "policy mounts can be connected to)");
+    r.set(Control::dns_policy, true, true, net.dns_detail);
   } else if (!net.own_namespace && gvisor) {
-    // Measured with runsc from Debian 12: --network=host in kavach's user namespace stops at
-    // "error setting up chroot: error converting mounts: operation not permitted".
+    // Measured with runsc from Debian 12: --network=host starts the sandbox in the container's
+    // user namespace, where host root is unmapped, so the sandbox process has no capabilities
+    // after exec and its chroot set-up fails ("error converting mounts: operation not
+    // permitted"); without that user namespace the sentry and the gofer would run as host root.
     if (auto s = settle(r, p, Control::network, false,
-                        "runsc cannot share the host's network from the user namespace kavach runs it in "
-                        "(its chroot set-up fails with EPERM); use the process or oci backend for network "
-                        "mode host; degraded runs get no network at all",
+                        "runsc's host network runs the sandbox in the container's user namespace, where its "
+                        "set-up fails with EPERM (runsc 2022), and without one the sentry and gofer would be host "
+                        "root; use the process or oci backend for network mode host; degraded runs get no "
+                        "network at all",
                         net_mode);
         !s) {
       return tl::unexpected(s.error());

@@ -19,7 +19,8 @@ namespace kavach::oci {
 
 struct OciControls {
   bool network_namespace = true;
-  bool egress_netns = false;  // allowlist: join kavach's namespace (lo + the proxy's listener)
+  bool egress_netns = false;   // allowlist: join kavach's namespace (lo + the proxy's listener)
+  bool egress_bridge = false;  // allowlist on runsc: kavach-egress-bridge relays to the proxy's socket
   bool seccomp = false;
   bool guard = false;  // the command runs behind kavach-guard (protected paths)
   bool memory = false;

@@ -1,5 +1,6 @@
 #include "backends/oci/mount_plan.hpp"
 
+#include "backends/common/egress_bridge.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
@@ -70,6 +71,10 @@ class Planner {
     }
     if (in_.readonly_sysfs) add("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
     if (!in_.guard_binary.empty()) add(common::kGuardPathInSandbox, "bind", in_.guard_binary.string(), kRo);
+    if (!in_.egress_bridge_binary.empty()) {
+      add(common::kEgressBridgePathInSandbox, "bind", in_.egress_bridge_binary.string(), kRo);
+      add(common::kEgressSocketDirInSandbox, "bind", in_.egress_socket_dir.string(), kRo);
+    }
   }
 
   // A host-view directory that is a symlink (merged /usr: /bin -> usr/bin) becomes the same

@@ -32,6 +32,8 @@ struct MountPlanInput {
   bool readonly_sysfs = false;
   // Host path of kavach-guard, bound at common::kGuardPathInSandbox; empty: no guard.
   std::filesystem::path guard_binary;
+  std::filesystem::path egress_bridge_binary;  // allowlist on runsc: kavach-egress-bridge
+  std::filesystem::path egress_socket_dir;     // and the directory of the proxy's socket
 };
 
 struct RootfsSymlink {

@@ -10,6 +10,7 @@
 
 #include "backends/common/cgroup.hpp"
 #include "backends/common/disk_control.hpp"
+#include "backends/common/egress_bridge.hpp"
 #include "backends/common/egress_netns.hpp"
 #include "backends/oci/bundle.hpp"
 #include "backends/oci/cgroup_stats.hpp"
@@ -120,6 +121,8 @@ Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& po
       c.global_args.push_back(std::string("--debug-log=") + dbg + "/");
     }
     if (controls.seccomp) c.global_args.push_back("--oci-seccomp");
+    // Allowlist: kavach-egress-bridge connects to the proxy's socket through the gofer.
+    if (controls.egress_bridge) c.global_args.push_back("--host-uds=open");
     info["gvisor_platform"] = why;
     info["gvisor_version"] = rt.version;
   }
@@ -229,6 +232,12 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
       return tl::unexpected(s.error());
     }
   }
+  if (controls->egress_bridge) {
+    auto bin = common::find_egress_bridge_binary();
+    if (!bin) return tl::unexpected(bin.error());
+    mpi.egress_bridge_binary = *bin;
+    mpi.egress_socket_dir = b.dir() / "egress";
+  }
   mpi.rootfs = root->kind;
   mpi.readonly_sysfs = kind_ == BackendKind::gvisor;
   mpi.writable_source = [&writable_source](const std::filesystem::path& p) {
@@ -271,6 +280,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
       return tl::unexpected(s.error());
     }
   }
+  if (controls->egress_bridge) in.args = common::egress_bridge_argv(kEgressProxyPort, in.args);
   in.env = *env;
   in.cwd = plan->cwd;
   in.uid = policy.uid;
@@ -351,8 +361,16 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   }
   b.container_created();  // from the first runtime call on, cleanup deletes it
   std::unique_ptr<network::EgressProxy> egress;
-  if (egress_ns) {
-    auto started = network::EgressProxy::start(egress_ns->take_listener(), network::EgressRules(policy.network.allow));
+  if (egress_ns || controls->egress_bridge) {
+    common::UniqueFd listener;
+    if (egress_ns) {
+      listener = egress_ns->take_listener();
+    } else {
+      auto made = common::listen_egress_socket(mpi.egress_socket_dir);
+      if (!made) return tl::unexpected(made.error());
+      listener = std::move(*made);
+    }
+    auto started = network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow));
     if (!started) return tl::unexpected(started.error());
     egress = std::move(*started);
   }

@@ -66,14 +66,23 @@ TEST(OciControls, NetworkModesForRunc) {
   EXPECT_FALSE(off->egress_netns);
 }
 
-// runsc can give neither: both fail closed with the reason, and degrade to no network.
-TEST(OciControls, GvisorRefusesAllowlistAndHostNetworks) {
-  for (NetworkMode m : {NetworkMode::allowlist, NetworkMode::host}) {
-    auto c = plan_network(BackendKind::gvisor, m);
-    ASSERT_FALSE(c.has_value()) << to_string(m);
-    EXPECT_EQ(c.error().code, ErrorCode::control_unavailable);
-    EXPECT_NE(c.error().message.find("runsc"), std::string::npos) << c.error().message;
-  }
+// runsc: allowlist through kavach-egress-bridge (no namespace of kavach's to join); the host's
+// network fails closed with the reason.
+TEST(OciControls, GvisorBridgesAllowlistAndRefusesHostNetwork) {
+  auto allow = plan_network(BackendKind::gvisor, NetworkMode::allowlist);
+  ASSERT_TRUE(allow.has_value()) << allow.error().message;
+  EXPECT_TRUE(allow->egress_bridge);
+  EXPECT_FALSE(allow->egress_netns);
+  EXPECT_TRUE(allow->network_namespace);
+  EXPECT_TRUE(allow->report.applied(Control::egress_proxy));
+  EXPECT_NE(allow->report.find(Control::egress_proxy)->detail.find("kavach-egress-bridge"), std::string::npos);
+  auto runc = plan_network(BackendKind::oci, NetworkMode::allowlist);
+  ASSERT_TRUE(runc.has_value());
+  EXPECT_FALSE(runc->egress_bridge);
+  auto host = plan_network(BackendKind::gvisor, NetworkMode::host);
+  ASSERT_FALSE(host.has_value());
+  EXPECT_EQ(host.error().code, ErrorCode::control_unavailable);
+  EXPECT_NE(host.error().message.find("runsc"), std::string::npos) << host.error().message;
 }
 
 }  // namespace
