@@ -1,5 +1,7 @@
 #include "network/egress_credentials.hpp"
 
+#include <string.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -46,6 +48,25 @@ Result<EgressOptions> prepare_egress(const SandboxPolicy& policy, Command& cmd) 
   cmd.files.push_back(InjectedFile{std::string(kEgressCaBundlePath), std::move(bundle), 0444});
   for (const char* var : kEgressCaVariables) cmd.env.emplace_back(var, std::string(kEgressCaBundlePath));
   return o;
+}
+
+Result<EgressRun> EgressRun::prepare(const SandboxPolicy& policy, const Command& cmd) {
+  EgressRun run(cmd);
+  if (cmd.egress_swaps.empty()) return run;
+  run.copy_ = std::make_unique<Command>(cmd);
+  auto o = prepare_egress(policy, *run.copy_);
+  if (!o) return tl::unexpected(o.error());  // ~EgressRun wipes the copy
+  run.options_ = std::make_shared<EgressOptions>(std::move(*o));
+  return run;
+}
+
+EgressRun::~EgressRun() {
+  if (copy_) {
+    for (EgressSwap& s : copy_->egress_swaps) ::explicit_bzero(s.value.data(), s.value.size());
+  }
+  if (options_) {  // the run is over: nobody swaps any more
+    for (auto& c : options_->credentials) ::explicit_bzero(c.swap.value.data(), c.swap.value.size());
+  }
 }
 
 }  // namespace kavach::network

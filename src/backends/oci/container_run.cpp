@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -206,7 +207,12 @@ std::string last_log_error(const std::filesystem::path& log) {
   while (std::getline(in, line)) {
     try {
       const auto j = nlohmann::json::parse(line);
-      if (j.value("level", "") == "error") last = j.value("msg", "");
+      const std::string level = j.value("level", "");
+      const std::string msg = j.value("msg", "");
+      // runsc logs its fatal errors at level warning, as "FATAL ERROR: ..." (util.Fatalf).
+      constexpr std::string_view kFatal = "FATAL ERROR: ";
+      if (level == "error") last = msg;
+      if (level == "warning" && msg.rfind(kFatal, 0) == 0) last = msg.substr(kFatal.size());
     } catch (const std::exception&) {
       // not JSON (a runtime that ignores --log-format): not ours to interpret
     }

@@ -4,6 +4,7 @@
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
+#include "core/injected_file_rules.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ class Planner {
     if (auto r = readonly(); !r) return tl::unexpected(r.error());
     writable();
     if (auto r = protect(); !r) return tl::unexpected(r.error());
+    if (auto r = inject(); !r) return tl::unexpected(r.error());
     // Parents before children (component-wise order); stable keeps a bind after a tmpfs on
     // the same destination.
     std::stable_sort(plan_.mounts.begin(), plan_.mounts.end(), [](const OciMount& a, const OciMount& b) {
@@ -164,6 +166,20 @@ class Planner {
           if (read_only) plan_.protected_masks++;
         }
       }
+    }
+    return {};
+  }
+
+  // Injected files: the rules every backend applies, and never onto a host bind (the file would
+  // need a mount point in a host directory).
+  Result<void> inject() {
+    std::set<fs::path> seen;
+    for (const auto& [path, source] : in_.injected_files) {
+      if (auto r = check_injected_file_path(path, seen); !r) return r;
+      for (const auto& m : plan_.mounts) {
+        if (m.type == "bind" && is_under(path, m.destination)) return tl::unexpected(injected_file_on_host_mount(path));
+      }
+      add(path.string(), "bind", source.string(), kRo);
     }
     return {};
   }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/oci/spec.hpp"
@@ -34,6 +35,9 @@ struct MountPlanInput {
   std::filesystem::path guard_binary;
   std::filesystem::path egress_bridge_binary;  // allowlist on runsc: kavach-egress-bridge
   std::filesystem::path egress_socket_dir;     // and the directory of the proxy's socket
+  // Injected files (Command::files): where the sandbox sees each, and the host file (in the
+  // run's memory-backed bundle) bound there read-only.
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> injected_files;
 };
 
 struct RootfsSymlink {

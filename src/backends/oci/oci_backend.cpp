@@ -16,6 +16,7 @@
 #include "backends/oci/cgroup_stats.hpp"
 #include "backends/oci/container_run.hpp"
 #include "backends/oci/controls.hpp"
+#include "backends/oci/injected_files.hpp"
 #include "backends/oci/mount_plan.hpp"
 #include "backends/oci/rootfs.hpp"
 #include "backends/oci/runtime.hpp"
@@ -25,6 +26,7 @@
 #include "backends/oci/state_dirs.hpp"
 #include "kavach/network.hpp"
 #include "kavach/syscalls.hpp"
+#include "network/egress_credentials.hpp"
 #include "network/egress_proxy.hpp"
 
 namespace kavach::oci {
@@ -91,6 +93,9 @@ class ContainerBackend final : public Backend {
   Result<RuntimeCommand> runtime_command(const SandboxPolicy& policy, const RuntimeChoice& rt, const StateDirs& dirs,
                                          const std::filesystem::path& log, const OciControls& controls,
                                          std::map<std::string, std::string>& info) const;
+  // One run of `cmd` as the sandbox gets it (placeholders' plumbing already added by exec).
+  Result<ExecResult> run_once(const SandboxPolicy& policy, const Command& cmd,
+                              const network::EgressOptions& egress_options);
 
   BackendKind kind_;
   HostInfo host_;
@@ -130,6 +135,15 @@ Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& po
 }
 
 Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
+  // Credential placeholders: the run's CA bundle joins the command (an injected file and its
+  // variables) and the proxy gets the swaps; the copies of secret values are wiped after.
+  auto egress = network::EgressRun::prepare(policy, cmd);
+  if (!egress) return tl::unexpected(egress.error());
+  return run_once(policy, egress->command(), egress->options() ? *egress->options() : network::EgressOptions{});
+}
+
+Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const Command& cmd,
+                                              const network::EgressOptions& egress_options) {
   const auto t_start = Clock::now();
   auto t = t_start;
   ExecResult result;
@@ -143,16 +157,6 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
   if (cmd.argv.empty() || cmd.argv.front().empty()) {
     return fail(ErrorCode::invalid_argument, "command is empty: argv[0] must name a program");
-  }
-  if (!cmd.egress_swaps.empty()) {
-    return fail(ErrorCode::invalid_argument,
-                "credential placeholders need the process backend for now: the run's CA bundle is an injected "
-                "file, which the " + std::string(to_string(kind_)) + " backend does not deliver yet");
-  }
-  if (!cmd.files.empty()) {
-    return fail(ErrorCode::invalid_argument,
-                "injected files are not supported by the " + std::string(to_string(kind_)) +
-                    " backend yet (their content must not touch host disk)");
   }
   if (cmd.terminal) {
     return fail(ErrorCode::invalid_argument,
@@ -187,7 +191,7 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   // 2. The bundle.
   // Injected variables (the credential proxy's env secrets) go into config.json and, for runsc,
   // into the runtime's state: such a run keeps both on a memory filesystem, or does not run.
-  auto dirs = state_dirs(!cmd.env.empty());
+  auto dirs = state_dirs(!cmd.env.empty() || !cmd.files.empty());
   if (!dirs) return tl::unexpected(dirs.error());
   const std::string id = new_container_id();
   std::map<std::string, std::string>& info = result.backend_info;
@@ -224,6 +228,9 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
   }
   MountPlanInput mpi;
   mpi.policy = &policy;
+  auto files = write_injected_files(b.dir() / "files", cmd.files, host_uid, host_gid);
+  if (!files) return tl::unexpected(files.error());
+  mpi.injected_files = std::move(*files);
   if (controls->guard) {
     auto bin = common::find_guard_binary();
     if (bin) {
@@ -370,7 +377,8 @@ Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Com
       if (!made) return tl::unexpected(made.error());
       listener = std::move(*made);
     }
-    auto started = network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow));
+    auto started =
+        network::EgressProxy::start(std::move(listener), network::EgressRules(policy.network.allow), egress_options);
     if (!started) return tl::unexpected(started.error());
     egress = std::move(*started);
   }

@@ -1,7 +1,9 @@
 #include "backends/oci/rootfs.hpp"
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +112,29 @@ Result<PreparedRootfs> unpack_image(const OciPolicy& oci, const fs::path& bundle
   return r;
 }
 
+// runsc's gofer remounts the root read-only from inside its user namespace, where the nosuid,
+// nodev and noexec flags of the mount it sits on are locked and must be repeated; runsc does not
+// repeat them, so on such a filesystem (Debian's /run tmpfs, kavach's memory-backed state) the
+// sandbox fails with EPERM. The root kavach owns gets a bind of its own without those flags (its
+// contents are mount points, symlinks or an unpacked image; no_new_privs stays in force). The
+// bind goes with the bundle (remove_bundle_dir detaches everything below it).
+Result<void> own_mount_without_locked_flags(const fs::path& root) {
+  struct statvfs st {};
+  if (::statvfs(root.c_str(), &st) != 0) {
+    return fail(ErrorCode::setup_failed, "statvfs " + root.string() + ": " + std::strerror(errno), {{"stage", "rootfs"}});
+  }
+  if ((st.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC)) == 0) return {};
+  if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+      ::mount(nullptr, root.c_str(), nullptr, MS_REMOUNT | MS_BIND, nullptr) != 0 ||
+      ::mount(nullptr, root.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+    return fail(ErrorCode::setup_failed,
+                "the root filesystem's directory " + root.string() + " is on a nosuid/nodev/noexec mount and "
+                    "re-binding it without those flags failed: " + std::strerror(errno),
+                {{"stage", "rootfs"}, {"path", root.string()}});
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<PreparedRootfs> prepare_rootfs(const OciPolicy& oci, const fs::path& bundle_dir, const HostInfo& host,
@@ -134,10 +159,14 @@ Result<PreparedRootfs> prepare_rootfs(const OciPolicy& oci, const fs::path& bund
       return fail(ErrorCode::path_not_found, "oci.image '" + oci.image.string() + "' does not exist",
                   {{"path", oci.image.string()}, {"key", "oci.image"}});
     }
-    return unpack_image(oci, bundle_dir, host, id_mapping);
+    auto r = unpack_image(oci, bundle_dir, host, id_mapping);
+    if (!r) return r;
+    if (auto own = own_mount_without_locked_flags(r->path); !own) return tl::unexpected(own.error());
+    return r;
   }
   PreparedRootfs r{RootfsKind::host_view, bundle_dir / "rootfs", true, "read-only view of the host's system directories"};
   if (auto made = make_dirs(r.path, 0755); !made) return tl::unexpected(made.error());
+  if (auto own = own_mount_without_locked_flags(r.path); !own) return tl::unexpected(own.error());
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
 #include "backends/common/tmpfs_limits.hpp"
+#include "core/injected_file_rules.hpp"
 
 #include <linux/landlock.h>
 #include <linux/mount.h>
@@ -402,25 +403,10 @@ Result<void> Builder::inject_files() {
   if (in_.files == nullptr) return {};
   std::set<fs::path> seen;
   for (const auto& f : *in_.files) {
+    if (auto r = check_injected_file_path(f.path, seen); !r) return r;
     const fs::path p = f.path.lexically_normal();
     const std::string ps = p.string();
-    if (!f.path.is_absolute() || p != f.path || p.filename().empty()) {
-      return fail(ErrorCode::invalid_argument,
-                  "injected file path '" + f.path.string() + "' must be an absolute, normalized file path",
-                  {{"path", f.path.string()}});
-    }
-    if (!seen.insert(p).second) {
-      return fail(ErrorCode::invalid_argument, "injected file '" + ps + "' is given twice",
-                  {{"path", ps}});
-    }
-    const bool in_shm = is_under(p, "/dev/shm") && p != "/dev/shm";
-    if (covered_by_entry(p) || ((is_under(p, "/dev") && !in_shm)) || is_under(p, "/proc")) {
-      return fail(ErrorCode::invalid_argument,
-                  "injected file '" + ps +
-                      "' would land on a host bind mount or a kernel filesystem; put it under /tmp, "
-                      "/run or another path that only the sandbox's own tmpfs holds",
-                  {{"path", ps}});
-    }
+    if (covered_by_entry(p)) return tl::unexpected(injected_file_on_host_mount(p));
     mkdir_parents(p);  // in the root tmpfs, the sandbox's /tmp or its /dev/shm
     MountOp w;
     w.kind = MountKind::write_file;

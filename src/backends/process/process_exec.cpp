@@ -153,32 +153,15 @@ Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy)
 
 Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
   // Credential placeholders: the run's CA bundle joins the command (files, variables) and the
-  // proxy gets the swaps; this copy's secret values are wiped when the run is over.
-  Command with_egress;
-  const Command* command = &cmd;
-  std::shared_ptr<network::EgressOptions> egress;
-  if (!cmd.egress_swaps.empty()) {
-    with_egress = cmd;
-    auto o = network::prepare_egress(policy, with_egress);
-    if (!o) return tl::unexpected(o.error());
-    egress = std::make_shared<network::EgressOptions>(std::move(*o));
-    command = &with_egress;
-  }
-  auto wipe = [&] {
-    for (EgressSwap& s : with_egress.egress_swaps) ::explicit_bzero(s.value.data(), s.value.size());
-    if (egress) {
-      for (auto& c : egress->credentials) ::explicit_bzero(c.swap.value.data(), c.swap.value.size());
-    }
-  };
+  // proxy gets the swaps; the copies of secret values are wiped when `egress` goes.
+  auto egress = network::EgressRun::prepare(policy, cmd);
+  if (!egress) return tl::unexpected(egress.error());
+  const Command* command = &egress->command();
   auto prepared = prepare(policy, command);
-  if (!prepared) {
-    wipe();
-    return tl::unexpected(prepared.error());
-  }
-  (*prepared)->egress_options = egress;
+  if (!prepared) return tl::unexpected(prepared.error());
+  (*prepared)->egress_options = egress->options();
   auto result = with_mount_plan(run(**prepared, policy, *command), **prepared);
   (*prepared)->egress_options.reset();
-  wipe();
   background().retire(std::move(*prepared));
   return result;
 }

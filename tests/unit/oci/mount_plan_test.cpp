@@ -170,5 +170,36 @@ TEST(OciMountPlan, ReadonlySysfsWhenAsked) {
   EXPECT_TRUE(has(*sys, "ro") && has(*sys, "nosuid") && has(*sys, "nodev") && has(*sys, "noexec"));
 }
 
+// Injected files: bound read-only where the sandbox expects them, after their parents; never onto
+// a host bind, a kernel filesystem, twice, or at a relative path (the rules every backend shares).
+TEST(OciMountPlan, InjectedFilesAreReadOnlyBindsOnTheSandboxsOwnFilesystems) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  MountPlanInput in;
+  in.policy = &p;
+  in.injected_files = {{"/run/kavach/egress-ca.pem", "/bundle/files/0"}, {"/tmp/token", "/bundle/files/1"}};
+  auto plan = plan_mounts(in);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const OciMount* ca = find(*plan, "/run/kavach/egress-ca.pem");
+  ASSERT_NE(ca, nullptr);
+  EXPECT_EQ(ca->type, "bind");
+  EXPECT_EQ(ca->source, "/bundle/files/0");
+  EXPECT_TRUE(has(*ca, "ro"));
+  const auto tmp = std::find_if(plan->mounts.begin(), plan->mounts.end(), [](const OciMount& m) { return m.destination == "/tmp"; });
+  const auto token = std::find_if(plan->mounts.begin(), plan->mounts.end(), [](const OciMount& m) { return m.destination == "/tmp/token"; });
+  ASSERT_NE(token, plan->mounts.end());
+  EXPECT_LT(tmp, token) << "the file's tmpfs comes first";
+
+  for (const char* bad : {"/usr/lib/x", "/proc/self/x", "/dev/x", "relative", "/tmp/../etc/x", "/sys/x"}) {
+    in.injected_files = {{bad, "/bundle/files/0"}};
+    auto r = plan_mounts(in);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument) << bad;
+  }
+  in.injected_files = {{"/tmp/a", "/bundle/files/0"}, {"/tmp/a", "/bundle/files/1"}};
+  auto twice = plan_mounts(in);
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_NE(twice.error().message.find("twice"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kavach::oci
