@@ -161,6 +161,7 @@ class HttpsServer {
               "            p = os.path.join(os.environ['SERVE_DIR'], self.path.split('?')[0].lstrip('/'))\n"
               "            if not os.path.isfile(p): self.send_error(404); return\n"
               "            b = open(p, 'rb').read(); self.send_response(200)\n"
+              "            self.send_header('Content-Type', 'text/html' if p.endswith('.html') else 'application/octet-stream')\n"
               "            self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b); return\n"
               "        a = self.headers.get('Authorization')\n"
               "        b = b'tls served\\n' if a is None else (b'authorized\\n' if a == os.environ['EXPECTED_AUTH'] else b'not authorized\\n')\n"
@@ -232,6 +233,39 @@ TEST_F(NetworkCli, GitClonesOverHttpsThroughTheProxy) {
                           "/repo.git /tmp/r && cat /tmp/r/hello.txt"});
   const auto j = parse_json(last_.out);
   EXPECT_EQ(j.value("stdout", ""), "hello through the proxy\n") << last_.out << last_.err;
+  ASSERT_TRUE(j.contains("egress"));
+  EXPECT_GE(j.at("egress").at("allowed").get<int>(), 1);
+  EXPECT_EQ(j.at("egress").at("denied"), 0);
+}
+
+// pip through the proxy: `pip download` from a local package index (a find-links page and a
+// wheel, served over HTTPS on this host) inside allowlist mode.
+TEST_F(NetworkCli, PipDownloadsFromALocalIndexThroughTheProxy) {
+  if (!https_tools_present() || std::system("/usr/bin/python3 -m pip --version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs /usr/bin/openssl, /usr/bin/curl and Debian's python3-pip";
+  }
+  const std::string d = dir_.string();
+  ASSERT_EQ(std::system(("set -e; mkdir -p " + d + "/www; cd " + d + "/www; /usr/bin/python3 -c '"
+                         "import zipfile\n"
+                         "z = zipfile.ZipFile(\"kavachdemo-1.0-py3-none-any.whl\", \"w\")\n"
+                         "z.writestr(\"kavachdemo/__init__.py\", \"X = 1\\n\")\n"
+                         "z.writestr(\"kavachdemo-1.0.dist-info/METADATA\", \"Metadata-Version: 2.1\\nName: kavachdemo\\nVersion: 1.0\\n\")\n"
+                         "z.writestr(\"kavachdemo-1.0.dist-info/WHEEL\", \"Wheel-Version: 1.0\\nGenerator: t\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n\")\n"
+                         "z.writestr(\"kavachdemo-1.0.dist-info/RECORD\", \"\")\n"
+                         "z.close()'; "
+                         "echo '<a href=\"kavachdemo-1.0-py3-none-any.whl\">kavachdemo-1.0-py3-none-any.whl</a>' > links.html; "
+                         "chmod -R a+rX " + d)
+                            .c_str()),
+            0);
+  HttpsServer server(dir_, "", d + "/www");
+  ASSERT_TRUE(server.ok());
+  last_ = run_kavach({"run", "--json", "--timeout-ms", "60000", "--allow", "127.0.0.1:" + server.port(), "--ro", d,
+                      "--", "/bin/sh", "-c",
+                      "/usr/bin/python3 -m pip download --no-cache-dir --disable-pip-version-check --no-index "
+                      "--cert " + server.cert() + " --find-links https://127.0.0.1:" + server.port() +
+                          "/links.html -d /tmp/dl kavachdemo >/dev/null && ls /tmp/dl"});
+  const auto j = parse_json(last_.out);
+  EXPECT_EQ(j.value("stdout", ""), "kavachdemo-1.0-py3-none-any.whl\n") << last_.out << last_.err;
   ASSERT_TRUE(j.contains("egress"));
   EXPECT_GE(j.at("egress").at("allowed").get<int>(), 1);
   EXPECT_EQ(j.at("egress").at("denied"), 0);
