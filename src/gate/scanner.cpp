@@ -48,6 +48,26 @@ int on_wrapped_secret(unsigned id, unsigned long long from, unsigned long long t
   return 0;
 }
 
+// A match in the unmasked view: the original stretch it stands for. One as long as the variant is
+// the plain occurrence, which the raw matcher reports already.
+struct UnmaskCtx {
+  const detail::SecretSet* set;
+  const detail::Unmasker* unmask;
+  std::vector<Span>* spans;
+};
+
+int on_unmasked_secret(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/,
+                       void* ctx) {
+  auto* c = static_cast<UnmaskCtx*>(ctx);
+  const auto& v = c->set->variants()[id];
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  if (!c->unmask->original_span(to - v.bytes.size(), to, begin, end) || end - begin == v.bytes.size()) return 0;
+  Span s = detail::registered_secret_span(end, end - begin, v.secret, "unmasked", v.encoding, false);
+  c->spans->push_back(std::move(s));
+  return 0;
+}
+
 }  // namespace
 
 Scanner::Impl::Impl(std::shared_ptr<Session::Impl> s, std::string source)
@@ -57,7 +77,7 @@ Scanner::Impl::Impl(std::shared_ptr<Session::Impl> s, std::string source)
 }
 
 Scanner::Impl::~Impl() {
-  for (hs_stream_t* st : {rules_stream, rules_spare, secret_stream, secret_spare, wrapped_stream}) {
+  for (hs_stream_t* st : {rules_stream, rules_spare, secret_stream, secret_spare, wrapped_stream, unmask_stream}) {
     if (st != nullptr) hs_close_stream(st, nullptr, nullptr, nullptr);
   }
 }
@@ -77,7 +97,8 @@ Result<void> Scanner::Impl::open() {
     return fail(ErrorCode::gate_error, "cannot open a Hyperscan stream");
   }
   if (secrets != nullptr && (hs_open_stream(secrets, 0, &secret_stream) != HS_SUCCESS ||
-                             hs_open_stream(secrets, 0, &secret_spare) != HS_SUCCESS)) {
+                             hs_open_stream(secrets, 0, &secret_spare) != HS_SUCCESS ||
+                             hs_open_stream(secrets, 0, &unmask_stream) != HS_SUCCESS)) {
     return fail(ErrorCode::gate_error, "cannot open a Hyperscan stream for secrets");
   }
   // The wrapped matcher reports match starts (SOM): it gets a scratch of its own (sharing one
@@ -95,6 +116,10 @@ Result<void> Scanner::Impl::open() {
   hold = gate.hold;
   for (const auto& v : session->secrets.variants()) {
     hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(v.bytes.size()) + 8);
+    longest_variant = std::max(longest_variant, v.bytes.size());
+  }
+  if (unmask_stream != nullptr) {
+    hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(longest_variant * detail::kUnmaskSpanFactor));
   }
   hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(session->secrets.longest_wrapped_span()) + 8);
   // A rule that judges the source by its name alone (gitleaks `path` without `regex`).
@@ -171,9 +196,24 @@ Result<void> Scanner::Impl::write(std::string_view chunk, std::string& out) {
         return failed("hyperscan scan error (wrapped secrets)");
       }
     }
+    if (unmask_stream != nullptr) {
+      unmasked.clear();
+      unmask.feed(piece, total - n, unmasked);
+      if (!scan_unmasked()) return failed("hyperscan scan error (unmasked secrets)");
+    }
     if (!process(false, out)) return failed(error.empty() ? "confirm stage failed" : error);
   }
   return {};
+}
+
+bool Scanner::Impl::scan_unmasked() {
+  UnmaskCtx ctx{&session->secrets, &unmask, &spans};
+  if (!unmasked.empty() && hs_scan_stream(unmask_stream, unmasked.data(), static_cast<unsigned>(unmasked.size()), 0,
+                                          scratch.get(), on_unmasked_secret, &ctx) != HS_SUCCESS) {
+    return false;
+  }
+  unmask.trim(longest_variant + 1);
+  return true;
 }
 
 Result<void> Scanner::Impl::finish(std::string& out) {
@@ -214,6 +254,15 @@ Result<void> Scanner::Impl::finish(std::string& out) {
       const hs_error_t rc = hs_close_stream(wrapped_stream, wrapped_scratch.get(), on_wrapped_secret, &ctx);
       wrapped_stream = nullptr;
       if (rc != HS_SUCCESS) return failed("hyperscan close error (wrapped secrets)");
+    }
+    if (unmask_stream != nullptr) {
+      unmasked.clear();
+      unmask.finish(unmasked);
+      if (!scan_unmasked()) return failed("hyperscan scan error (unmasked secrets)");
+      UnmaskCtx ctx{&session->secrets, &unmask, &spans};
+      const hs_error_t rc = hs_close_stream(unmask_stream, scratch.get(), on_unmasked_secret, &ctx);
+      unmask_stream = nullptr;
+      if (rc != HS_SUCCESS) return failed("hyperscan close error (unmasked secrets)");
     }
     if (!process(true, out)) return failed(error.empty() ? "confirm stage failed" : error);
   }

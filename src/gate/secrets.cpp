@@ -56,6 +56,36 @@ std::string wrapped_pattern(std::string_view variant, std::string_view encoding)
   return p;
 }
 
+std::string utf16_encode(std::string_view value, bool big_endian) {
+  std::string out;
+  auto unit = [&](std::uint32_t u) {
+    const auto hi = static_cast<char>((u >> 8) & 0xffu);
+    const auto lo = static_cast<char>(u & 0xffu);
+    out += big_endian ? hi : lo;
+    out += big_endian ? lo : hi;
+  };
+  for (std::size_t i = 0; i < value.size();) {
+    const auto b = static_cast<unsigned char>(value[i]);
+    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > value.size()) return {};
+    std::uint32_t cp = n == 1 ? b : b & (0xffu >> (n + 1));
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto cb = static_cast<unsigned char>(value[i + k]);
+      if ((cb >> 6) != 2) return {};
+      cp = (cp << 6) | (cb & 0x3fu);
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xd800 + (cp >> 10));
+      unit(0xdc00 + (cp & 0x3ffu));
+    } else {
+      unit(cp);
+    }
+    i += n;
+  }
+  return out;
+}
+
 std::vector<SecretVariant> secret_variants(std::string_view value, std::uint32_t index) {
   std::vector<SecretVariant> v;
   auto add = [&](std::string bytes, std::string enc, bool core) {
@@ -71,6 +101,8 @@ std::vector<SecretVariant> secret_variants(std::string_view value, std::uint32_t
   add(hex_encode(value, true), "hex", false);
   add(url_encode(value, true), "url", false);
   add(url_encode(value, false), "url", false);
+  add(utf16_encode(value, false), "utf16le", false);
+  add(utf16_encode(value, true), "utf16be", false);
   for (bool url : {false, true}) {
     add(base64_encode(value, url, true), "base64", false);
     if (value.size() >= kMinBase64CoreSecret) {
@@ -78,11 +110,6 @@ std::vector<SecretVariant> secret_variants(std::string_view value, std::uint32_t
     }
   }
   return v;
-}
-
-void SecretSet::add_variant(std::string bytes, std::uint32_t secret, std::string encoding,
-                            bool core) {
-  variants_.push_back(SecretVariant{std::move(bytes), secret, std::move(encoding), core});
 }
 
 Result<void> SecretSet::add(std::string_view name, std::string_view value) {
@@ -99,9 +126,7 @@ Result<void> SecretSet::add(std::string_view name, std::string_view value) {
   }
   const auto index = static_cast<std::uint32_t>(names_.size());
   names_.emplace_back(name);
-  for (auto& var : secret_variants(value, index)) {
-    add_variant(std::move(var.bytes), var.secret, std::move(var.encoding), var.base64_core);
-  }
+  for (auto& var : secret_variants(value, index)) variants_.push_back(std::move(var));
   return {};
 }
 
@@ -138,11 +163,15 @@ Result<void> SecretSet::compile_wrapped() {
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < variants_.size(); ++i) {
-    if (!is_wrappable(variants_[i])) continue;
-    patterns.push_back(wrapped_pattern(variants_[i].bytes, variants_[i].encoding));
+    const SecretVariant& v = variants_[i];
+    if (is_wrappable(v)) {
+      patterns.push_back(wrapped_pattern(v.bytes, v.encoding));
+      longest_wrapped_span_ = std::max(longest_wrapped_span_, v.bytes.size() * kWrappedSpanFactor);
+    } else {
+      continue;
+    }
     flags.push_back(HS_FLAG_SOM_LEFTMOST);
     ids.push_back(static_cast<unsigned>(i));
-    longest_wrapped_span_ = std::max(longest_wrapped_span_, variants_[i].bytes.size() * kWrappedSpanFactor);
   }
   if (patterns.empty()) return {};
   std::vector<const char*> exprs;

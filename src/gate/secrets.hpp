@@ -1,7 +1,8 @@
 // Registered secrets: values the credential layer injected into the sandbox. Each is searched
 // for literally, in every encoding it is likely to leave in (raw, JSON-escaped, hex, url-encoded,
-// base64 standard/url at any of the three byte alignments inside a longer blob), with one
-// Hyperscan literal database per session.
+// UTF-16LE/BE, base64 standard/url at any of the three byte alignments inside a longer blob),
+// with one Hyperscan literal database per session; and, with a pattern database, as tools wrap
+// base64/hex; and, on the scanner's unmasked view (unmask.hpp), as terminals disguise them.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,10 @@ inline constexpr std::size_t kMinBase64CoreSecret = 8;
 inline constexpr std::size_t kMaxWrappedVariant = 1024;
 // A wrapped match spans at most this many bytes per variant byte (hex: "7a" + ":" or "\r\n  ").
 inline constexpr std::size_t kWrappedSpanFactor = 3;
+// An unmasked match (unmask.hpp) spans at most this many original bytes per matched byte, as
+// far as the scanner holds output back for it: a character, an overstruck one and its
+// backspace, or a JSON escape, plus a colour escape or two between characters.
+inline constexpr std::size_t kUnmaskSpanFactor = 24;
 
 struct SecretVariant {
   std::string bytes;
@@ -50,7 +55,6 @@ class SecretSet {
   [[nodiscard]] std::size_t longest_wrapped_span() const { return longest_wrapped_span_; }
 
  private:
-  void add_variant(std::string bytes, std::uint32_t secret, std::string encoding, bool core);
   [[nodiscard]] Result<void> compile_wrapped();
   std::vector<std::string> names_;
   std::vector<SecretVariant> variants_;
@@ -64,6 +68,8 @@ class SecretSet {
 // The Hyperscan pattern that matches `variant` (base64 or hex text) wrapped or grouped by a tool.
 [[nodiscard]] std::string wrapped_pattern(std::string_view variant, std::string_view encoding);
 
+// `value` (UTF-8) as UTF-16 little- or big-endian; empty if it is not valid UTF-8.
+[[nodiscard]] std::string utf16_encode(std::string_view value, bool big_endian);
 // The encodings of `value` (exposed for tests).
 [[nodiscard]] std::vector<SecretVariant> secret_variants(std::string_view value,
                                                          std::uint32_t index);

@@ -12,6 +12,7 @@
 #include "gate/encoded_runs.hpp"
 #include "gate/gate_impl.hpp"
 #include "gate/hit_collector.hpp"
+#include "gate/unmask.hpp"
 #include "gate/secrets.hpp"
 #include "kavach/gate.hpp"
 
@@ -59,6 +60,8 @@ struct Scanner::Impl {
   [[nodiscard]] bool scan_block(std::string_view data, unsigned depth, const std::string& path,
                                 std::vector<detail::Span>& spans);
 
+  bool scan_unmasked();  // the registered secrets over `unmasked`
+
   // emit.cpp
   void emit(std::uint64_t safe, std::string& out);
   void add_finding(std::uint64_t begin, std::uint64_t end, const detail::Span& primary,
@@ -79,6 +82,10 @@ struct Scanner::Impl {
   hs_stream_t* secret_stream = nullptr;
   hs_stream_t* secret_spare = nullptr;
   hs_stream_t* wrapped_stream = nullptr;  // registered secrets as tools wrap/group them
+  hs_stream_t* unmask_stream = nullptr;   // registered secrets in the unmasked view (unmask.hpp)
+  detail::Unmasker unmask;
+  std::string unmasked;  // scratch: one chunk's unmasked view
+  std::size_t longest_variant = 0;
 
   std::string buf;          // retained input, buf[0] is stream offset `base`
   std::uint64_t base = 0;

@@ -26,6 +26,63 @@ void expect_redacted(const std::string& text, const std::string& hidden, const s
 
 TEST(GateSecrets, Raw) { expect_redacted("password is " + kValue + " ok\n", kValue, "raw"); }
 
+TEST(GateSecrets, Utf16BothByteOrders) {
+  for (bool be : {false, true}) {
+    const std::string u = detail::utf16_encode(kValue, be);
+    ASSERT_EQ(u.size(), kValue.size() * 2);
+    expect_redacted(detail::utf16_encode("token=", be) + u + detail::utf16_encode("\n", be), u.substr(0, 20),
+                    be ? "utf16be" : "utf16le");
+  }
+  EXPECT_EQ(detail::utf16_encode("\xc3\xa9\xf0\x9f\x94\x91", false), std::string("\xe9\x00\x3d\xd8\x11\xdd", 6));
+  EXPECT_EQ(detail::utf16_encode("\xc3", false), "") << "invalid UTF-8 has no UTF-16 form";
+}
+
+// What terminals and encoders put between a value's characters: ANSI colour codes, zero-width
+// characters, backspace overstrikes (man pages, `ul`), carriage returns, JSON \u00XX escapes.
+TEST(GateSecrets, InterleavedWithEscapesAndInvisibleCharacters) {
+  auto interleave = [](const std::string& v, const std::string& between) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? between : "") + v.substr(i, 1);
+    return out;
+  };
+  std::string bold;
+  std::string underline;
+  std::string json_u;
+  for (char c : kValue) {
+    bold += std::string(1, c) + "\b" + std::string(1, c);
+    underline += std::string("_\b") + c;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    json_u += buf;
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"ansi colour per character", interleave(kValue, "\x1b[31m")},
+      {"ansi reset and colour", interleave(kValue, "\x1b[0m\x1b[1;32m")},
+      {"zero-width spaces", interleave(kValue, "\xe2\x80\x8b")},
+      {"word joiners and BOMs", interleave(kValue, "\xe2\x81\xa0\xef\xbb\xbf")},
+      {"bold overstrike", bold},
+      {"underline overstrike", underline},
+      {"carriage returns", interleave(kValue, "\r")},
+      {"split over lines", kValue.substr(0, 10) + "\r\n" + kValue.substr(10)},
+      {"json \\u00XX escapes", json_u},
+  };
+  for (const auto& [what, text] : cases) {
+    auto gate = builtin_gate();
+    ASSERT_TRUE(gate);
+    const auto s = scan(gate, "before " + text + " after\n", 0, {}, secret());
+    EXPECT_TRUE(has_rule(s.report, "registered-secret")) << what << ": " << rules_of(s.report);
+    EXPECT_EQ(s.report.verdict, Verdict::block) << what;
+    EXPECT_EQ(s.out.find("horse"), std::string::npos) << what << ": " << s.out;
+    EXPECT_NE(s.out.find("before "), std::string::npos) << what;
+    EXPECT_NE(s.out.find(" after"), std::string::npos) << what;
+    // Control: without registration the same output passes unchanged.
+    EXPECT_EQ(scan(gate, "before " + text + " after\n").out, "before " + text + " after\n") << what;
+    // In small chunks too (held back across chunk boundaries).
+    const auto chunked = scan(gate, "before " + text + " after\n", 7, {}, secret());
+    EXPECT_TRUE(has_rule(chunked.report, "registered-secret")) << what << " (chunked)";
+  }
+}
+
 TEST(GateSecrets, JsonEscaped) {
   const std::string esc = detail::json_escape(kValue);
   expect_redacted("{\"password\": \"" + esc + "\"}\n", esc, "json");
