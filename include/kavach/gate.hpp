@@ -67,6 +67,9 @@ struct Options {
   unsigned decode_depth = 2;                // layers of base64 / hex / url-encoding looked through
   std::vector<std::string> disabled_rules;  // rule ids
   std::vector<std::string> disabled_tags;   // e.g. "pii" turns off personal-data rules
+  // Personal data (rules tagged "pii": e-mail, phone, ...) is reported, not rewritten, unless
+  // this is set: `git log` comes back intact; secrets are always redacted.
+  bool redact_personal_data = false;
 };
 
 struct Finding {
@@ -79,6 +82,10 @@ struct Finding {
   std::uint64_t line = 0;   // 1-based line of `begin`
   std::string encoding;     // "" plain, else how it was hidden: "base64", "hex", "url", "base64/url"
   std::string preview;      // redacted context, e.g. `GITHUB_TOKEN=[REDACTED:github-pat]`
+  // False: the bytes were released as they are (personal data, Options::redact_personal_data
+  // off). In binary output (a NUL byte seen) a rewrite is a mask of the same length, and a
+  // credential there is at least quarantine.
+  bool rewritten = true;
 };
 
 struct Report {

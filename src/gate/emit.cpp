@@ -65,8 +65,9 @@ std::string escape_preview(std::string_view s) {
 }  // namespace
 
 void Scanner::Impl::add_finding(std::uint64_t begin, std::uint64_t end, const Span& primary,
-                                std::string preview) {
+                                std::string preview, bool rewritten) {
   Finding f;
+  f.rewritten = rewritten;
   const VerdictPolicy& pol = session->options.policy;
   if (primary.rule == detail::kRegisteredIndex) {
     f.rule_id = std::string(kRegisteredSecretRule);
@@ -85,8 +86,16 @@ void Scanner::Impl::add_finding(std::uint64_t begin, std::uint64_t end, const Sp
   f.line = line;
   f.encoding = primary.encoding;
   f.preview = std::move(preview);
+  // A credential in binary output was only masked: it is held back for review.
+  if (binary && rewritten && !is_personal_data(primary)) f.verdict = std::max(f.verdict, Verdict::quarantine);
   report.verdict = std::max(report.verdict, f.verdict);
   report.findings.push_back(std::move(f));
+}
+
+bool Scanner::Impl::is_personal_data(const Span& s) const {
+  if (s.rule == detail::kRegisteredIndex) return false;
+  const auto& tags = gate.rules.rules[s.rule].tags;
+  return std::find(tags.begin(), tags.end(), "pii") != tags.end();
 }
 
 void Scanner::Impl::add_size_finding() {
@@ -171,15 +180,32 @@ void Scanner::Impl::emit(std::uint64_t safe, std::string& out) {
       if (nl != std::string_view::npos) ctx.remove_prefix(nl + 1);
       if (ctx.size() > kPreviewContext) ctx.remove_prefix(ctx.size() - kPreviewContext);
       std::string preview = escape_preview(ctx) + marker;
-      out += marker;
-      recent += marker;
-      if (recent.size() > kRecentKeep) recent.erase(0, recent.size() - kRecentKeep);
-      add_finding(cb, ce, p, std::move(preview));
+      // Personal data only: reported, kept as it is (unless the session redacts personal data).
+      // Binary output (a NUL byte was seen): masked at the same length, so nothing shifts.
+      bool personal_only = !session->options.redact_personal_data;
+      for (std::size_t k = i; k < j && personal_only; ++k) personal_only = is_personal_data(spans[k]);
+      const std::uint64_t finding_line = line;
+      if (personal_only) {
+        copy(cb, ce);
+        preview += " (personal data: reported, not rewritten)";
+      } else {
+        // The span's own line breaks still count (findings after a multi-line key keep their line).
+        line += count_newlines(buf.data() + (cb - base), static_cast<std::size_t>(ce - cb));
+        const std::string& mask = binary ? std::string(static_cast<std::size_t>(ce - cb), '*') : marker;
+        if (binary) preview += " (binary output: masked at the same length)";
+        out += mask;
+        recent += marker;
+        if (recent.size() > kRecentKeep) recent.erase(0, recent.size() - kRecentKeep);
+      }
+      const std::uint64_t after = line;
+      line = finding_line;
+      add_finding(cb, ce, p, std::move(preview), !personal_only);
+      line = after;
       pos = ce;
     } else {
       // Confirmed only after its bytes left (cannot happen within the hold-back window; kept
       // so that the verdict still counts it).
-      add_finding(spans[i].begin, spans[i].end, p, marker + " (already released)");
+      add_finding(spans[i].begin, spans[i].end, p, marker + " (already released)", false);
     }
     i = j;
   }

@@ -3,6 +3,7 @@
 // emission of every byte that no future match can still cover.
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "gate/session_impl.hpp"
 #include "gate/validators.hpp"
@@ -178,6 +179,7 @@ Result<void> Scanner::Impl::write(std::string_view chunk, std::string& out) {
     chunk.remove_prefix(n);
     buf.append(piece);
     total += n;
+    if (!binary && std::memchr(piece.data(), 0, piece.size()) != nullptr) binary = true;
     if (hs_scan_stream(rules_stream, piece.data(), static_cast<unsigned>(n), 0, scratch.get(),
                        detail::HitCollector::on_match, &hits) != HS_SUCCESS) {
       return failed("hyperscan scan error");
@@ -234,7 +236,7 @@ Result<void> Scanner::Impl::finish(std::string& out) {
     out += marker;
     Span s;
     s.rule = whole_source_rule;
-    add_finding(0, total, s, marker);
+    add_finding(0, total, s, marker, true);
     emitted = total;
   } else {
     if (hs_close_stream(rules_stream, scratch.get(), detail::HitCollector::on_match, &hits) !=

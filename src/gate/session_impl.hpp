@@ -65,7 +65,8 @@ struct Scanner::Impl {
   // emit.cpp
   void emit(std::uint64_t safe, std::string& out);
   void add_finding(std::uint64_t begin, std::uint64_t end, const detail::Span& primary,
-                   std::string preview);
+                   std::string preview, bool rewritten);
+  [[nodiscard]] bool is_personal_data(const detail::Span& s) const;
   void add_size_finding();
 
   std::shared_ptr<Session::Impl> session;
@@ -103,6 +104,7 @@ struct Scanner::Impl {
   std::uint64_t line = 1;
   std::string recent;       // tail of the redacted output (for previews)
   bool finished = false;
+  bool binary = false;  // a NUL byte was seen: from then on nothing is rewritten (emit.cpp)
   bool limit_hit = false;
   std::uint64_t cut_at = 0;   // where a size limit cut the input
   std::uint64_t dropped = 0;  // bytes refused after the cut

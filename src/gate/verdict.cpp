@@ -48,6 +48,7 @@ nlohmann::json to_json(const Finding& f) {
                    {"line", f.line},
                    {"preview", f.preview}};
   if (!f.encoding.empty()) j["encoding"] = f.encoding;
+  if (!f.rewritten) j["rewritten"] = false;
   return j;
 }
 

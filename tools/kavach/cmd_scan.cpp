@@ -24,6 +24,7 @@ struct ScanArgs {
   bool json = false;
   bool redact = false;
   bool no_pii = false;
+  bool redact_pii = false;
   bool no_cache = false;
   std::optional<std::string> max_bytes;  // checked by parse_numeric_flag (CLI11 would wrap "-5")
   std::vector<std::string> secret_env;
@@ -81,6 +82,7 @@ int run_scan(const ScanArgs& a) {
   opts.limits.max_stream_bytes = max_bytes;
   opts.limits.max_total_bytes = std::numeric_limits<std::uint64_t>::max();
   if (a.no_pii) opts.disabled_tags.emplace_back("pii");
+  opts.redact_personal_data = a.redact_pii;
   gate::Session session(*g, opts);
   for (const auto& name : a.secret_env) {
     const char* v = std::getenv(name.c_str());
@@ -136,6 +138,8 @@ void register_scan(CLI::App& app, int& exit_code) {
   cmd->add_flag("--redact", args->redact,
                 "Write the redacted input to stdout (findings go to stderr)");
   cmd->add_flag("--no-pii", args->no_pii, "Turn off the personal-data rules (tag \"pii\")");
+  cmd->add_flag("--redact-personal-data", args->redact_pii,
+                "With --redact, rewrite personal data (e-mail, phone...) too; by default it is reported, not rewritten");
   cmd->add_flag("--no-cache", args->no_cache, "Compile --rules without the database cache");
   cmd->add_option("--max-bytes", args->max_bytes,
                   "Size limit per input, " + describe_range(kMaxBytesFlag.range) +
