@@ -141,7 +141,8 @@ void Scanner::Impl::emit(std::uint64_t safe, std::string& out) {
       return s.rule != detail::kRegisteredIndex &&
              gate.rules.rules[s.rule].id.starts_with("generic");
     };
-    return !generic(a) && generic(b);
+    if (generic(a) != generic(b)) return !generic(a);
+    return a.rule < b.rule;  // the rule file's order breaks ties: the same finding every run
   };
 
   if (!spans.empty()) {

@@ -242,4 +242,100 @@ bool password_like(std::string_view s) {
   return !has_sequence(s, 6);
 }
 
+bool literal_secret_like(std::string_view s) {
+  if (s.size() < 4 || s.size() > 128) return false;
+  // Formats with a checksum are judged by their own rule (a failed checksum is not a secret).
+  if (s.size() == 40 && (s.starts_with("ghp_") || s.starts_with("gho_") || s.starts_with("ghu_") ||
+                         s.starts_with("ghs_") || s.starts_with("ghr_") || s.starts_with("npm_"))) {
+    return false;
+  }
+  std::string l(s);
+  for (char& c : l) c = to_lower(c);
+  static constexpr std::array<std::string_view, 40> kKeywords{
+      "null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined", "required",
+      "optional", "string", "str", "int", "bool", "boolean", "bytes", "empty", "default", "env",
+      "secret", "secrets", "password", "passwords", "token", "tokens", "value", "string?", "text",
+      "hidden", "masked", "unset", "blank", "random", "generated", "auto", "disabled", "enabled", "your"};
+  for (auto k : kKeywords) {
+    if (l == k) return false;
+  }
+  bool has_digit = false;
+  bool has_upper = false;
+  bool has_lower = false;
+  bool has_other = false;
+  for (char c : s) {
+    if (digit(c)) {
+      has_digit = true;
+    } else if (upper(c)) {
+      has_upper = true;
+    } else if (lower(c)) {
+      has_lower = true;
+    } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>' ||
+               c == '|' || c == ' ') {
+      return false;  // calls, indexing, templates, shell syntax, prose
+    } else {
+      has_other = true;
+    }
+  }
+  if (!has_upper && !has_lower && !has_other) return false;  // numbers: ports, ids, counters
+  // Numbers with separators (0.0479, 2.5.29.16, 2021-01-02, 12:30), hex constants, and text in
+  // other scripts (localisation strings under a PASSWORD key).
+  bool numeric = true;
+  for (char c : s) {
+    numeric = numeric && (digit(c) || c == '.' || c == '-' || c == '+' || c == '_' || c == ':' || c == ',');
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  if (numeric || l.starts_with("0x")) return false;
+  // The key's own words in the value: "client_secret", "TESTSECRET", "secret-access-token".
+  for (std::string_view w : {"secret", "token", "pass", "apikey", "api_key", "credential"}) {
+    if (l.find(w) != std::string::npos) return false;
+  }
+  // Typed by hand in tests: keyboard runs and metasyntactic words ("asdf", "qwer", "foo:bar").
+  for (std::string_view w : {"asdf", "qwer", "zxcv", "hjkl", "vbnm", "uiop", "1qaz", "foo", "baz", "blah", "qux",
+                             "spam", "eggs", "letmein", "let_me_in"}) {
+    if (l.find(w) != std::string::npos) return false;
+  }
+  // Typed test values: a word and a count ("abc123", "pass1234", "root123").
+  if (s.size() <= 12 && (l.ends_with("123") || l.ends_with("1234"))) return false;
+  if (periodic(s) || snake_identifier(s)) return false;
+  // Words without digits ("weibo", "key-material", "same-origin"): names and phrases, or
+  // dictionary passwords weak enough that reporting them would mostly be noise.
+  std::size_t letters = 0;
+  for (char c : s) letters += alpha(c) ? 1 : 0;
+  if (!has_digit && letters > 0 && wordlike_letters(s) * 10 >= letters * 8) return false;
+  if (l.find("://") != std::string::npos) return false;         // a URL names where, not what
+  // Interpolation ("$HOME", "%s", "%(name)s"); a '$' or '%' inside a password stays.
+  if (s.front() == '$' || l.find("%s") != std::string::npos || l.find("%d") != std::string::npos) return false;
+  if (s.front() == '/' || s.starts_with("./") || s.front() == '~' || s.front() == '!' || s.front() == '&' ||
+      s.front() == '*' || s.front() == '@' || s.front() == ':') {
+    return false;  // paths, YAML tags/anchors/aliases, decorators, symbols
+  }
+  // ALL_CAPS_NAME (V1001_TODAY_MUSIC too): a reference to a variable, constant or enum value.
+  if (has_upper && !has_lower && s.find('_') != std::string_view::npos) {
+    std::size_t caps = 0;
+    for (char c : s) caps += upper(c) ? 1 : 0;
+    if (!has_digit || wordlike_letters(l) * 2 >= caps) return false;
+  }
+  // Type names in protocol specs and headers: CARD32, INT64, UINT8.
+  if (!has_lower && has_upper && has_digit && s.size() <= 8) {
+    std::size_t i = 0;
+    while (i < s.size() && upper(s[i])) ++i;
+    while (i < s.size() && digit(s[i])) ++i;
+    if (i == s.size()) return false;
+  }
+  // Dotted identifiers (config.db.password, os.environ) and file names (secret.txt).
+  if (!has_digit && s.find('.') != std::string_view::npos) {
+    bool ident = true;
+    for (char c : s) ident = ident && (alpha(c) || c == '.' || c == '_');
+    if (ident) return false;
+  }
+  // camelCase / PascalCase identifiers without digits: userPassword, SecretKey, getToken.
+  if (!has_digit && !has_other && has_upper && has_lower) {
+    std::size_t humps = 0;
+    for (std::size_t i = 1; i < s.size(); ++i) humps += (upper(s[i]) && lower(s[i - 1])) ? 1 : 0;
+    if (humps >= 1 && wordlike_letters(s) * 10 >= s.size() * 6) return false;
+  }
+  return !has_sequence(s, 6);
+}
+
 }  // namespace kavach::gate::detail

@@ -19,5 +19,9 @@ namespace kavach::gate::detail {
 // A literal password as people choose them: 8..64 bytes, three of four character classes, no
 // spaces or template syntax, not a dotted identifier, no long keyboard/alphabet sequence.
 [[nodiscard]] bool password_like(std::string_view s);
+// A value assigned to a credential key that is a literal credential of any strength: not a
+// keyword (null, true, required...), a reference (ALL_CAPS_NAME, a dotted or camelCase
+// identifier, a call), a path or URL, or a short number.
+[[nodiscard]] bool literal_secret_like(std::string_view s);
 
 }  // namespace kavach::gate::detail

@@ -50,6 +50,7 @@ enum class Validator : std::uint8_t {
   ca_sin,         // Luhn
   age_bech32,     // AGE-SECRET-KEY-1...: bech32 checksum
   password,       // looks like a chosen password (three character classes, no template syntax)
+  literal_secret, // a literal value, not a code identifier, reference, keyword, path or URL
   count_,
 };
 
