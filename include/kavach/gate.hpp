@@ -51,6 +51,10 @@ struct VerdictPolicy {
                                      Verdict::quarantine, Verdict::block};
   std::map<std::string, Verdict, std::less<>> by_rule;  // rule id -> verdict (wins over severity)
   Verdict registered_secret = Verdict::block;           // an injected credential leaked
+  // A credential (rule tag "credential", severity medium or above) whose value is not weak or
+  // test-looking gets at least this; weak ones keep their severity's verdict (docs/gate.md):
+  // shorter than 8 bytes, one character class and shorter than 12, or a test/example marker.
+  Verdict credential_floor = Verdict::quarantine;
   Verdict size_limit = Verdict::block;                  // output or exported file over the limit
 
   [[nodiscard]] Verdict verdict_for(std::string_view rule_id, Severity s) const;

@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "gate/randomness.hpp"
 #include "gate/session_impl.hpp"
 
 namespace kavach::gate {
@@ -79,6 +80,15 @@ void Scanner::Impl::add_finding(std::uint64_t begin, std::uint64_t end, const Sp
     f.rule_id = r.id;
     f.severity = r.severity;
     f.verdict = pol.verdict_for(r.id, r.severity);
+    // A real credential is held back, not just redacted; weak or test-looking values keep the
+    // severity's verdict. A per-rule override (by_rule) is taken as it is.
+    const bool credential = std::find(r.tags.begin(), r.tags.end(), "credential") != r.tags.end();
+    if (credential && r.severity >= Severity::medium && pol.by_rule.find(r.id) == pol.by_rule.end() &&
+        begin >= base && end <= total && !detail::weak_or_test_value(std::string_view(buf).substr(
+                                                 static_cast<std::size_t>(begin - base),
+                                                 static_cast<std::size_t>(end - begin)))) {
+      f.verdict = std::max(f.verdict, pol.credential_floor);
+    }
   }
   f.source = filter.source;
   f.begin = begin;

@@ -338,4 +338,27 @@ bool literal_secret_like(std::string_view s) {
   return !has_sequence(s, 6);
 }
 
+bool weak_or_test_value(std::string_view s) {
+  if (s.size() < 8) return true;
+  int classes[4] = {0, 0, 0, 0};
+  for (char c : s) {
+    if (lower(c)) {
+      classes[0] = 1;
+    } else if (upper(c)) {
+      classes[1] = 1;
+    } else if (digit(c)) {
+      classes[2] = 1;
+    } else {
+      classes[3] = 1;
+    }
+  }
+  if (classes[0] + classes[1] + classes[2] + classes[3] == 1 && s.size() < 12) return true;
+  std::string l(s);
+  for (char& c : l) c = to_lower(c);
+  for (std::string_view w : {"test", "example", "sample", "dummy", "fake", "demo", "mock", "changeme"}) {
+    if (l.find(w) != std::string::npos) return true;
+  }
+  return is_placeholder(s);
+}
+
 }  // namespace kavach::gate::detail

@@ -23,5 +23,8 @@ namespace kavach::gate::detail {
 // keyword (null, true, required...), a reference (ALL_CAPS_NAME, a dotted or camelCase
 // identifier, a call), a path or URL, or a short number.
 [[nodiscard]] bool literal_secret_like(std::string_view s);
+// A credential value too weak or test-like to quarantine output for (VerdictPolicy::
+// credential_floor): under 8 bytes, one character class and under 12, or a test marker.
+[[nodiscard]] bool weak_or_test_value(std::string_view s);
 
 }  // namespace kavach::gate::detail

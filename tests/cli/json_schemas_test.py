@@ -157,12 +157,17 @@ def run_all(c, tmp):
                                             'access = ["read", "exec"]\n')
         c.check("policy-check.schema.json", ["policy", "check", "--json", str(tmp / f"{preset}.toml")])
 
-    # scan: a clean file (pass) and one with a finding (warn: exit 1).
+    # scan: a clean file (pass), a real-looking password (a credential: quarantine, exit 2), and
+    # personal data (warn, exit 1: reported, not rewritten).
     (tmp / "clean.txt").write_text("nothing to see\n")
     (tmp / "finding.txt").write_text('password: "Tr0ub4dor&3xQ!"\n')
+    (tmp / "personal.txt").write_text("Author: Jane Doe <jane.doe@corpmail.com>\n")
     c.check("scan.schema.json", ["scan", "--json", str(tmp / "clean.txt")])
-    c.check("scan.schema.json", ["scan", "--json", str(tmp / "finding.txt")], status=1,
+    c.check("scan.schema.json", ["scan", "--json", str(tmp / "finding.txt")], status=2,
             expect=lambda d: None if d["findings"] else "no finding")
+    c.check("scan.schema.json", ["scan", "--json", str(tmp / "personal.txt")], status=1,
+            expect=lambda d: None if d["findings"] and d["findings"][0].get("rewritten") is False
+            else "personal data should be reported with rewritten: false")
 
     # run: the noop backend everywhere, the process backend where it runs.
     c.check("run.schema.json", ["run", "--backend", "noop", "--json", "--", "true"])
