@@ -37,18 +37,6 @@ int on_secret(unsigned id, unsigned long long /*from*/, unsigned long long to, u
   return 0;
 }
 
-// A wrapped base64/hex match has no fixed length: Hyperscan reports its start (SOM).
-int on_wrapped_secret(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
-                      void* ctx) {
-  auto* c = static_cast<SecretCtx*>(ctx);
-  const auto& v = c->set->variants()[id];
-  Span s = detail::registered_secret_span(to, v.bytes.size(), v.secret, c->encoding, v.encoding,
-                                          v.base64_core);
-  s.begin = from;
-  c->spans->push_back(std::move(s));
-  return 0;
-}
-
 // A match in the unmasked view: the original stretch it stands for. One as long as the variant is
 // the plain occurrence, which the raw matcher reports already.
 struct UnmaskCtx {
@@ -78,7 +66,7 @@ Scanner::Impl::Impl(std::shared_ptr<Session::Impl> s, std::string source)
 }
 
 Scanner::Impl::~Impl() {
-  for (hs_stream_t* st : {rules_stream, rules_spare, secret_stream, secret_spare, wrapped_stream, unmask_stream}) {
+  for (hs_stream_t* st : {rules_stream, rules_spare, secret_stream, secret_spare, unmask_stream}) {
     if (st != nullptr) hs_close_stream(st, nullptr, nullptr, nullptr);
   }
 }
@@ -102,18 +90,6 @@ Result<void> Scanner::Impl::open() {
                              hs_open_stream(secrets, 0, &unmask_stream) != HS_SUCCESS)) {
     return fail(ErrorCode::gate_error, "cannot open a Hyperscan stream for secrets");
   }
-  // The wrapped matcher reports match starts (SOM): it gets a scratch of its own (sharing one
-  // with the other databases made later scans fail with HS_UNKNOWN_ERROR on hyperscan 5.4).
-  if (const hs_database_t* wrapped = session->secrets.wrapped_db(); wrapped != nullptr) {
-    hs_scratch_t* ws = nullptr;
-    if (hs_alloc_scratch(wrapped, &ws) != HS_SUCCESS) {
-      return fail(ErrorCode::gate_error, "cannot allocate Hyperscan scratch for wrapped secrets");
-    }
-    wrapped_scratch.reset(ws);
-    if (hs_open_stream(wrapped, 0, &wrapped_stream) != HS_SUCCESS) {
-      return fail(ErrorCode::gate_error, "cannot open a Hyperscan stream for wrapped secrets");
-    }
-  }
   hold = gate.hold;
   for (const auto& v : session->secrets.variants()) {
     hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(v.bytes.size()) + 8);
@@ -122,7 +98,6 @@ Result<void> Scanner::Impl::open() {
   if (unmask_stream != nullptr) {
     hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(longest_variant * detail::kUnmaskSpanFactor));
   }
-  hold = std::max<std::uint32_t>(hold, static_cast<std::uint32_t>(session->secrets.longest_wrapped_span()) + 8);
   // A rule that judges the source by its name alone (gitleaks `path` without `regex`).
   for (std::uint32_t i = 0; i < gate.rules.rules.size(); ++i) {
     if (gate.rules.rules[i].regex.empty() && filter.active[i] != 0) {
@@ -191,13 +166,6 @@ Result<void> Scanner::Impl::write(std::string_view chunk, std::string& out) {
         return failed("hyperscan scan error (secrets)");
       }
     }
-    if (wrapped_stream != nullptr) {
-      SecretCtx ctx{&session->secrets, &spans, ""};
-      if (hs_scan_stream(wrapped_stream, piece.data(), static_cast<unsigned>(n), 0, wrapped_scratch.get(),
-                         on_wrapped_secret, &ctx) != HS_SUCCESS) {
-        return failed("hyperscan scan error (wrapped secrets)");
-      }
-    }
     if (unmask_stream != nullptr) {
       unmasked.clear();
       unmask.feed(piece, total - n, unmasked);
@@ -250,12 +218,6 @@ Result<void> Scanner::Impl::finish(std::string& out) {
       const hs_error_t rc = hs_close_stream(secret_stream, scratch.get(), on_secret, &ctx);
       secret_stream = nullptr;
       if (rc != HS_SUCCESS) return failed("hyperscan close error (secrets)");
-    }
-    if (wrapped_stream != nullptr) {
-      SecretCtx ctx{&session->secrets, &spans, ""};
-      const hs_error_t rc = hs_close_stream(wrapped_stream, wrapped_scratch.get(), on_wrapped_secret, &ctx);
-      wrapped_stream = nullptr;
-      if (rc != HS_SUCCESS) return failed("hyperscan close error (wrapped secrets)");
     }
     if (unmask_stream != nullptr) {
       unmasked.clear();

@@ -18,11 +18,6 @@ std::string base64_core(std::string_view value, std::size_t k, bool url) {
   return enc.substr(first, last - first);
 }
 
-bool is_wrappable(const SecretVariant& v) {
-  return (v.encoding == "base64" || v.encoding == "hex") && v.bytes.size() >= 2 &&
-         v.bytes.size() <= kMaxWrappedVariant;
-}
-
 }  // namespace
 
 std::string literal_pattern(std::string_view bytes) {
@@ -38,20 +33,6 @@ std::string literal_pattern(std::string_view bytes) {
       p += kHex[c >> 4];
       p += kHex[c & 15];
     }
-  }
-  return p;
-}
-
-std::string wrapped_pattern(std::string_view variant, std::string_view encoding) {
-  // base64 tools break lines only (76 or 64 columns, maybe CRLF); hex dumpers separate bytes
-  // with a space or ':' and break lines, indenting the next one (od -An -tx1: " 73 33\n 63").
-  const bool hex = encoding == "hex";
-  const std::string_view gap = hex ? "(?:[ :]|\\r?\\n[ \\t]{0,2})?" : "(?:\\r?\\n)?";
-  std::string p;
-  p.reserve(variant.size() * (gap.size() + 2));
-  for (std::size_t i = 0; i < variant.size(); ++i) {
-    if (i > 0 && (!hex || i % 2 == 0)) p += gap;
-    p += literal_pattern(variant.substr(i, 1));
   }
   return p;
 }
@@ -101,6 +82,16 @@ std::vector<SecretVariant> secret_variants(std::string_view value, std::uint32_t
   add(hex_encode(value, true), "hex", false);
   add(url_encode(value, true), "url", false);
   add(url_encode(value, false), "url", false);
+  // As the unmasked view shows them (unmask.hpp): without spaces, tabs and colons.
+  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
+    std::string stripped;
+    for (char c : v[i].bytes) {
+      if (c != ' ' && c != '\t' && c != ':') stripped += c;
+    }
+    if (stripped.size() >= kMinSecretLength && stripped.size() != v[i].bytes.size()) {
+      add(std::move(stripped), v[i].encoding, false);
+    }
+  }
   add(utf16_encode(value, false), "utf16le", false);
   add(utf16_encode(value, true), "utf16be", false);
   for (bool url : {false, true}) {
@@ -155,36 +146,6 @@ Result<void> SecretSet::compile() {
                 std::string("cannot build the registered-secret matcher: ") + e->message);
   }
   db_.reset(db);
-  return compile_wrapped();
-}
-
-Result<void> SecretSet::compile_wrapped() {
-  std::vector<std::string> patterns;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
-  for (std::size_t i = 0; i < variants_.size(); ++i) {
-    const SecretVariant& v = variants_[i];
-    if (is_wrappable(v)) {
-      patterns.push_back(wrapped_pattern(v.bytes, v.encoding));
-      longest_wrapped_span_ = std::max(longest_wrapped_span_, v.bytes.size() * kWrappedSpanFactor);
-    } else {
-      continue;
-    }
-    flags.push_back(HS_FLAG_SOM_LEFTMOST);
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  if (patterns.empty()) return {};
-  std::vector<const char*> exprs;
-  for (const auto& p : patterns) exprs.push_back(p.c_str());
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                       HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, nullptr, &db, &err) != HS_SUCCESS) {
-    HsCompileError e(err);
-    return fail(ErrorCode::secret_error,
-                std::string("cannot build the wrapped registered-secret matcher: ") + e->message);
-  }
-  wrapped_db_.reset(db);
   return {};
 }
 

@@ -1,8 +1,8 @@
 // Registered secrets: values the credential layer injected into the sandbox. Each is searched
 // for literally, in every encoding it is likely to leave in (raw, JSON-escaped, hex, url-encoded,
 // UTF-16LE/BE, base64 standard/url at any of the three byte alignments inside a longer blob),
-// with one Hyperscan literal database per session; and, with a pattern database, as tools wrap
-// base64/hex; and, on the scanner's unmasked view (unmask.hpp), as terminals disguise them.
+// with one Hyperscan literal database per session, over the output and over its unmasked view
+// (unmask.hpp: as terminals disguise them and tools wrap base64 or group hex).
 #pragma once
 
 #include <cstdint>
@@ -20,11 +20,6 @@ inline constexpr std::size_t kMinSecretLength = 4;
 // Base64 of a value inside a longer blob is only searched for from this length on: shorter cores
 // (under ~10 characters) occur by chance in large base64 data.
 inline constexpr std::size_t kMinBase64CoreSecret = 8;
-// Base64 and hex variants up to this length are also searched for as they look when a tool
-// wraps or groups them (`base64` wraps at 76 columns, `od -An -tx1` / `xxd -p` split hex).
-inline constexpr std::size_t kMaxWrappedVariant = 1024;
-// A wrapped match spans at most this many bytes per variant byte (hex: "7a" + ":" or "\r\n  ").
-inline constexpr std::size_t kWrappedSpanFactor = 3;
 // An unmasked match (unmask.hpp) spans at most this many original bytes per matched byte, as
 // far as the scanner holds output back for it: a character, an overstruck one and its
 // backspace, or a JSON escape, plus a colour escape or two between characters.
@@ -47,26 +42,15 @@ class SecretSet {
   [[nodiscard]] const hs_database_t* db() const { return db_.get(); }
   [[nodiscard]] const std::vector<SecretVariant>& variants() const { return variants_; }
   [[nodiscard]] const std::string& name(std::uint32_t i) const { return names_[i]; }
-  // The same base64/hex variants with line breaks and byte separators allowed between their
-  // characters; matches report their start (SOM). Pattern ids index variants(). Null without
-  // such variants.
-  [[nodiscard]] const hs_database_t* wrapped_db() const { return wrapped_db_.get(); }
-  // Bytes a scanner must hold back so a wrapped match can still be redacted.
-  [[nodiscard]] std::size_t longest_wrapped_span() const { return longest_wrapped_span_; }
 
  private:
-  [[nodiscard]] Result<void> compile_wrapped();
   std::vector<std::string> names_;
   std::vector<SecretVariant> variants_;
   HsDatabase db_;
-  HsDatabase wrapped_db_;
-  std::size_t longest_wrapped_span_ = 0;
 };
 
 // The Hyperscan regex that matches exactly `bytes` (any byte values).
 [[nodiscard]] std::string literal_pattern(std::string_view bytes);
-// The Hyperscan pattern that matches `variant` (base64 or hex text) wrapped or grouped by a tool.
-[[nodiscard]] std::string wrapped_pattern(std::string_view variant, std::string_view encoding);
 
 // `value` (UTF-8) as UTF-16 little- or big-endian; empty if it is not valid UTF-8.
 [[nodiscard]] std::string utf16_encode(std::string_view value, bool big_endian);

@@ -77,12 +77,10 @@ struct Scanner::Impl {
   std::uint32_t hold = 0;  // bytes held back: the longest possible match plus context
 
   detail::HsScratch scratch;
-  detail::HsScratch wrapped_scratch;
   hs_stream_t* rules_stream = nullptr;   // the output stream
   hs_stream_t* rules_spare = nullptr;    // decoded buffers
   hs_stream_t* secret_stream = nullptr;
   hs_stream_t* secret_spare = nullptr;
-  hs_stream_t* wrapped_stream = nullptr;  // registered secrets as tools wrap/group them
   hs_stream_t* unmask_stream = nullptr;   // registered secrets in the unmasked view (unmask.hpp)
   detail::Unmasker unmask;
   std::string unmasked;  // scratch: one chunk's unmasked view

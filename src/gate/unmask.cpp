@@ -115,8 +115,12 @@ void Unmasker::byte(unsigned char c, std::uint64_t at, std::string& out) {
     state_ = c == kEsc ? State::esc : c == '\\' ? State::json_escape : State::zero_width;
     return;
   }
-  if (c == '\r' || c == '\n') return;
+  if (c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == ':') {
+    after_gap_ = true;
+    return;
+  }
   if (c == kBackspace) {
+    if (after_gap_) return;  // it strikes a byte the view dropped anyway ("x\b" over a space)
     if (pending_) {  // strike out the byte before: the next one stands for both
       pending_ = false;
       struck_ = true;
@@ -128,6 +132,7 @@ void Unmasker::byte(unsigned char c, std::uint64_t at, std::string& out) {
 }
 
 void Unmasker::plain(unsigned char c, std::uint64_t begin, std::uint64_t end, std::string& out) {
+  after_gap_ = false;
   if (pending_) emit(pending_byte_, pending_origin_, out);
   if (struck_) {
     begin = struck_begin_;

@@ -1,8 +1,10 @@
 // The unmasked view of an output stream, for registered secrets: what a terminal or a JSON
 // decoder would show once the disguises between characters are gone. Removed: ANSI escape
 // sequences (CSI `ESC [ ... final`, two-byte `ESC x`), zero-width characters (U+200B..U+200D,
-// U+2060, U+FEFF), carriage returns and line feeds, and the overstruck character of a backspace
-// overstrike (`x\bx` bold, `_\bx` underline); JSON `\u00XX` escapes of ASCII become their byte.
+// U+2060, U+FEFF), carriage returns, line feeds, spaces, tabs and colons (how base64 is wrapped
+// and hex is grouped by `base64`, `od`, `xxd -p`, `openssl`), and the overstruck character of a
+// backspace overstrike (`x\bx` bold, `_\bx` underline); JSON `\u00XX` escapes of ASCII become
+// their byte. A value with spaces or colons is searched for here without them (secrets.hpp).
 // Each byte of the view remembers the original bytes it stands for, so a match found in the view
 // redacts the whole disguised stretch of the original. Streaming: state carries across chunks.
 #pragma once
@@ -47,6 +49,7 @@ class Unmasker {
   bool pending_ = false;
   unsigned char pending_byte_ = 0;
   Origin pending_origin_{0, 0};
+  bool after_gap_ = false;  // the last byte was one the view drops (space, line break...)
   bool struck_ = false;  // a backspace struck the previous byte: the next one starts at struck_begin_
   std::uint64_t struck_begin_ = 0;
 
