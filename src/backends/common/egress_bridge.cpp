@@ -17,14 +17,14 @@ Result<std::filesystem::path> find_egress_bridge_binary() {
                              KAVACH_BRIDGE_BUILD_PATH, "egress_proxy"});
 }
 
-Result<UniqueFd> listen_egress_socket(const std::filesystem::path& dir) {
+Result<UniqueFd> listen_egress_socket(const std::filesystem::path& dir, uid_t owner, gid_t group) {
   auto failed = [&dir](const std::string& what) {
     return fail(ErrorCode::setup_failed, "the egress proxy's socket in " + dir.string() + ": " + what + ": " +
                                              std::strerror(errno),
                 {{"stage", "network"}});
   };
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return failed("mkdir");
-  if (::chmod(dir.c_str(), 0755) != 0) return failed("chmod");
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return failed("mkdir");
+  if (::chown(dir.c_str(), owner, group) != 0 || ::chmod(dir.c_str(), 0750) != 0) return failed("chown/chmod");
   const std::string path = (dir / kEgressSocketName).string();
   sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) {
@@ -37,7 +37,7 @@ Result<UniqueFd> listen_egress_socket(const std::filesystem::path& dir) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   (void)::unlink(path.c_str());
   if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return failed("bind");
-  if (::chmod(path.c_str(), 0666) != 0) return failed("chmod");
+  if (::chown(path.c_str(), owner, group) != 0 || ::chmod(path.c_str(), 0660) != 0) return failed("chown/chmod");
   if (::listen(s.get(), 128) != 0) return failed("listen");
   return s;
 }

@@ -4,6 +4,8 @@
 // and relays to it. The sandbox sees the same proxy address as on every other backend.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -23,9 +25,10 @@ inline constexpr const char* kEgressSocketName = "proxy.sock";
 // $KAVACH_EGRESS_BRIDGE, the install location, this build tree.
 [[nodiscard]] Result<std::filesystem::path> find_egress_bridge_binary();
 
-// Makes `dir` (0755) and a listening Unix socket in it (0666: the sandbox's runtime reaches it as
-// an unprivileged host uid; the directory it lives in is the run's own).
-[[nodiscard]] Result<UniqueFd> listen_egress_socket(const std::filesystem::path& dir);
+// Makes `dir` and a listening Unix socket in it for the sandbox alone: owned by `owner` (the host
+// uid the runtime connects as) and `group` (the sandbox user's group, as the host sees it), dir
+// 0750, socket 0660 — no other host user can reach the proxy through it.
+[[nodiscard]] Result<UniqueFd> listen_egress_socket(const std::filesystem::path& dir, uid_t owner, gid_t group);
 
 // The sandbox's argv: the bridge in front of `command`.
 [[nodiscard]] std::vector<std::string> egress_bridge_argv(std::uint16_t port, const std::vector<std::string>& command);

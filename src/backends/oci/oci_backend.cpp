@@ -373,7 +373,10 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
     if (egress_ns) {
       listener = egress_ns->take_listener();
     } else {
-      auto made = common::listen_egress_socket(mpi.egress_socket_dir);
+      // The gofer connects as the container's root (host uid kHostIdBase, or root without a
+      // user namespace); the sentry lets the sandbox user in through its group.
+      const std::uint32_t base_id = host_.user_namespaces ? kHostIdBase : 0;
+      auto made = common::listen_egress_socket(mpi.egress_socket_dir, base_id, base_id + policy.gid);
       if (!made) return tl::unexpected(made.error());
       listener = std::move(*made);
     }

@@ -67,6 +67,25 @@ TEST_F(OciNetworkModes, AnAllowListReachesItsHostAndNothingElse) {
   KAVACH_SKIP_IF_NONE_RAN(ex);
 }
 
+// The proxy's socket on gVisor is the sandbox's alone (owner: the runtime's host uid, group: the
+// sandbox user's): a sandbox user other than root still reaches the proxy.
+TEST_F(OciNetworkModes, AnAllowListWorksForANonRootSandboxUser) {
+  LocalHttpServer listed;
+  const std::string url = "http://127.0.0.1:" + std::to_string(listed.port()) + "/pkg";
+  Exercised ex;
+  for (BackendKind kind : {BackendKind::oci, BackendKind::gvisor}) {
+    auto made = make(kind, host_);
+    if (!ex.take(kind, made)) continue;
+    SandboxPolicy p = policy(NetworkMode::allowlist, {{"127.0.0.1", listed.port()}});
+    p.uid = 1000;
+    p.gid = 1000;
+    auto r = made.backend->exec(p, command({"/usr/bin/python3", "-c", kFetch, url}));
+    ASSERT_TRUE(r.has_value()) << to_string(kind) << ": " << r.error().describe();
+    EXPECT_EQ(r->stdout_data, "OK served: GET /pkg HTTP/1.1\n") << to_string(kind) << ": " << describe(*r);
+  }
+  KAVACH_SKIP_IF_NONE_RAN(ex);
+}
+
 TEST_F(OciNetworkModes, TheHostsNetworkReachesTheHost) {
   LocalHttpServer host_server;
   const std::string url = "http://127.0.0.1:" + std::to_string(host_server.port()) + "/";
