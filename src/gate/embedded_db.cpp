@@ -6,6 +6,9 @@
 #error "KAVACH_GATE_BUILTIN_DB must name the generated database file"
 #endif
 
+// Its digest: changes this translation unit whenever the database's bytes change (ccache).
+#include KAVACH_GATE_BUILTIN_DB_STAMP
+
 __asm__(".pushsection .rodata.kavach_gate_db, \"a\"\n"
         ".balign 64\n"
         ".globl kavach_gate_builtin_db_begin\n"

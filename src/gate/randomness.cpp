@@ -99,6 +99,22 @@ bool has_sequence(std::string_view s, std::size_t len) {
   return false;
 }
 
+// Short values typed by counting: every run of letters or digits is itself an ascending or
+// descending sequence of three or more ("abcde", "def456", "cba321", "xyz789").
+bool counted_runs(std::string_view s) {
+  if (s.size() > 10) return false;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = i + 1;
+    const int d = j < s.size() ? to_lower(s[j]) - to_lower(s[i]) : 0;
+    if (d != 1 && d != -1) return false;
+    while (j < s.size() && to_lower(s[j]) - to_lower(s[j - 1]) == d && digit(s[j]) == digit(s[i])) ++j;
+    if (j - i < 3) return false;
+    i = j;
+  }
+  return true;
+}
+
 // "abcabcabc", "deadbeefdeadbeef": the string is a short period repeated.
 bool periodic(std::string_view s) {
   for (std::size_t p = 1; p <= s.size() / 2 && p <= 16; ++p) {
@@ -292,12 +308,34 @@ bool literal_secret_like(std::string_view s) {
   }
   // Typed by hand in tests: keyboard runs and metasyntactic words ("asdf", "qwer", "foo:bar").
   for (std::string_view w : {"asdf", "qwer", "zxcv", "hjkl", "vbnm", "uiop", "1qaz", "foo", "baz", "blah", "qux",
-                             "spam", "eggs", "letmein", "let_me_in"}) {
+                             "spam", "eggs", "letmein", "let_me_in", "deadbeef", "cafebabe", "feedface"}) {
     if (l.find(w) != std::string::npos) return false;
+  }
+  if (counted_runs(s)) return false;
+  // A key's own word as its value ("access_token": "access", "refresh", "key-material").
+  for (std::string_view w : {"access", "refresh", "bearer", "session", "private", "public"}) {
+    if (l == w) return false;
+  }
+  for (std::string_view w : {"key-", "-key", "key_", "_key", "_env", "env_"}) {
+    if (l.find(w) != std::string::npos) return false;
+  }
+  // A public key is published by design ("ssh-rsa AAAA...", "ecdsa-sha2-nistp256 ...").
+  if (l.starts_with("ssh-") || l.starts_with("ecdsa-sha2-")) return false;
+  // "eyJ" without the dots of a JWT: a stand-in written to look like one ("eyJaccess").
+  if (s.starts_with("eyJ") && s.find('.') == std::string_view::npos && s.size() < 24) return false;
+  // A file holding the key, not the key: "certs/client.key", "id_rsa.pem".
+  for (std::string_view ext : {".key", ".pem", ".crt", ".cer", ".p12", ".pfx", ".jks", ".json", ".txt", ".env"}) {
+    if (l.ends_with(ext)) return false;
   }
   // Typed test values: a word and a count ("abc123", "pass1234", "root123").
   if (s.size() <= 12 && (l.ends_with("123") || l.ends_with("1234"))) return false;
-  if (periodic(s) || snake_identifier(s)) return false;
+  if (periodic(s)) return false;
+  // snake_case names ("db_password") — but not random chunks joined by '_' ("aktfx_lzepzdhz").
+  if (snake_identifier(s)) {
+    std::size_t alpha_count = 0;
+    for (char c : s) alpha_count += alpha(c) ? 1 : 0;
+    if (wordlike_letters(s) * 10 >= alpha_count * 6) return false;
+  }
   // Words without digits ("weibo", "key-material", "same-origin"): names and phrases, or
   // dictionary passwords weak enough that reporting them would mostly be noise.
   std::size_t letters = 0;
