@@ -258,7 +258,7 @@ bool password_like(std::string_view s) {
   return !has_sequence(s, 6);
 }
 
-bool literal_secret_like(std::string_view s) {
+bool literal_secret_like(std::string_view s, LiteralKind kind) {
   if (s.size() < 4 || s.size() > 128) return false;
   // Formats with a checksum are judged by their own rule (a failed checksum is not a secret).
   if (s.size() == 40 && (s.starts_with("ghp_") || s.starts_with("gho_") || s.starts_with("ghu_") ||
@@ -267,11 +267,14 @@ bool literal_secret_like(std::string_view s) {
   }
   std::string l(s);
   for (char& c : l) c = to_lower(c);
-  static constexpr std::array<std::string_view, 40> kKeywords{
+  // Keywords, type names, and the words tests use to describe a value rather than be one.
+  static constexpr std::array<std::string_view, 60> kKeywords{
       "null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined", "required",
       "optional", "string", "str", "int", "bool", "boolean", "bytes", "empty", "default", "env",
       "secret", "secrets", "password", "passwords", "token", "tokens", "value", "string?", "text",
-      "hidden", "masked", "unset", "blank", "random", "generated", "auto", "disabled", "enabled", "your"};
+      "hidden", "masked", "unset", "blank", "random", "generated", "auto", "disabled", "enabled", "your",
+      "function", "object", "number", "symbol", "bigint", "hash", "hashed", "nope", "valid", "short",
+      "long", "another", "other", "wrong", "correct", "secure", "strong", "weak", "new", "old"};
   for (auto k : kKeywords) {
     if (l == k) return false;
   }
@@ -340,7 +343,13 @@ bool literal_secret_like(std::string_view s) {
   // dictionary passwords weak enough that reporting them would mostly be noise.
   std::size_t letters = 0;
   for (char c : s) letters += alpha(c) ? 1 : 0;
-  if (!has_digit && letters > 0 && wordlike_letters(s) * 10 >= letters * 8) return false;
+  if (!has_digit && letters > 0 && wordlike_letters(s) * 10 >= letters * 8) {
+    // Under a password key a lower-case word may be the password; a capitalised word is prose
+    // ("GNUTLS_PKCS_NULL_PASSWORD: Added").
+    const bool capitalised = upper(s.front()) && !has_other &&
+                             std::all_of(s.begin() + 1, s.end(), [](char c) { return lower(c); });
+    if (kind == LiteralKind::secret || capitalised) return false;
+  }
   if (l.find("://") != std::string::npos) return false;         // a URL names where, not what
   // Interpolation ("$HOME", "%s", "%(name)s"); a '$' or '%' inside a password stays.
   if (s.front() == '$' || l.find("%s") != std::string::npos || l.find("%d") != std::string::npos) return false;

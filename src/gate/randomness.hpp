@@ -21,8 +21,11 @@ namespace kavach::gate::detail {
 [[nodiscard]] bool password_like(std::string_view s);
 // A value assigned to a credential key that is a literal credential of any strength: not a
 // keyword (null, true, required...), a reference (ALL_CAPS_NAME, a dotted or camelCase
-// identifier, a call), a path or URL, or a short number.
-[[nodiscard]] bool literal_secret_like(std::string_view s);
+// identifier, a call), a path or URL, or a short number. For a password key (LiteralKind::
+// password) a word without digits is kept: people choose words as passwords, while under
+// token / key names a bare word is nearly always a name or a stand-in.
+enum class LiteralKind { secret, password };
+[[nodiscard]] bool literal_secret_like(std::string_view s, LiteralKind kind = LiteralKind::secret);
 // A credential value too weak or test-like to quarantine output for (VerdictPolicy::
 // credential_floor): under 8 bytes, one character class and under 12, or a test marker.
 [[nodiscard]] bool weak_or_test_value(std::string_view s);

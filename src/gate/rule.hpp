@@ -51,6 +51,7 @@ enum class Validator : std::uint8_t {
   age_bech32,     // AGE-SECRET-KEY-1...: bech32 checksum
   password,       // looks like a chosen password (three character classes, no template syntax)
   literal_secret, // a literal value, not a code identifier, reference, keyword, path or URL
+  literal_password,// literal_secret, but a word without digits is kept (people choose words)
   count_,
 };
 

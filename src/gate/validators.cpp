@@ -45,6 +45,7 @@ constexpr std::array<Named, static_cast<std::size_t>(Validator::count_)> kNames{
     {Validator::age_bech32, "age-bech32"},
     {Validator::password, "password"},
     {Validator::literal_secret, "literal-secret"},
+    {Validator::literal_password, "literal-password"},
 }};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -516,6 +517,7 @@ bool validate(Validator v, std::string_view s) {
     case Validator::age_bech32: return bech32_ok(s);
     case Validator::password: return password_like(s);
     case Validator::literal_secret: return literal_secret_like(s);
+    case Validator::literal_password: return literal_secret_like(s, LiteralKind::password);
     case Validator::count_: break;
   }
   return false;
