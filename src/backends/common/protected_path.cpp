@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <set>
 
 namespace kavach::common {
 
@@ -41,6 +43,47 @@ Result<std::vector<ProtectedStep>> protected_path_steps(const std::filesystem::p
     if (stop) break;
   }
   return steps;
+}
+
+Result<std::vector<ProtectedBind>> protected_binds(const std::vector<std::filesystem::path>& protected_paths,
+                                                   const std::vector<std::filesystem::path>& writable_roots) {
+  namespace fs = std::filesystem;
+  auto is_under = [](const fs::path& p, const fs::path& dir) {
+    auto d = dir.begin();
+    auto q = p.begin();
+    for (; d != dir.end(); ++d, ++q) {
+      if (q == p.end() || *q != *d) return false;
+    }
+    return true;
+  };
+  std::vector<fs::path> candidates;
+  for (const auto& p : protected_paths) {
+    if (p.empty()) continue;
+    if (p.is_absolute()) {
+      candidates.push_back(p.lexically_normal());
+    } else {
+      for (const auto& w : writable_roots) candidates.push_back((w / p).lexically_normal());
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::vector<ProtectedBind> out;
+  std::set<fs::path> placed;
+  for (const auto& c : candidates) {
+    const fs::path* root = nullptr;
+    for (const auto& w : writable_roots) {
+      if (is_under(c, w) && (root == nullptr || w.string().size() > root->string().size())) root = &w;
+    }
+    if (root == nullptr || c == *root) continue;  // not writable here: read-only already
+    auto steps = protected_path_steps(*root, c.lexically_relative(*root));
+    if (!steps) return tl::unexpected(steps.error());
+    for (const auto& step : *steps) {
+      if (!step.exists) break;                        // the guard refuses creating it
+      if (!placed.insert(step.path).second) continue;  // an earlier protected path placed it
+      out.push_back({step.path, *root, step.last || !step.is_dir});
+    }
+  }
+  return out;
 }
 
 }  // namespace kavach::common

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "backends/common/cpu_backstop.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "kavach/error.hpp"
 #include "kavach/stream.hpp"
@@ -44,7 +45,7 @@ struct SuperviseRequest {
   // `cpu_limit_usec` the tree is killed (kill_tree) and cpu_limit_hit is set.
   std::function<std::optional<std::uint64_t>()> cpu_usage_usec;
   std::uint64_t cpu_limit_usec = 0;
-  std::chrono::milliseconds cpu_poll{50};
+  std::chrono::milliseconds cpu_poll = kCpuWatchPeriod;
 };
 
 struct SuperviseOutcome {

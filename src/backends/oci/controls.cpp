@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/common/cpu_backstop.hpp"
 #include "backends/common/disk_control.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/oci/spec.hpp"
@@ -243,8 +244,8 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     const bool ok = !host.cgroups.v2_mount.empty() || host.cgroups.v1_mounts.count("cpuacct") != 0;
     if (auto s = settle(r, p, Control::cpu_time, ok,
                         ok ? std::to_string(*l.cpu_time_seconds) +
-                                 " s for the whole container: its cgroup's CPU accounting polled every 50 ms, "
-                                 "killed through the runtime at the limit; RLIMIT_CPU 1 s above as backstop"
+                                 " s for the whole container: its cgroup's CPU accounting " +
+                                 common::cpu_watch_detail() + " (through the runtime)"
                            : "no cgroup CPU accounting on this host (no v2 tree, no v1 cpuacct): RLIMIT_CPU alone "
                              "limits each process, not the container"); !s) {
       return tl::unexpected(s.error());

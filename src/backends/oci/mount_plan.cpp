@@ -3,13 +3,14 @@
 #include "backends/common/egress_bridge.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
-#include "backends/common/tmpfs_limits.hpp"
+#include "core/filesystem_view.hpp"
 #include "core/injected_file_rules.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace kavach::oci {
@@ -28,19 +29,30 @@ bool is_under(const fs::path& p, const fs::path& root) {
   return true;
 }
 
-std::string tmpfs_size(std::uint64_t bytes) { return "size=" + std::to_string(bytes); }
-std::string tmpfs_inodes(std::uint64_t bytes) {
-  return "nr_inodes=" + std::to_string(common::tmpfs_inode_limit(bytes));
+std::string octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%o", mode);
+  return buf;
+}
+
+// A private tmpfs of the view as an OCI mount.
+std::vector<std::string> tmpfs_options(const TmpfsView& t) {
+  std::vector<std::string> o = {"nosuid", "nodev"};
+  if (t.noexec) o.emplace_back("noexec");
+  o.push_back("mode=" + octal(t.mode));
+  o.push_back("size=" + std::to_string(t.size_bytes));
+  o.push_back("nr_inodes=" + std::to_string(t.inodes));
+  return o;
 }
 
 class Planner {
  public:
-  explicit Planner(const MountPlanInput& in) : in_(in), policy_(*in.policy) {}
+  explicit Planner(const MountPlanInput& in) : in_(in), policy_(*in.policy), view_(filesystem_view(policy_)) {}
 
   Result<MountPlan> run() {
     base_mounts();
     if (auto r = readonly(); !r) return tl::unexpected(r.error());
-    writable();
+    if (auto r = writable(); !r) return tl::unexpected(r.error());
     if (auto r = protect(); !r) return tl::unexpected(r.error());
     if (auto r = inject(); !r) return tl::unexpected(r.error());
     // Parents before children (component-wise order); stable keeps a bind after a tmpfs on
@@ -48,7 +60,7 @@ class Planner {
     std::stable_sort(plan_.mounts.begin(), plan_.mounts.end(), [](const OciMount& a, const OciMount& b) {
       return fs::path(a.destination) < fs::path(b.destination);
     });
-    plan_.cwd = policy_.fs.workdir.empty() ? "/" : policy_.fs.workdir.lexically_normal().string();
+    plan_.cwd = view_.workdir;
     return std::move(plan_);
   }
 
@@ -57,21 +69,29 @@ class Planner {
     plan_.mounts.push_back({std::move(dest), std::move(type), std::move(source), std::move(options)});
   }
 
-  bool bound_writable(const fs::path& p) const {
-    return std::any_of(policy_.fs.writable_paths.begin(), policy_.fs.writable_paths.end(),
-                       [&](const fs::path& w) { return w.lexically_normal() == p; });
-  }
-
+  // The view's /proc, /dev, /dev/pts, /dev/shm and /tmp. The runtime masks /proc (maskedPaths,
+  // readonlyPaths: spec.cpp, from the same view) and creates the view's device nodes (runc and
+  // crun create exactly that set; the test FilesystemViewRenderers checks it).
   void base_mounts() {
-    const std::uint64_t tmp = policy_.limits.tmpfs_bytes;
     add("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"});
-    add("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"});
-    add("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
-    add("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", tmpfs_size(tmp), tmpfs_inodes(tmp)});
-    if (!bound_writable("/tmp")) {
-      add("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777", tmpfs_size(tmp), tmpfs_inodes(tmp)});
+    add("/dev", "tmpfs", "tmpfs",
+        {"nosuid", "noexec", "strictatime", "mode=" + octal(view_.dev.mode), "size=" + std::to_string(view_.dev.size_bytes)});
+    std::vector<std::string> pts = {"nosuid", "noexec"};
+    for (std::size_t b = 0, e = 0; b <= view_.dev.pts_options.size(); b = e + 1) {
+      e = view_.dev.pts_options.find(',', b);
+      if (e == std::string::npos) e = view_.dev.pts_options.size();
+      pts.push_back(view_.dev.pts_options.substr(b, e - b));
     }
-    if (in_.readonly_sysfs) add("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
+    add("/dev/pts", "devpts", "devpts", std::move(pts));
+    add(view_.shm.target.string(), "tmpfs", "shm", tmpfs_options(view_.shm));
+    if (view_.tmp) add(view_.tmp->target.string(), "tmpfs", "tmpfs", tmpfs_options(*view_.tmp));
+    for (const auto& f : view_.proc.masked_files) plan_.masked_paths.push_back("/proc/" + f);
+    for (const auto& d : view_.proc.masked_dirs) plan_.masked_paths.push_back("/proc/" + d);
+    for (const auto& r : view_.proc.read_only) plan_.readonly_paths.push_back("/proc/" + r);
+    if (in_.readonly_sysfs) {
+      add("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
+      for (const auto& s : view_.sys_masked) plan_.masked_paths.push_back(s);
+    }
     if (!in_.guard_binary.empty()) add(common::kGuardPathInSandbox, "bind", in_.guard_binary.string(), kRo);
     if (!in_.egress_bridge_binary.empty()) {
       add(common::kEgressBridgePathInSandbox, "bind", in_.egress_bridge_binary.string(), kRo);
@@ -93,6 +113,9 @@ class Planner {
         return fail(ErrorCode::path_not_found, "fs.readonly_paths: '" + p.string() + "' does not exist on this host",
                     {{"path", p.string()}});
       }
+      std::error_code canon_ec;
+      const fs::path canonical = fs::weakly_canonical(p, canon_ec);
+      if (auto r = check_policy_path(p, canon_ec ? p : canonical, "fs.readonly_paths"); !r) return r;
       if (S_ISLNK(st.st_mode)) {
         std::error_code ec;
         const fs::path target = fs::canonical(p, ec);
@@ -118,54 +141,32 @@ class Planner {
     return {};
   }
 
-  void writable() {
+  Result<void> writable() {
     for (const auto& w : policy_.fs.writable_paths) {
       const fs::path p = w.lexically_normal();
+      std::error_code ec;
+      const fs::path canonical = fs::weakly_canonical(p, ec);
+      if (auto r = check_policy_path(p, ec ? p : canonical, "fs.writable_paths"); !r) return r;
       const std::string source = in_.writable_source ? in_.writable_source(p) : p.string();
       add(p.string(), "bind", source, kRw);
       plan_.writable_binds++;
       plan_.writable_targets.push_back(p.string());
     }
+    return {};
   }
 
-  // As the process backend: every existing component between the writable root and the
-  // protected path is pinned by a bind onto itself (a mount point cannot be renamed away) and
-  // the path itself is bound read-only. What does not exist is left alone (nothing is created on
-  // the host): kavach-guard refuses creating it, at every depth.
+  // Protected paths: the binds common::protected_binds computes. Binds inside a writable path
+  // come from the same (possibly idmapped) tree as the path.
   Result<void> protect() {
     std::vector<fs::path> writable;
     for (const auto& w : policy_.fs.writable_paths) writable.push_back(w.lexically_normal());
-    std::vector<fs::path> candidates;
-    for (const auto& p : policy_.fs.protected_paths) {
-      if (p.empty()) continue;
-      if (p.is_absolute()) {
-        candidates.push_back(p.lexically_normal());
-      } else {
-        for (const auto& w : writable) candidates.push_back((w / p).lexically_normal());
-      }
-    }
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    std::set<std::string> pinned;
-    for (const auto& c : candidates) {
-      const fs::path* root = nullptr;
-      for (const auto& w : writable) {
-        if (is_under(c, w) && (root == nullptr || w.string().size() > root->string().size())) root = &w;
-      }
-      if (root == nullptr || c == *root) continue;  // not writable here: read-only already
-      // Binds inside a writable path come from the same (possibly idmapped) tree as the path.
-      const fs::path source_root = in_.writable_source ? fs::path(in_.writable_source(*root)) : *root;
-      auto steps = common::protected_path_steps(*root, c.lexically_relative(*root));
-      if (!steps) return tl::unexpected(steps.error());
-      for (const auto& step : *steps) {
-        const std::string cur = step.path.string();
-        if (!step.exists) break;
-        const bool read_only = step.last || !step.is_dir;
-        if (pinned.insert(cur).second) {
-          add(cur, "bind", (source_root / step.path.lexically_relative(*root)).string(), read_only ? kRo : kRw);
-          if (read_only) plan_.protected_masks++;
-        }
-      }
+    auto binds = common::protected_binds(policy_.fs.protected_paths, writable);
+    if (!binds) return tl::unexpected(binds.error());
+    for (const auto& pb : *binds) {
+      const fs::path source_root = in_.writable_source ? fs::path(in_.writable_source(pb.root)) : pb.root;
+      add(pb.path.string(), "bind", (source_root / pb.path.lexically_relative(pb.root)).string(),
+          pb.read_only ? kRo : kRw);
+      if (pb.read_only) plan_.protected_masks++;
     }
     return {};
   }
@@ -186,6 +187,7 @@ class Planner {
 
   const MountPlanInput& in_;
   const SandboxPolicy& policy_;
+  const FilesystemView view_;
   MountPlan plan_;
 };
 

@@ -50,6 +50,10 @@ struct MountPlan {
   std::vector<RootfsSymlink> symlinks;  // host view: merged-/usr links recreated in the rootfs
   std::vector<std::string> writable_targets;  // writable paths as the container sees them
   std::string cwd = "/";
+  // The view's /proc masks (and /sys's when a sysfs is shown), for linux.maskedPaths and
+  // linux.readonlyPaths: the runtime binds an empty file or directory over each.
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
   std::size_t readonly_binds = 0;
   std::size_t writable_binds = 0;
   std::size_t protected_masks = 0;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "backends/common/cpu_backstop.hpp"
 #include "backends/common/cgroup.hpp"
 #include "backends/common/disk_control.hpp"
 #include "backends/common/egress_bridge.hpp"
@@ -296,6 +297,8 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
   in.root_path = root->path.string();
   in.readonly_root = policy.fs.readonly_root;
   in.mounts = plan->mounts;
+  in.masked_paths = plan->masked_paths;
+  in.readonly_paths = plan->readonly_paths;
   if (host_.user_namespaces) in.id_mapping = ids;
   in.network_namespace = controls->network_namespace;
   // Allowlist: a namespace kavach made (lo + the egress proxy's listener) for the runtime to join.
@@ -316,7 +319,7 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
   in.seccomp = seccomp;
   in.capabilities = *caps;
   ResourceLimits rlimits = policy.limits;
-  if (controls->cpu_time_watch) *rlimits.cpu_time_seconds += 1;  // backstop above the watched limit
+  if (controls->cpu_time_watch) *rlimits.cpu_time_seconds += common::kCpuBackstopSlackSeconds;
   in.rlimits = rlimits_json(rlimits);
   in.annotations = {{"org.kavach.container", id}, {"org.kavach.policy", policy.name}};
   nlohmann::json spec = build_spec(in);

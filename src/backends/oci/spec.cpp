@@ -1,7 +1,7 @@
 #include "backends/oci/spec.hpp"
 
 #include "core/capability_names.hpp"
-#include "core/env_names.hpp"
+#include "core/sandbox_environment.hpp"
 #include "kavach/network.hpp"
 
 #include <algorithm>
@@ -15,14 +15,6 @@ namespace kavach::oci {
 namespace {
 
 using nlohmann::json;
-
-// What /proc shows that a sandbox must not read (masked) or write (read-only): the usual set.
-const std::vector<std::string> kMaskedPaths = {
-    "/proc/acpi",        "/proc/asound",   "/proc/interrupts", "/proc/kcore",
-    "/proc/keys",        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-    "/proc/timer_list",  "/proc/timer_stats", "/sys/firmware"};
-const std::vector<std::string> kReadonlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                                 "/proc/sysrq-trigger"};
 
 const std::set<std::string> kNamespaceTypes = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup"};
 
@@ -88,26 +80,11 @@ json resources_json(const ResourceLimits& l, std::uint64_t extra_pids) {
 
 Result<std::vector<std::string>> container_env(
     const SandboxPolicy& policy, const std::vector<std::pair<std::string, std::string>>& cmd_env) {
-  std::map<std::string, std::string> env;  // sorted: a deterministic config.json
-  for (const auto& name : policy.env_allow) {
-    if (!is_env_var_name(name)) {
-      return fail(ErrorCode::policy_value, "env_allow entry '" + name + "' is not a variable name",
-                  {{"key", "env_allow"}});
-    }
-    if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
-  }
-  for (auto& [name, value] : network_view(policy).env) env[name] = std::move(value);  // proxy settings
-  for (const auto& [name, value] : cmd_env) {
-    if (!is_env_var_name(name) || value.find('\0') != std::string::npos) {
-      return fail(ErrorCode::invalid_argument, "command environment entry '" + name + "' is invalid",
-                  {{"name", name}});
-    }
-    env[name] = value;
-  }
-  if (env.count("PATH") == 0) env["PATH"] = kDefaultPath;
+  auto env = sandbox_environment(policy, cmd_env);
+  if (!env) return tl::unexpected(env.error());
   std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  out.reserve(env->size());
+  for (const auto& [k, v] : *env) out.push_back(k + "=" + v);
   return out;
 }
 
@@ -139,8 +116,8 @@ json build_spec(const SpecInput& in) {
   }
   json linux = {
       {"namespaces", namespaces},
-      {"maskedPaths", kMaskedPaths},
-      {"readonlyPaths", kReadonlyPaths},
+      {"maskedPaths", in.masked_paths},
+      {"readonlyPaths", in.readonly_paths},
       {"resources", in.resources},
   };
   if (in.id_mapping) {

@@ -47,6 +47,8 @@ struct SpecInput {
   std::string root_path = "rootfs";  // bundle-relative or absolute
   bool readonly_root = true;
   std::vector<OciMount> mounts;      // in mount order
+  std::vector<std::string> masked_paths;    // MountPlan::masked_paths
+  std::vector<std::string> readonly_paths;  // MountPlan::readonly_paths
   std::optional<IdMapping> id_mapping;  // set: a user namespace with this uid and gid mapping
   bool network_namespace = true;
   std::string network_namespace_path;  // join this one instead of a new one (allowlist)
@@ -73,11 +75,9 @@ struct SpecInput {
 // memory (+swap as memory+swap), cpu quota/period, pids. `extra_pids` is added to the pids
 // limit (gVisor: the sentry's own threads live in the same cgroup).
 [[nodiscard]] nlohmann::json resources_json(const ResourceLimits& limits, std::uint64_t extra_pids = 0);
-// The environment: policy.env_allow values from our environment, then the command's own;
-// PATH defaults to the usual search path when neither sets it (the runtime resolves argv[0]).
+// The environment (core/sandbox_environment.hpp) as process.env; the runtime resolves argv[0]
+// through its PATH.
 [[nodiscard]] Result<std::vector<std::string>> container_env(const SandboxPolicy& policy,
                                                              const std::vector<std::pair<std::string, std::string>>& cmd_env);
-
-inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 }  // namespace kavach::oci

@@ -2,8 +2,7 @@
 
 #include "backends/common/guard_launch.hpp"
 #include "backends/process/child_plan.hpp"
-#include "core/env_names.hpp"
-#include "kavach/network.hpp"
+#include "core/sandbox_environment.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -57,26 +56,9 @@ Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cm
     out.argv.push(cmd.argv[i]);
   }
 
-  std::map<std::string, std::string> env;  // sorted: deterministic envp order
-  for (const auto& name : policy.env_allow) {
-    if (!is_env_var_name(name)) {
-      return fail(ErrorCode::policy_value, "env_allow entry '" + name + "' is not a variable name",
-                  {{"key", "env_allow"}});
-    }
-    if (const char* v = std::getenv(name.c_str()); v != nullptr) env[name] = v;
-  }
-  for (auto& [name, value] : network_view(policy).env) env[name] = std::move(value);  // proxy settings
-  for (const auto& [name, value] : cmd.env) {
-    if (!is_env_var_name(name)) {
-      return fail(ErrorCode::invalid_argument, "command environment name '" + name + "' is invalid",
-                  {{"name", name}});
-    }
-    if (has_nul(value)) {
-      return fail(ErrorCode::invalid_argument, "value of environment variable " + name + " contains a NUL byte",
-                  {{"name", name}});
-    }
-    env[name] = value;
-  }
+  auto environment = sandbox_environment(policy, cmd.env);
+  if (!environment) return tl::unexpected(environment.error());
+  const auto& env = *environment;
   for (const auto& [name, value] : env) out.envp.push(name + "=" + value);
 
   const std::string& prog = cmd.argv.front();
@@ -84,8 +66,7 @@ Result<void> build_command_arrays(const SandboxPolicy& policy, const Command& cm
     out.exec_paths.push(prog);
     return {};
   }
-  const auto path_it = env.find("PATH");
-  const std::string search = path_it != env.end() ? path_it->second : kDefaultSearchPath;
+  const std::string& search = env.at("PATH");  // sandbox_environment always sets it
   std::size_t start = 0;
   for (;;) {
     const std::size_t colon = search.find(':', start);

@@ -47,6 +47,4 @@ struct CommandArrays {
                                            const std::vector<std::string>& writable_roots,
                                            int status_fd, CommandArrays& args);
 
-inline constexpr const char* kDefaultSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 }  // namespace kavach::process

@@ -2,7 +2,6 @@
 
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/protected_path.hpp"
-#include "backends/common/tmpfs_limits.hpp"
 #include "core/injected_file_rules.hpp"
 
 #include <linux/landlock.h>
@@ -12,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -27,13 +27,6 @@ constexpr const char* kEmptyFile = "/kavach-empty";  // in the scratch root; sou
 constexpr std::uint64_t kRoAttrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 constexpr std::uint64_t kRwAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
-// /proc entries that leak host kernel state or accept dangerous writes.
-constexpr const char* kProcMaskedFiles[] = {
-    "kcore",       "kmsg",       "timer_list", "sched_debug", "keys",       "key-users",
-    "latency_stats", "timer_stats", "kpagecount", "kpageflags", "kpagecgroup", "config.gz"};
-constexpr const char* kProcMaskedDirs[] = {"acpi", "scsi", "asound", "driver"};
-constexpr const char* kProcReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
-constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 bool is_under(const fs::path& p, const fs::path& dir) {
   if (dir == "/") return true;
@@ -58,7 +51,7 @@ struct Entry {
 
 class Builder {
  public:
-  explicit Builder(const MountPlanInput& in) : in_(in) {}
+  explicit Builder(const MountPlanInput& in) : in_(in), view_(in.view) {}
 
   Result<MountPlan> build();
 
@@ -74,7 +67,7 @@ class Builder {
   void mkdir_at(const fs::path& target, unsigned mode = 0755);
   Result<void> collect(const std::vector<fs::path>& paths, bool writable, const char* key);
   Result<void> mount_entry(const Entry& e);
-  void mount_tmp();
+  void mount_tmpfs(const TmpfsView& t);
   void mount_dev();
   void mount_proc();
   void mount_guard();
@@ -83,6 +76,7 @@ class Builder {
   bool covered_by_entry(const fs::path& p) const;
 
   const MountPlanInput& in_;
+  const FilesystemView& view_;
   MountPlan plan_;
   std::vector<Entry> entries_;
   std::set<std::string> made_dirs_;
@@ -130,19 +124,7 @@ Result<void> Builder::collect(const std::vector<fs::path>& paths, bool writable,
                   std::string(key) + " entry '" + lexical.string() + "' does not resolve: " + ec.message(),
                   {{"path", lexical.string()}, {"key", key}});
     }
-    for (const char* reserved : {"/proc", "/dev"}) {
-      if (is_under(canonical, reserved) || is_under(lexical, reserved)) {
-        return fail(ErrorCode::policy_value,
-                    std::string(key) + " entry '" + lexical.string() + "' lies in " + reserved +
-                        ", which the sandbox builds itself",
-                    {{"path", lexical.string()}, {"key", key}});
-      }
-    }
-    if (canonical == "/") {
-      return fail(ErrorCode::policy_value,
-                  std::string(key) + " entry '/' would expose the whole host filesystem",
-                  {{"path", lexical.string()}, {"key", key}});
-    }
+    if (auto r = check_policy_path(lexical, canonical, key); !r) return r;
     Entry e;
     e.writable = writable;
     e.source = canonical;
@@ -224,71 +206,65 @@ Result<void> Builder::mount_entry(const Entry& e) {
   return {};
 }
 
-void Builder::mount_tmp() {
-  mkdir_at("/tmp", 01777);
-  MountOp t;
-  t.kind = MountKind::tmpfs;
-  t.target = nr("/tmp");
-  t.flags = MS_NOSUID | MS_NODEV;
-  t.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",nr_inodes=" +
-                         std::to_string(common::tmpfs_inode_limit(in_.tmpfs_bytes)) + ",mode=1777");
-  op(t, "tmpfs /tmp");
-  plan_.landlock_child_rules.emplace_back("/tmp", ChildPathRights::tmp);
+void Builder::mount_tmpfs(const TmpfsView& t) {
+  mkdir_at(t.target, t.mode);
+  MountOp m;
+  m.kind = MountKind::tmpfs;
+  m.target = nr(t.target);
+  m.flags = MS_NOSUID | MS_NODEV | (t.noexec ? MS_NOEXEC : 0);
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%o", t.mode);
+  m.source = plan_.keep("size=" + std::to_string(t.size_bytes) + ",nr_inodes=" + std::to_string(t.inodes) +
+                        ",mode=" + mode);
+  op(m, "tmpfs " + t.target.string());
+  plan_.landlock_child_rules.emplace_back(t.target.string(), ChildPathRights::tmp);
 }
 
 void Builder::mount_dev() {
-  mkdir_at("/dev");
+  const DevView& dev = view_.dev;
+  mkdir_at("/dev", dev.mode);
   MountOp t;
   t.kind = MountKind::tmpfs;
   t.target = nr("/dev");
   t.flags = MS_NOSUID | MS_NOEXEC;
-  t.source = "size=64k,mode=0755";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", dev.mode);
+  t.source = plan_.keep("size=" + std::to_string(dev.size_bytes) + ",mode=" + mode);
   op(t, "tmpfs /dev");
-  for (const char* node : kDevNodes) {
-    const fs::path p = fs::path("/dev") / node;
-    const bool optional = std::strcmp(node, "tty") == 0;
+  auto node = [&](const std::string& name, bool optional) {
+    const fs::path p = fs::path("/dev") / name;
     MountOp touch;
     touch.kind = MountKind::touch;
     touch.target = nr(p);
     touch.mode = 0666;
-    op(touch, "create /dev/" + std::string(node));
+    op(touch, "create /dev/" + name);
     MountOp b;
     b.kind = MountKind::bind;
     b.source = old(p);
     b.target = nr(p);
     b.attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
     b.optional = optional;
-    op(b, "bind host /dev/" + std::string(node));
-  }
-  const std::pair<const char*, const char*> links[] = {
-      {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
-      {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-      {"pts/ptmx", "/dev/ptmx"}};
-  for (const auto& [to, at] : links) {
+    op(b, "bind host /dev/" + name);
+  };
+  for (const auto& n : dev.nodes) node(n, false);
+  for (const auto& n : dev.optional_nodes) node(n, true);
+  for (const auto& [to, at] : dev.links) {
     MountOp l;
     l.kind = MountKind::symlink;
-    l.source = to;
+    l.source = plan_.keep(to);
     l.target = nr(at);
-    op(l, std::string("symlink ") + at);
+    op(l, "symlink " + at);
   }
   mkdir_at("/dev/pts");
   MountOp pts;
   pts.kind = MountKind::devpts;
   pts.target = nr("/dev/pts");
   pts.flags = MS_NOSUID | MS_NOEXEC;
-  pts.source = "newinstance,ptmxmode=0666,mode=0620";
+  pts.source = plan_.keep(dev.pts_options);
   op(pts, "devpts /dev/pts");
-  mkdir_at("/dev/shm", 01777);
-  MountOp shm;
-  shm.kind = MountKind::tmpfs;
-  shm.target = nr("/dev/shm");
-  shm.flags = MS_NOSUID | MS_NODEV;
-  shm.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",nr_inodes=" +
-                         std::to_string(common::tmpfs_inode_limit(in_.tmpfs_bytes)) + ",mode=1777");
-  op(shm, "tmpfs /dev/shm");
+  mount_tmpfs(view_.shm);
   plan_.landlock_child_rules.emplace_back("/dev", ChildPathRights::dev);
   plan_.landlock_child_rules.emplace_back("/dev/pts", ChildPathRights::pts);
-  plan_.landlock_child_rules.emplace_back("/dev/shm", ChildPathRights::tmp);
 }
 
 // The guard binary, read-only in the sandbox's own /dev (never a mount point in a host dir).
@@ -314,25 +290,25 @@ void Builder::mount_proc() {
   p.target = nr("/proc");
   p.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   op(p, "procfs /proc");
-  for (const char* f : kProcMaskedFiles) {
+  for (const auto& f : view_.proc.masked_files) {
     MountOp b;
     b.kind = MountKind::bind;
     b.source = kEmptyFile;
     b.target = nr(fs::path("/proc") / f);
     b.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
     b.optional = true;
-    op(b, std::string("mask /proc/") + f);
+    op(b, "mask /proc/" + f);
   }
-  for (const char* d : kProcMaskedDirs) {
+  for (const auto& d : view_.proc.masked_dirs) {
     MountOp t;
     t.kind = MountKind::tmpfs;
     t.target = nr(fs::path("/proc") / d);
     t.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     t.source = "size=4k,mode=0555";
     t.optional = true;
-    op(t, std::string("mask /proc/") + d);
+    op(t, "mask /proc/" + d);
   }
-  for (const char* r : kProcReadOnly) {
+  for (const auto& r : view_.proc.read_only) {
     MountOp b;
     b.kind = MountKind::bind;
     b.source = nr(fs::path("/proc") / r);
@@ -340,56 +316,28 @@ void Builder::mount_proc() {
     b.recursive = true;
     b.attrs = kRoAttrs | MOUNT_ATTR_NOEXEC;
     b.optional = true;
-    op(b, std::string("read-only /proc/") + r);
+    op(b, "read-only /proc/" + r);
   }
   plan_.landlock_child_rules.emplace_back("/proc", ChildPathRights::read);
 }
 
-// Protected paths that exist stay read-only even inside writable ones: a read-only bind onto
-// itself, and every existing component between the writable root and it pinned with a bind onto
-// itself (a mount point cannot be renamed or removed, so the sandbox cannot move it aside, and a
-// bind is another mount, so it cannot be hard-linked out). What does not exist is left alone —
-// nothing is created on the host: the guard (kavach-guard) refuses creating it, at every depth.
+// Protected paths: the binds common::protected_binds computes, each onto itself.
 Result<void> Builder::protect() {
-  std::vector<fs::path> candidates;
-  for (const auto& p : in_.fs->protected_paths) {
-    if (p.empty()) continue;
-    if (p.is_absolute()) {
-      candidates.push_back(p.lexically_normal());
-    } else {
-      for (const auto& e : entries_) {
-        if (e.writable && !e.symlink) candidates.push_back((e.target / p).lexically_normal());
-      }
-    }
+  std::vector<fs::path> roots;
+  for (const auto& e : entries_) {
+    if (e.writable && !e.symlink) roots.push_back(e.target);
   }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::set<std::string> pinned;
-  for (const auto& c : candidates) {
-    const Entry* root = nullptr;
-    for (const auto& e : entries_) {
-      if (e.writable && !e.symlink && is_under(c, e.target) &&
-          (root == nullptr || e.target.string().size() > root->target.string().size())) {
-        root = &e;
-      }
-    }
-    if (root == nullptr || c == root->target) continue;  // not writable here: nothing to do
-    auto steps = common::protected_path_steps(root->target, c.lexically_relative(root->target));
-    if (!steps) return tl::unexpected(steps.error());
-    for (const auto& step : *steps) {
-      const fs::path& cur = step.path;
-      if (!step.exists) break;  // the guard refuses creating it
-      if (!pinned.insert(cur.string()).second) continue;  // an earlier protected path placed it
-      MountOp b;
-      b.kind = MountKind::bind;
-      b.source = nr(cur);
-      b.target = b.source;
-      b.recursive = true;
-      const bool read_only = step.last || !step.is_dir;
-      b.attrs = read_only ? kRoAttrs : kRwAttrs;
-      op(b, std::string(read_only ? "protect " : "pin ") + cur.string());
-      if (read_only) plan_.protected_masks++;
-    }
+  auto binds = common::protected_binds(in_.fs->protected_paths, roots);
+  if (!binds) return tl::unexpected(binds.error());
+  for (const auto& pb : *binds) {
+    MountOp b;
+    b.kind = MountKind::bind;
+    b.source = nr(pb.path);
+    b.target = b.source;
+    b.recursive = true;
+    b.attrs = pb.read_only ? kRoAttrs : kRwAttrs;
+    op(b, std::string(pb.read_only ? "protect " : "pin ") + pb.path.string());
+    if (pb.read_only) plan_.protected_masks++;
   }
   return {};
 }
@@ -425,8 +373,7 @@ Result<MountPlan> Builder::build() {
   if (auto r = collect(in_.fs->writable_paths, true, "fs.writable_paths"); !r) return tl::unexpected(r.error());
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.target < b.target; });
-  own_tmp_ = std::none_of(entries_.begin(), entries_.end(),
-                          [](const Entry& e) { return e.target == "/tmp"; });
+  own_tmp_ = view_.tmp.has_value();
 
   MountOp empty;
   empty.kind = MountKind::touch;
@@ -438,7 +385,7 @@ Result<MountPlan> Builder::build() {
   root.kind = MountKind::tmpfs;
   root.target = kNewRoot;
   root.flags = MS_NOSUID | MS_NODEV;
-  root.source = plan_.keep("size=" + std::to_string(in_.tmpfs_bytes) + ",mode=0755");
+  root.source = plan_.keep("size=" + std::to_string(view_.shm.size_bytes) + ",mode=0755");
   op(root, "tmpfs new root");
 
   // Directories and symlinks come in path order so every parent exists before its children;
@@ -447,12 +394,12 @@ Result<MountPlan> Builder::build() {
   for (const auto& e : entries_) {
     if (e.symlink) continue;
     if (!tmp_done && fs::path("/tmp") < e.target) {
-      mount_tmp();
+      mount_tmpfs(*view_.tmp);
       tmp_done = true;
     }
     if (auto r = mount_entry(e); !r) return tl::unexpected(r.error());
   }
-  if (!tmp_done) mount_tmp();
+  if (!tmp_done) mount_tmpfs(*view_.tmp);
   for (const auto& e : entries_) {
     if (!e.symlink) continue;
     const bool inside_bind = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
@@ -486,7 +433,7 @@ Result<MountPlan> Builder::build() {
   dev_ro.target = nr("/dev");
   dev_ro.attrs = MOUNT_ATTR_RDONLY;
   op(dev_ro, "read-only /dev");
-  if (in_.fs->readonly_root) {
+  if (view_.readonly_root) {
     MountOp ro;
     ro.kind = MountKind::set_attrs;
     ro.target = kNewRoot;
@@ -494,7 +441,7 @@ Result<MountPlan> Builder::build() {
     op(ro, "read-only root");
   }
   plan_.landlock_child_rules.emplace_back("/", ChildPathRights::read_dir_only);
-  plan_.workdir = in_.fs->workdir.empty() ? "/" : in_.fs->workdir.lexically_normal().string();
+  plan_.workdir = view_.workdir;
   return std::move(plan_);
 }
 

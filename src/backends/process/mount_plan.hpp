@@ -11,6 +11,7 @@
 
 #include "backends/common/unique_fd.hpp"
 #include "backends/process/child_plan.hpp"
+#include "core/filesystem_view.hpp"
 #include "kavach/backend.hpp"
 #include "kavach/error.hpp"
 #include "kavach/policy.hpp"
@@ -21,8 +22,8 @@ namespace kavach::process {
 enum class ChildPathRights { read_dir_only, read, tmp, dev, pts, file_read, file_exec, device_file };
 
 struct MountPlanInput {
-  const FilesystemPolicy* fs = nullptr;
-  std::uint64_t tmpfs_bytes = 64u << 20;
+  const FilesystemPolicy* fs = nullptr;  // the host paths to show
+  FilesystemView view;                   // everything else (core/filesystem_view.hpp)
   const std::vector<InjectedFile>* files = nullptr;
   bool mount_proc = true;  // only with a pid namespace: a fresh procfs would show host pids else
   // When set, writable paths are mounted from a detached (idmapped) tree this returns, instead

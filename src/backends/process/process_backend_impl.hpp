@@ -26,10 +26,6 @@ struct PreparedSandbox;
 class ProcessBackend final : public Backend {
  public:
   static constexpr std::chrono::milliseconds kWarmSetupTimeout{10'000};
-  // How often the supervisor reads the tree's CPU time when a CPU-time limit is set.
-  static constexpr std::chrono::milliseconds kCpuPoll{50};
-  // RLIMIT_CPU is set this much above cpu_time_seconds while the tree-wide watch is active.
-  static constexpr std::uint64_t kCpuBackstopSlackSeconds = 1;
 
   ProcessBackend(HostInfo host, ProcessBackendOptions options);
   ~ProcessBackend() override = default;

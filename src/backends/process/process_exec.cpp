@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "backends/common/cgroup.hpp"
+#include "backends/common/cpu_backstop.hpp"
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/supervisor.hpp"
 #include "backends/process/command_args.hpp"
@@ -312,7 +313,7 @@ Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy&
       return *now > base ? *now - base : 0;
     };
     sr.cpu_limit_usec = *policy.limits.cpu_time_seconds * 1'000'000;
-    sr.cpu_poll = kCpuPoll;
+    sr.cpu_poll = common::kCpuWatchPeriod;
   }
   auto outcome = common::supervise(std::move(sr));
   if (egress) result.egress = egress->stop();

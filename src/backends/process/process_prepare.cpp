@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "backends/common/cpu_backstop.hpp"
 #include "backends/common/disk_control.hpp"
 #include "backends/common/guard_launch.hpp"
 #include "backends/process/command_args.hpp"
@@ -165,7 +166,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   if (cp.mntns) {
     MountPlanInput in;
     in.fs = &policy.fs;
-    in.tmpfs_bytes = policy.limits.tmpfs_bytes;
+    in.view = filesystem_view(policy);
     in.files = &files;
     in.mount_proc = cp.pidns;
     in.guard_binary = guard_binary;
@@ -256,9 +257,8 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     const auto f = cgroup.failures().find("cpuacct");
     const bool ok = f == cgroup.failures().end() && !cgroup.cpu_accounting_where().empty();
     const std::string what = std::to_string(*policy.limits.cpu_time_seconds) +
-                             " s for the whole tree: " + cgroup.cpu_accounting_where() + " polled every " +
-                             std::to_string(kCpuPoll.count()) + " ms, tree killed (SIGKILL) at the limit; "
-                             "RLIMIT_CPU per process as backstop";
+                             " s for the whole tree: " + cgroup.cpu_accounting_where() + " " +
+                             common::cpu_watch_detail() + " (tree killed with SIGKILL)";
     if (auto s = settle_control(report, policy, Control::cpu_time, ok,
                                 ok ? what : (f == cgroup.failures().end() ? "no CPU accounting file" : f->second) +
                                                 ": RLIMIT_CPU alone limits each process, not the tree");
@@ -267,9 +267,11 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     }
   }
   if (report.applied(Control::cpu_time)) {
-    // The watch kills the tree at the limit; RLIMIT_CPU one second later is the backstop.
-    rlimits = prepare_rlimits(policy.limits, kCpuBackstopSlackSeconds);
-    report.set(Control::rlimits, true, true, rlimits.detail + " (cpu: backstop 1 s above the tree-wide limit)");
+    // The watch kills the tree at the limit; RLIMIT_CPU above it is the backstop.
+    rlimits = prepare_rlimits(policy.limits, common::kCpuBackstopSlackSeconds);
+    report.set(Control::rlimits, true, true,
+               rlimits.detail + " (cpu: backstop " + std::to_string(common::kCpuBackstopSlackSeconds) +
+                   " s above the tree-wide limit)");
   }
   if (cp.cgroupns && report.applied(Control::ns_cgroup)) {
     report.set(Control::ns_cgroup, true, true,

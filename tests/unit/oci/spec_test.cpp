@@ -7,6 +7,7 @@
 #include "backends/oci/mount_plan.hpp"
 #include "backends/oci/seccomp_json.hpp"
 #include "backends/oci/spec.hpp"
+#include "core/sandbox_environment.hpp"
 #include "kavach/syscalls.hpp"
 
 namespace kavach::oci {
@@ -29,6 +30,8 @@ json spec_for(const SandboxPolicy& p) {
   auto plan = plan_mounts(mpi);
   EXPECT_TRUE(plan.has_value()) << plan.error().message;
   in.mounts = plan->mounts;
+  in.masked_paths = plan->masked_paths;
+  in.readonly_paths = plan->readonly_paths;
   in.cwd = plan->cwd;
   in.id_mapping = IdMapping{};
   in.cgroups_path = "kavach/kavach-test";

@@ -1,5 +1,6 @@
 // argv/envp construction: an empty environment but for the allow-list and injected values.
 #include "backends/process/command_args.hpp"
+#include "core/sandbox_environment.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,8 +23,10 @@ TEST(CommandArgs, EnvironmentIsOnlyAllowListAndInjected) {
   Command c{{"prog"}, {{"KAVACH_T_ALLOWED", "override"}, {"X", "1"}}, {}, {}};
   CommandArrays a;
   ASSERT_TRUE(build_command_arrays(p, c, a).has_value());
-  EXPECT_EQ(strings(a.envp), (std::vector<std::string>{"KAVACH_T_ALLOWED=override", "X=1"}));
-  EXPECT_EQ(a.envp.data()[2], nullptr);
+  // The default PATH is part of the environment's one meaning (core/sandbox_environment.hpp).
+  EXPECT_EQ(strings(a.envp), (std::vector<std::string>{"KAVACH_T_ALLOWED=override",
+                                                       std::string("PATH=") + kDefaultPath, "X=1"}));
+  EXPECT_EQ(a.envp.data()[3], nullptr);
 }
 
 TEST(CommandArgs, SearchPathIsTheSandboxPathOrTheDefault) {

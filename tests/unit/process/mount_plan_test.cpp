@@ -33,7 +33,10 @@ Result<MountPlan> plan_for(FilesystemPolicy fs_policy, std::vector<InjectedFile>
   MountPlanInput in;
   in.fs = &keep;
   in.files = &keep_files;
-  in.tmpfs_bytes = 8u << 20;
+  SandboxPolicy p;
+  p.fs = keep;
+  p.limits.tmpfs_bytes = 8u << 20;
+  in.view = filesystem_view(p);
   return build_mount_plan(in);
 }
 
