@@ -1,6 +1,8 @@
 // Strength score: backend base + modifiers for APPLIED controls only, with a breakdown.
 #include "kavach/score.hpp"
 
+#include "core/controls.hpp"
+
 #include "kavach/network.hpp"
 
 #include <algorithm>
@@ -115,41 +117,15 @@ bool backend_offers(BackendKind kind, Control control) {
 
 EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
   EnforcementReport r;
-  auto req = [&](Control c, bool requested, std::string mode = {}) {
-    const bool offered = backend_offers(kind, c);
-    std::string detail = !requested ? "not requested"
-                         : offered  ? "requested by policy"
+  for (const RequestedControl& q : requested_controls(p)) {
+    const bool offered = backend_offers(kind, q.control);
+    std::string detail = !q.requested ? "not requested"
+                         : offered    ? "requested by policy"
                          : kind == BackendKind::noop
                              ? "requested; the noop backend enforces nothing"
                              : "requested; not offered by the " + std::string(to_string(kind)) + " backend";
-    r.set(c, requested, requested && offered, std::move(detail), std::move(mode));
-  };
-  for (Control c : {Control::ns_user, Control::ns_pid, Control::ns_mount, Control::ns_ipc,
-                    Control::ns_uts, Control::ns_cgroup}) {
-    req(c, true);
+    r.set(q.control, q.requested, q.requested && offered, std::move(detail), q.mode);
   }
-  const NetworkView net = network_view(p);
-  req(Control::ns_net, net.own_namespace);
-  req(Control::seccomp, p.seccomp.mode != SeccompMode::none, std::string(to_string(p.seccomp.mode)));
-  req(Control::landlock_fs, p.landlock.enabled);
-  req(Control::landlock_net, net.landlock_tcp.has_value());
-  req(Control::landlock_scopes,
-      p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix));
-  req(Control::cgroup_memory, p.limits.memory_bytes.has_value());
-  req(Control::cgroup_cpu, p.limits.cpu_cores.has_value());
-  req(Control::cgroup_pids, p.limits.pids.has_value());
-  req(Control::rlimits, true);
-  req(Control::capabilities, true);
-  req(Control::no_new_privs, true);
-  req(Control::readonly_root, p.fs.readonly_root);
-  req(Control::network, true, std::string(to_string(p.network.mode)));
-  req(Control::unprivileged_uid, true);
-  req(Control::cpu_time, p.limits.cpu_time_seconds.has_value());
-  req(Control::host_safety, true);
-  req(Control::protected_paths, guards_protected_paths(p));
-  req(Control::disk, p.limits.disk_bytes.has_value());
-  req(Control::egress_proxy, net.egress_proxy);
-  req(Control::dns_policy, net.egress_proxy);
   return r;
 }
 

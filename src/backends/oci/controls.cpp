@@ -25,23 +25,6 @@ std::string hex(std::uint32_t v) {
 
 }  // namespace
 
-Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,
-                            std::string mode) {
-  if (ok) {
-    r.set(c, true, true, text, std::move(mode));
-    return {};
-  }
-  if (p.may_degrade.count(c) != 0) {
-    r.set(c, true, false, "degraded (allowed by policy): " + text, std::move(mode));
-    return {};
-  }
-  const std::string name(to_string(c));
-  return fail(ErrorCode::control_unavailable,
-              "control " + name + " cannot be applied by this backend here: " + text +
-                  " (failing closed; list \"" + name + "\" in may_degrade to run without it)",
-              {{"control", name}, {"reason", text}});
-}
-
 namespace {
 
 Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok, const std::string& text,

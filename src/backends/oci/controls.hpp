@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backends/oci/runtime.hpp"
+#include "core/controls.hpp"
 #include "kavach/backend_kind.hpp"
 #include "kavach/enforcement.hpp"
 #include "kavach/error.hpp"
@@ -38,9 +39,8 @@ inline constexpr std::uint64_t kGvisorPidsOverhead = 64;
 [[nodiscard]] Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host,
                                                     const SandboxPolicy& policy, const RuntimeChoice& rt);
 
-// Apply, degrade (policy.may_degrade) or fail closed for one control decided later.
-[[nodiscard]] Result<void> settle_control(EnforcementReport& r, const SandboxPolicy& p, Control c, bool ok,
-                                          const std::string& text, std::string mode = {});
+// Controls decided later are settled with core's settle_control.
+using kavach::settle_control;
 
 // After the run: the limits the kernel actually held in the container's cgroup replace
 // "requested" details with what was read back; a limit that is not there is not applied.

@@ -8,23 +8,6 @@
 
 namespace kavach::process {
 
-Result<void> settle_control(EnforcementReport& report, const SandboxPolicy& policy, Control c,
-                            bool available, const std::string& detail_or_reason, std::string mode) {
-  if (available) {
-    report.set(c, true, true, detail_or_reason, std::move(mode));
-    return {};
-  }
-  if (policy.may_degrade.count(c) != 0) {
-    report.set(c, true, false, "degraded (allowed by policy): " + detail_or_reason, std::move(mode));
-    return {};
-  }
-  const std::string name(to_string(c));
-  return fail(ErrorCode::control_unavailable,
-              "control " + name + " cannot be applied on this host: " + detail_or_reason +
-                  " (failing closed; list \"" + name + "\" in may_degrade to run without it)",
-              {{"control", name}, {"reason", detail_or_reason}});
-}
-
 Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
                                   const IdentityOptions& ids) {
   ControlPlan plan;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/controls.hpp"
 #include "kavach/enforcement.hpp"
 #include "kavach/error.hpp"
 #include "kavach/host.hpp"
@@ -61,10 +62,7 @@ struct ControlPlan {
 [[nodiscard]] Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
                                                 const IdentityOptions& ids);
 
-// For controls decided later (cgroup placement): apply, or degrade, or fail closed.
-// Returns the error when the control is required; otherwise records it in `report`.
-[[nodiscard]] Result<void> settle_control(EnforcementReport& report, const SandboxPolicy& policy,
-                                          Control c, bool available, const std::string& detail_or_reason,
-                                          std::string mode = {});
+// Controls decided later (cgroup placement) are settled with core's settle_control.
+using kavach::settle_control;
 
 }  // namespace kavach::process
