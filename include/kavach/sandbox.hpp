@@ -62,7 +62,8 @@ class Sandbox {
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] const SandboxConfig& config() const { return config_; }
-  [[nodiscard]] Backend& backend() { return *backend_; }
+  // No accessor for the backend: every run goes through exec(), i.e. through the gate,
+  // credentials and audit.
 
  private:
   Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend);

@@ -191,11 +191,12 @@ struct Sandbox::GateRun {
 };
 
 Result<RunReport> Sandbox::exec(const Command& cmd) {
-  if (auto m = move(LifecycleEvent::start); !m) return tl::unexpected(m.error());
+  // The arguments first: a command that cannot run leaves the lifecycle where it was.
   if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
   if (cmd.stdin_data && cmd.stdin_fd >= 0) {
     return fail(ErrorCode::invalid_argument, "stdin_data and stdin_fd are exclusive: one stdin per command");
   }
+  if (auto m = move(LifecycleEvent::start); !m) return tl::unexpected(m.error());
   // argv[0] only: arguments may carry data the caller considers sensitive.
   // Secrets go into a private copy of the command, which is wiped as soon as the backend is done.
   Command prepared = cmd;

@@ -59,6 +59,8 @@ TEST(Sandbox, EmptyCommandIsAnError) {
   auto r = (*sb)->exec(Command{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+  // Checked before the lifecycle moves: the sandbox is still fresh, not "running".
+  EXPECT_EQ((*sb)->state(), State::created);
 }
 
 }  // namespace
