@@ -13,6 +13,7 @@
 #include <string>
 
 #include "audit/file_io.hpp"
+#include "core/hex.hpp"
 #include "audit/mac.hpp"
 #include "audit/state_dir.hpp"
 #include "credential/secure_buffer.hpp"
@@ -114,10 +115,9 @@ Result<void> create_key_file(const std::filesystem::path& file) {
   if (!room) return tl::unexpected(key_error(file, room.error().message));
   unsigned char raw[kMinKeyBytes];
   const bool random_ok = RAND_bytes(raw, static_cast<int>(sizeof raw)) == 1;
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < sizeof raw; ++i) {
-    (*room)[2 * i] = kDigits[raw[i] >> 4];
-    (*room)[2 * i + 1] = kDigits[raw[i] & 0xf];
+  for (std::size_t i = 0; i < sizeof raw; ++i) {  // into the secure buffer, no string copies
+    (*room)[2 * i] = kHexDigits[raw[i] >> 4];
+    (*room)[2 * i + 1] = kHexDigits[raw[i] & 0xf];
   }
   OPENSSL_cleanse(raw, sizeof raw);
   (*room)[2 * kMinKeyBytes] = '\n';

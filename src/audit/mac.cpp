@@ -1,4 +1,5 @@
 #include "audit/mac.hpp"
+#include "core/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,16 +11,7 @@
 namespace kavach::detail {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-std::string to_hex(const unsigned char* p, std::size_t n) {
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHexDigits[p[i] >> 4];
-    out[2 * i + 1] = kHexDigits[p[i] & 0xf];
-  }
-  return out;
-}
+std::string to_hex(const unsigned char* p, std::size_t n) { return hex_encode(p, n); }
 
 std::string_view prefix(MacDomain d) {
   switch (d) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "credential/secure_buffer.hpp"
+#include "core/hex.hpp"
 #include "kavach/credential.hpp"
 
 namespace kavach {
@@ -143,11 +144,7 @@ Result<void> CredentialProxy::inject(const std::vector<SecretRef>& refs, Command
           return tl::unexpected(inject_error(ref, kReasonHardening, "no random bytes for the placeholder"));
         }
         std::string placeholder = "kavach-placeholder-";
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (unsigned char b : rnd) {
-          placeholder += kHex[b >> 4];
-          placeholder += kHex[b & 15];
-        }
+        placeholder += hex_encode(rnd, sizeof rnd);
         cmd.env.emplace_back(t.variable, placeholder);
         cmd.egress_swaps.push_back(EgressSwap{ref.name, t.host, t.port, t.header, placeholder, std::string(value)});
         break;

@@ -1,4 +1,5 @@
 #include "gate/cache.hpp"
+#include "core/hex.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,13 +17,7 @@ std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 std::optional<std::filesystem::path> cache_dir(const std::optional<std::filesystem::path>& configured) {

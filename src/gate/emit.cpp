@@ -7,6 +7,7 @@
 #endif
 
 #include "gate/randomness.hpp"
+#include "core/hex.hpp"
 #include "gate/session_impl.hpp"
 
 namespace kavach::gate {
@@ -54,10 +55,8 @@ std::string escape_preview(std::string_view s) {
     } else if (c == '\t') {
       out += "\\t";
     } else {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 15]);
+      append_hex_byte(out, b);
     }
   }
   return out;

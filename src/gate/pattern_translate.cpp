@@ -1,13 +1,12 @@
 #include "gate/pattern_translate.hpp"
+#include "core/hex.hpp"
 
 namespace kavach::gate::detail {
 namespace {
 
 void append_hex(std::string& out, unsigned char b) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += "\\x";
-  out.push_back(kHex[b >> 4]);
-  out.push_back(kHex[b & 15]);
+  append_hex_byte(out, b);
 }
 
 bool octal(char c) { return c >= '0' && c <= '7'; }

@@ -1,4 +1,5 @@
 #include "gate/secrets.hpp"
+#include "core/hex.hpp"
 
 #include <algorithm>
 
@@ -21,7 +22,6 @@ std::string base64_core(std::string_view value, std::size_t k, bool url) {
 }  // namespace
 
 std::string literal_pattern(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string p;
   p.reserve(bytes.size() * 4);
   for (const char ch : bytes) {
@@ -30,8 +30,7 @@ std::string literal_pattern(std::string_view bytes) {
       p += ch;
     } else {  // every other byte as \xHH: no metacharacter, NUL or newline can change the meaning
       p += "\\x";
-      p += kHex[c >> 4];
-      p += kHex[c & 15];
+      append_hex_byte(p, c);
     }
   }
   return p;

@@ -1,5 +1,6 @@
 // Compiling a SeccompProgram with libseccomp (see seccomp_bpf.hpp).
 #include "backends/common/seccomp_bpf.hpp"
+#include "core/hex.hpp"
 
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -198,16 +199,7 @@ Result<std::vector<sock_filter>> compile_seccomp_bpf(const SeccompProgram& progr
 }
 
 std::string bpf_to_hex(const std::vector<sock_filter>& bpf) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(bpf.data());
-  const std::size_t n = bpf.size() * sizeof(sock_filter);
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 15]);
-  }
-  return out;
+  return hex_encode(bpf.data(), bpf.size() * sizeof(sock_filter));
 }
 
 }  // namespace kavach::common

@@ -1,5 +1,7 @@
 #include "backends/oci/controls.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -13,15 +15,7 @@
 namespace kavach::oci {
 namespace {
 
-std::string hex(std::uint32_t v) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), digits[v & 15]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + s;
-}
+std::string hex(std::uint32_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "backends/oci/state_dirs.hpp"
+#include "core/hex.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -116,13 +117,7 @@ std::string new_container_id() {
     if (n > 0) got += static_cast<std::size_t>(n);
     else if (errno != EINTR) break;
   }
-  static const char* hex = "0123456789abcdef";
-  std::string id = kContainerPrefix;
-  for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 15];
-  }
-  return id;
+  return kContainerPrefix + hex_encode(bytes, sizeof bytes);
 }
 
 }  // namespace kavach::oci
