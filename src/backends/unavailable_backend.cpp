@@ -28,15 +28,12 @@ std::string reason_for(BackendKind kind, const HostInfo& host) {
     case BackendKind::syagnos:
       return "SyAgnos hardened image backend not built yet (needs podman/docker image tiers)";
     case BackendKind::oci:
-      return "OCI backend (crun/runc) not built yet";
     case BackendKind::gvisor:
-      return "gVisor backend (runsc) not built yet";
     case BackendKind::process:
-      return "process backend is built in; this path is never taken";
     case BackendKind::noop:
-      return "";
+      break;  // built in (factory.cpp): never unavailable for want of a driver
   }
-  return "unknown";
+  return "no driver for this backend";
 }
 
 class UnavailableBackend final : public Backend {
