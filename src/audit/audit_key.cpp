@@ -16,7 +16,7 @@
 #include "core/hex.hpp"
 #include "audit/mac.hpp"
 #include "audit/state_dir.hpp"
-#include "credential/secure_buffer.hpp"
+#include "core/secure_buffer.hpp"
 #include "kavach/audit_log.hpp"
 
 namespace kavach {

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "credential/secret_sources.hpp"
-#include "credential/secure_buffer.hpp"
+#include "core/secure_buffer.hpp"
 #include "kavach/credential.hpp"
 
 namespace kavach {

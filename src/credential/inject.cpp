@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "credential/secure_buffer.hpp"
+#include "core/secure_buffer.hpp"
 #include "core/hex.hpp"
 #include "kavach/credential.hpp"
 

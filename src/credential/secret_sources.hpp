@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include "credential/secure_buffer.hpp"
+#include "core/secure_buffer.hpp"
 #include "kavach/error.hpp"
 
 namespace kavach::detail {

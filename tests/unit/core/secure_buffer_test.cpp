@@ -1,4 +1,4 @@
-#include "credential/secure_buffer.hpp"
+#include "core/secure_buffer.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
