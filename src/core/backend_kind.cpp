@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/enum_parse.hpp"
+
 namespace kavach {
 
 std::string_view to_string(BackendKind kind) {
@@ -21,15 +23,8 @@ std::string_view to_string(BackendKind kind) {
 }
 
 Result<BackendKind> parse_backend(std::string_view name) {
-  std::string valid;
-  for (BackendKind k : kAllBackends) {
-    if (to_string(k) == name) return k;
-    if (!valid.empty()) valid += ", ";
-    valid += to_string(k);
-  }
-  return fail(ErrorCode::unknown_backend,
-              "unknown backend '" + std::string(name) + "'; valid backends: " + valid,
-              {{"backend", std::string(name)}});
+  return parse_enum<BackendKind>(name, kAllBackends, ErrorCode::unknown_backend, "backend", "backends",
+                                 {{"backend", std::string(name)}});
 }
 
 }  // namespace kavach

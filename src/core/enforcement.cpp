@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/enum_parse.hpp"
+
 namespace kavach {
 
 std::string_view to_string(Control c) {
@@ -38,14 +40,7 @@ std::string_view to_string(Control c) {
 }
 
 Result<Control> parse_control(std::string_view name) {
-  std::string valid;
-  for (Control c : kAllControls) {
-    if (to_string(c) == name) return c;
-    if (!valid.empty()) valid += ", ";
-    valid += to_string(c);
-  }
-  return fail(ErrorCode::policy_value,
-              "unknown control '" + std::string(name) + "'; valid controls: " + valid);
+  return parse_enum<Control>(name, kAllControls, ErrorCode::policy_value, "control", "controls");
 }
 
 void EnforcementReport::set(Control c, bool requested, bool applied, std::string detail,

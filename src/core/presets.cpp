@@ -4,6 +4,8 @@
 
 #include "kavach/policy.hpp"
 
+#include "core/enum_parse.hpp"
+
 namespace kavach {
 namespace {
 
@@ -41,12 +43,8 @@ std::string_view to_string(Preset p) {
 }
 
 Result<Preset> parse_preset(std::string_view name) {
-  for (Preset p : {Preset::minimal, Preset::basic, Preset::strict, Preset::agent}) {
-    if (to_string(p) == name) return p;
-  }
-  return fail(ErrorCode::unknown_preset,
-              "unknown preset '" + std::string(name) + "'; valid presets: minimal, basic, strict, agent",
-              {{"preset", std::string(name)}});
+  static constexpr Preset kAll[] = {Preset::minimal, Preset::basic, Preset::strict, Preset::agent};
+  return parse_enum<Preset>(name, kAll, ErrorCode::unknown_preset, "preset", "presets", {{"preset", std::string(name)}});
 }
 
 std::string_view to_string(SeccompMode m) {
@@ -60,13 +58,8 @@ std::string_view to_string(SeccompMode m) {
 }
 
 Result<NetworkMode> parse_network_mode(std::string_view name) {
-  std::string valid;
-  for (NetworkMode m : kAllNetworkModes) {
-    if (to_string(m) == name) return m;
-    valid += (valid.empty() ? "" : ", ") + std::string(to_string(m));
-  }
-  return fail(ErrorCode::policy_value, "unknown network mode '" + std::string(name) + "'; valid: " + valid,
-              {{"key", "network.mode"}});
+  return parse_enum<NetworkMode>(name, kAllNetworkModes, ErrorCode::policy_value, "network mode", "network modes",
+                                 {{"key", "network.mode"}});
 }
 
 std::string_view to_string(NetworkMode m) {
