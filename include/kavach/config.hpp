@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ struct SandboxConfig {
   GateSettings gate;
 };
 
+// The base policy (preset, policy, policy_file: the last one given wins) and the edits on top of
+// it (memory_limit, writable, network...) are kept apart and combined by build(), so the order of
+// the calls does not matter: `.memory_limit(x).preset(strict)` is strict with memory x.
 class SandboxConfigBuilder {
  public:
   SandboxConfigBuilder();  // starts from the `agent` preset on the process backend
@@ -70,12 +74,15 @@ class SandboxConfigBuilder {
   SandboxConfigBuilder& gate_rules(const std::filesystem::path& rule_file);
   SandboxConfigBuilder& gate_options(gate::Options options);
 
-  // The first error any setter hit, or the validated config.
+  // The first error any setter hit, or the validated config: the base policy with every edit
+  // applied in the order given, then validate_policy.
   [[nodiscard]] Result<SandboxConfig> build() const;
 
  private:
   void set_error(Error e);
-  SandboxConfig config_;
+  SandboxConfigBuilder& edit(std::function<void(SandboxPolicy&)> f);
+  SandboxConfig config_;  // config_.policy is the base policy
+  std::vector<std::function<void(SandboxPolicy&)>> edits_;
   std::optional<Error> error_;
 };
 

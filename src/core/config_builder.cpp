@@ -3,6 +3,8 @@
 
 #include "kavach/policy_ranges.hpp"
 
+#include "core/env_names.hpp"
+
 namespace kavach {
 namespace {
 
@@ -20,6 +22,11 @@ SandboxConfigBuilder::SandboxConfigBuilder() { config_.policy = preset_policy(Pr
 
 void SandboxConfigBuilder::set_error(Error e) {
   if (!error_) error_ = std::move(e);
+}
+
+SandboxConfigBuilder& SandboxConfigBuilder::edit(std::function<void(SandboxPolicy&)> f) {
+  edits_.push_back(std::move(f));
+  return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::backend(BackendKind kind) {
@@ -57,43 +64,42 @@ SandboxConfigBuilder& SandboxConfigBuilder::policy_file(const std::filesystem::p
 
 SandboxConfigBuilder& SandboxConfigBuilder::timeout(std::chrono::milliseconds t) {
   if (auto c = check_signed_range(ranges::wall_timeout, t.count()); !c) set_error(setter_error(c.error(), "timeout"));
-  else config_.policy.limits.wall_timeout = t;
+  else return edit([t](SandboxPolicy& p) { p.limits.wall_timeout = t; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::memory_limit(std::uint64_t bytes) {
   if (auto c = check_range(ranges::memory, bytes); !c) set_error(setter_error(c.error(), "memory_limit"));
-  else config_.policy.limits.memory_bytes = bytes;
+  else return edit([bytes](SandboxPolicy& p) { p.limits.memory_bytes = bytes; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::cpu_limit(double cores) {
   if (auto c = check_real_range(ranges::cpu, cores); !c) set_error(setter_error(c.error(), "cpu_limit"));
-  else config_.policy.limits.cpu_cores = cores;
+  else return edit([cores](SandboxPolicy& p) { p.limits.cpu_cores = cores; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::pids_limit(std::uint64_t n) {
   if (auto c = check_range(ranges::pids, n); !c) set_error(setter_error(c.error(), "pids_limit"));
-  else config_.policy.limits.pids = n;
+  else return edit([n](SandboxPolicy& p) { p.limits.pids = n; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::disk_limit(std::uint64_t bytes) {
   if (auto c = check_range(ranges::disk, bytes); !c) set_error(setter_error(c.error(), "disk_limit"));
-  else config_.policy.limits.disk_bytes = bytes;
+  else return edit([bytes](SandboxPolicy& p) { p.limits.disk_bytes = bytes; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::output_limit(std::uint64_t bytes) {
   if (auto c = check_range(ranges::output, bytes); !c) set_error(setter_error(c.error(), "output_limit"));
-  else config_.policy.limits.output_bytes = bytes;
+  else return edit([bytes](SandboxPolicy& p) { p.limits.output_bytes = bytes; });
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::network(NetworkMode mode) {
-  config_.policy.network.mode = mode;
-  return *this;
+  return edit([mode](SandboxPolicy& p) { p.network.mode = mode; });
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::writable(const std::filesystem::path& host_path) {
@@ -102,7 +108,7 @@ SandboxConfigBuilder& SandboxConfigBuilder::writable(const std::filesystem::path
                          "writable path '" + host_path.string() + "' must be absolute",
                          {{"path", host_path.string()}}));
   } else {
-    config_.policy.fs.writable_paths.push_back(host_path.lexically_normal());
+    return edit([path = host_path.lexically_normal()](SandboxPolicy& p) { p.fs.writable_paths.push_back(path); });
   }
   return *this;
 }
@@ -113,28 +119,25 @@ SandboxConfigBuilder& SandboxConfigBuilder::readonly(const std::filesystem::path
                          "read-only path '" + host_path.string() + "' must be absolute",
                          {{"path", host_path.string()}}));
   } else {
-    config_.policy.fs.readonly_paths.push_back(host_path.lexically_normal());
+    return edit([path = host_path.lexically_normal()](SandboxPolicy& p) { p.fs.readonly_paths.push_back(path); });
   }
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::allow_env(std::string name) {
-  if (name.empty() || name.find('=') != std::string::npos) {
+  if (!is_env_var_name(name)) {
     set_error(make_error(ErrorCode::invalid_argument, "environment name '" + name + "' is invalid"));
-  } else {
-    config_.policy.env_allow.push_back(std::move(name));
+    return *this;
   }
-  return *this;
+  return edit([name = std::move(name)](SandboxPolicy& p) { p.env_allow.push_back(name); });
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::seccomp(SeccompMode mode) {
-  config_.policy.seccomp.mode = mode;
-  return *this;
+  return edit([mode](SandboxPolicy& p) { p.seccomp.mode = mode; });
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::allow_degrade(Control c) {
-  config_.policy.may_degrade.insert(c);
-  return *this;
+  return edit([c](SandboxPolicy& p) { p.may_degrade.insert(c); });
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::hook(std::shared_ptr<AuditHook> h) {
@@ -177,8 +180,10 @@ SandboxConfigBuilder& SandboxConfigBuilder::gate_options(gate::Options options) 
 
 Result<SandboxConfig> SandboxConfigBuilder::build() const {
   if (error_) return tl::unexpected(*error_);
-  if (auto v = validate_policy(config_.policy); !v) return tl::unexpected(v.error());
-  return config_;
+  SandboxConfig out = config_;
+  for (const auto& e : edits_) e(out.policy);
+  if (auto v = validate_policy(out.policy); !v) return tl::unexpected(v.error());
+  return out;
 }
 
 }  // namespace kavach

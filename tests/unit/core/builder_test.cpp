@@ -137,5 +137,31 @@ TEST(Builder, APolicyValueWithAnOutOfRangeNumberFailsBuild) {
   EXPECT_EQ(r.error().message, "uid: 4294967295 is out of range [0, 65534] id");
 }
 
+// The base policy and the edits on it are combined by build(): the order of the calls does not
+// drop an edit (before: `.memory_limit(x).preset(strict)` silently lost x).
+TEST(Builder, EditsSurviveABasePolicyGivenAfterThem) {
+  auto before = SandboxConfigBuilder()
+                    .memory_limit(64u << 20)
+                    .writable("/tmp")
+                    .network(NetworkMode::loopback)
+                    .allow_degrade(Control::disk)
+                    .preset(Preset::strict)
+                    .build();
+  auto after = SandboxConfigBuilder()
+                   .preset(Preset::strict)
+                   .memory_limit(64u << 20)
+                   .writable("/tmp")
+                   .network(NetworkMode::loopback)
+                   .allow_degrade(Control::disk)
+                   .build();
+  ASSERT_TRUE(before.has_value()) << before.error().describe();
+  ASSERT_TRUE(after.has_value()) << after.error().describe();
+  EXPECT_EQ(before->policy, after->policy);
+  EXPECT_EQ(before->policy.limits.memory_bytes, 64u << 20);
+  EXPECT_EQ(before->policy.network.mode, NetworkMode::loopback);
+  EXPECT_EQ(before->policy.seccomp.mode, SeccompMode::strict);  // the preset is the base
+  EXPECT_EQ(before->policy.may_degrade.count(Control::disk), 1u);
+}
+
 }  // namespace
 }  // namespace kavach
