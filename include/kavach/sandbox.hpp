@@ -54,6 +54,10 @@ class Sandbox {
 
   // Created/Running -> Running; runs one command.
   [[nodiscard]] Result<RunReport> exec(const Command& cmd);
+  // pause: a hold — exec() is refused (invalid_transition) until resume(). exec() runs each
+  // command to completion, so between commands no process of this sandbox exists and there is
+  // nothing to freeze; nothing else is implied. (Long-lived sessions, which keep processes
+  // between commands, freeze them with the cgroup freezer: issue 16.)
   [[nodiscard]] Result<void> pause();
   [[nodiscard]] Result<void> resume();
   [[nodiscard]] Result<void> stop();
