@@ -56,6 +56,22 @@ struct EgressSummary {
   std::uint64_t dropped_records = 0;          // connections past the first 1000 (still counted)
 };
 
+// Why a run ended, one value (like sandbox2's Result::final_status), derived from ExecResult's
+// fields in this order of precedence: a command that never started; a limit kavach enforced
+// (timeout, memory, CPU time, processes); the consumer stopping the output; a signal; the exit.
+enum class FinalStatus {
+  exited_ok,            // exit code 0
+  exited_nonzero,       // any other exit code
+  signaled,             // ended by a signal kavach did not send for a limit
+  timed_out,            // the wall-clock timeout killed the tree
+  memory_limit,         // the memory cgroup's OOM killer
+  cpu_limit,            // CPU time (tree watch or RLIMIT_CPU)
+  pids_limit,           // the pids limit refused a fork (the run may still have exited)
+  stopped_by_consumer,  // the output sink stopped it (e.g. the gate blocked live output)
+  setup_failed,         // the command never started (setup_failure says where)
+};
+[[nodiscard]] std::string_view to_string(FinalStatus s);
+
 struct ExecResult {
   std::optional<int> exit_code;  // set when the command exited normally
   std::optional<int> signal;     // set when it was killed by a signal
@@ -83,6 +99,10 @@ struct ExecResult {
 
   // Exit status the CLI returns: exit code, 128+signal, or 124-style codes documented in CLI.
   [[nodiscard]] int shell_status() const;
+  // The one reason the run ended (FinalStatus), and that reason in words with its details
+  // ("timed out after the wall-clock limit", "exited with 3", "setup failed at mounts: ...").
+  [[nodiscard]] FinalStatus final_status() const;
+  [[nodiscard]] std::string final_reason() const;
 };
 
 }  // namespace kavach

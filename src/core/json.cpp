@@ -32,6 +32,8 @@ nlohmann::json to_json(const ExecResult& r) {
   j["pids_limit_hit"] = r.pids_limit_hit;
   j["cpu_limit_hit"] = r.cpu_limit_hit;
   j["stopped_by_consumer"] = r.stopped_by_consumer;
+  j["final_status"] = std::string(to_string(r.final_status()));
+  j["final_reason"] = r.final_reason();
   if (r.setup_failure) {
     j["setup_failure"] = {{"stage", r.setup_failure->stage},
                           {"errno", r.setup_failure->error_number},

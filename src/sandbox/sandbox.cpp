@@ -243,7 +243,8 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   RunReport report{std::move(*result), {}, std::nullopt, OutputRelease::ungated};
   report.score = compute_score(backend_->kind(), report.result.enforcement);
   emit(AuditEventType::enforcement, {{"controls", report_json(report.result.enforcement)}});
-  nlohmann::json finished = {{"timed_out", report.result.timed_out},
+  nlohmann::json finished = {{"final_status", std::string(to_string(report.result.final_status()))},
+                             {"timed_out", report.result.timed_out},
                              {"oom_killed", report.result.oom_killed},
                              {"duration_ms", report.result.duration_ms}};
   if (report.result.exit_code) finished["exit_code"] = *report.result.exit_code;
