@@ -19,6 +19,7 @@
 #include "backends/oci/controls.hpp"
 #include "backends/oci/injected_files.hpp"
 #include "backends/oci/mount_plan.hpp"
+#include "backends/oci/outcome.hpp"
 #include "backends/oci/rootfs.hpp"
 #include "backends/oci/runtime.hpp"
 #include "backends/common/guard_launch.hpp"
@@ -40,17 +41,6 @@ void wipe_strings(std::vector<std::string>& v) {
 }
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-// The runtime could not execute the command itself (not found, not executable): the command's
-// failure (exit 127, setup_failure "exec"), not the sandbox's. Wording per runtime:
-// runc "exec: \"x\": executable file not found in $PATH", crun "executable file `x` not found",
-// runsc "creating process: failed to load /bin/x: no such file or directory".
-bool is_exec_failure(const std::string& msg) {
-  auto has = [&msg](const char* s) { return msg.find(s) != std::string::npos; };
-  const bool missing = has("no such file or directory") || has("not found") || has("permission denied");
-  return has("executable file not found") || has("executable file `") ||
-         (missing && (has("exec") || has("failed to load") || has("creating process")));
-}
 
 std::string gvisor_platform(const OciPolicy& oci, const HostInfo& host, std::string& why) {
   if (oci.gvisor_platform == "kvm") {
@@ -391,6 +381,7 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
   auto outcome = run_container(req);
   if (egress) result.egress = egress->stop();
   if (!outcome) return tl::unexpected(outcome.error());
+  const bool started = outcome->started;
   for (auto& s : outcome->timings) timings.push_back(std::move(s));
   t = Clock::now();
 
@@ -426,60 +417,13 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
   }
 
   // 5. The result.
-  result.timed_out = outcome->timed_out;
-  result.stopped_by_consumer = outcome->stopped_by_consumer;
-  result.oom_killed = cg.oom_kills > 0;
-  result.pids_limit_hit = cg.pids_max_events > 0;
-  if (!outcome->started && is_exec_failure(outcome->runtime_error)) {
-    result.exit_code = 127;
-    result.setup_failure = SetupFailure{"exec", ENOENT, "cannot execute '" + cmd.argv.front() + "': " + outcome->runtime_error};
-  } else if (result.timed_out) {
-    result.signal = SIGKILL;
-  } else if (outcome->status) {
-    // Runtimes report a signal death as 128+N. Decoded only where the cause is known (the kernel
-    // killed the tree for a limit); otherwise it stays the exit status a shell would show.
-    if ((result.oom_killed || result.pids_limit_hit) && *outcome->status == 128 + SIGKILL) {
-      result.signal = SIGKILL;
-    } else {
-      result.exit_code = *outcome->status;
-    }
-  } else {
-    // gVisor: the sandbox died with its sentry (memory limit, pids limit) and has no status.
-    result.signal = SIGKILL;
-    info["sandbox"] = "died without an exit status: " + outcome->runtime_error;
-  }
-  if (kind_ == BackendKind::gvisor && result.pids_limit_hit) {
-    info["sandbox"] = "the pids limit was reached by the sandbox as a whole: the sentry (which runs one host "
-                      "thread per application thread on the ptrace platform) could not create a thread and "
-                      "stopped the sandbox; the exit status is runsc's";
-  }
-  result.stdout_data = std::move(outcome->stdout_data);
-  result.stderr_data = std::move(outcome->stderr_data);
-  result.stdout_truncated = outcome->stdout_truncated;
-  result.stderr_truncated = outcome->stderr_truncated;
-  result.usage.memory_peak_bytes = cg.memory_peak_bytes;
-  result.usage.pids_peak = cg.pids_peak;
-  if (cg.cpu_user_ms && cg.cpu_sys_ms) {
-    result.usage.user_cpu_ms = *cg.cpu_user_ms;
-    result.usage.sys_cpu_ms = *cg.cpu_sys_ms;
-    info["cpu_time"] = "from the container's cgroup";
-  } else {
-    result.usage.user_cpu_ms = outcome->user_cpu_ms;
-    result.usage.sys_cpu_ms = outcome->sys_cpu_ms;
-    info["cpu_time"] = "rusage of the runtime and everything it reaped (the sandbox included)";
-  }
-  if (cg.memory_peak_bytes) result.usage.max_rss_kb = *cg.memory_peak_bytes / 1024;
-  if (tree_cpu_usec) info["cpu_time_tree_ms"] = std::to_string(*tree_cpu_usec / 1000);
-  if (outcome->cpu_limit_hit) {
-    result.cpu_limit_hit = true;  // the container was killed for it: reported as SIGKILL
-    result.signal = SIGKILL;
-    result.exit_code.reset();
-  } else if (policy.limits.cpu_time_seconds && !result.timed_out) {
-    const double limit_ms = static_cast<double>(*policy.limits.cpu_time_seconds) * 1e3;
-    const int sig = result.signal.value_or(result.exit_code.value_or(0) > 128 ? *result.exit_code - 128 : 0);
-    result.cpu_limit_hit = (sig == SIGXCPU || sig == SIGKILL) &&
-                           result.usage.user_cpu_ms + result.usage.sys_cpu_ms >= limit_ms * 0.95;
-  }
+  OutcomeInput oi;
+  oi.kind = kind_;
+  oi.policy = &policy;
+  oi.program = cmd.argv.front();
+  oi.cgroup = cg;
+  oi.tree_cpu_usec = tree_cpu_usec;
+  decode_outcome(std::move(*outcome), oi, result, info);
   result.timings = std::move(timings);
   result.duration_ms = ms_since(t_start);
   result.enforcement = std::move(controls->report);
@@ -495,7 +439,7 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
                    " writable (idmapped), " + std::to_string(plan->protected_masks) + " protected";
   if (!writable_note.empty()) info["writable_paths"] = writable_note;
   info["exit_status"] = "as reported by the runtime (a signal death reads 128+N)";
-  if (!runtime_log_error.empty() && outcome->started) info["runtime_log_error"] = runtime_log_error;
+  if (!runtime_log_error.empty() && started) info["runtime_log_error"] = runtime_log_error;
   if (!cleaned) info["cleanup"] = cleaned.error().message + " (kavach gc retries)";
   return result;
 }
