@@ -1,10 +1,6 @@
 // Strength score: backend base + modifiers for APPLIED controls only, with a breakdown.
 #include "kavach/score.hpp"
 
-#include "core/controls.hpp"
-
-#include "kavach/network.hpp"
-
 #include <algorithm>
 #include <string>
 
@@ -100,38 +96,6 @@ StrengthScore compute_score(BackendKind kind, const EnforcementReport& report) {
   }
   s.value = std::clamp(total, 0, 100);
   s.label = score_label(s.value);
-  return s;
-}
-
-bool backend_offers(BackendKind kind, Control control) {
-  switch (kind) {
-    case BackendKind::noop: return false;
-    case BackendKind::oci:
-    case BackendKind::gvisor:
-      // runc/crun/runsc have no Landlock; the mount and network namespaces confine instead.
-      return control != Control::landlock_fs && control != Control::landlock_net &&
-             control != Control::landlock_scopes;
-    default: return true;
-  }
-}
-
-EnforcementReport requested_report(BackendKind kind, const SandboxPolicy& p) {
-  EnforcementReport r;
-  for (const RequestedControl& q : requested_controls(p)) {
-    const bool offered = backend_offers(kind, q.control);
-    std::string detail = !q.requested ? "not requested"
-                         : offered    ? "requested by policy"
-                         : kind == BackendKind::noop
-                             ? "requested; the noop backend enforces nothing"
-                             : "requested; not offered by the " + std::string(to_string(kind)) + " backend";
-    r.set(q.control, q.requested, q.requested && offered, std::move(detail), q.mode);
-  }
-  return r;
-}
-
-StrengthScore requested_score(BackendKind kind, const SandboxPolicy& policy) {
-  StrengthScore s = compute_score(kind, requested_report(kind, policy));
-  s.basis = "requested";
   return s;
 }
 

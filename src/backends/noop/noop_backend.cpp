@@ -1,6 +1,6 @@
 #include "backends/noop/noop_backend.hpp"
 
-#include "kavach/score.hpp"
+#include "core/controls.hpp"
 
 namespace kavach::noop {
 namespace {
@@ -16,8 +16,11 @@ class NoopBackend final : public Backend {
     if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
     ExecResult r;
     r.exit_code = 0;
-    // requested_report() marks nothing applied for noop: every requested control shows the gap.
-    r.enforcement = requested_report(BackendKind::noop, policy);
+    // Nothing is applied: every requested control shows the gap.
+    for (const RequestedControl& q : requested_controls(policy)) {
+      r.enforcement.set(q.control, q.requested, false,
+                        q.requested ? "requested; the noop backend enforces nothing" : "not requested", q.mode);
+    }
     r.backend_info["backend"] = "noop";
     return r;
   }

@@ -28,6 +28,10 @@ Result<void> settle(EnforcementReport& r, const SandboxPolicy& p, Control c, boo
 
 }  // namespace
 
+bool offers(BackendKind, Control c) {
+  return c != Control::landlock_fs && c != Control::landlock_net && c != Control::landlock_scopes;
+}
+
 Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, const SandboxPolicy& p,
                                       const RuntimeChoice& rt) {
   OciControls c;

@@ -39,6 +39,10 @@ inline constexpr std::uint64_t kGvisorPidsOverhead = 64;
 [[nodiscard]] Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host,
                                                     const SandboxPolicy& policy, const RuntimeChoice& rt);
 
+// Whether runc/crun (oci) or runsc (gvisor) can apply a control at all: everything but Landlock,
+// which no runtime applies (the mount and network namespaces confine instead).
+[[nodiscard]] bool offers(BackendKind kind, Control c);
+
 // Controls decided later are settled with core's settle_control.
 using kavach::settle_control;
 

@@ -8,6 +8,8 @@
 
 namespace kavach::process {
 
+bool offers(Control) { return true; }
+
 Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
                                   const IdentityOptions& ids) {
   ControlPlan plan;

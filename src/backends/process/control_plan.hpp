@@ -62,6 +62,10 @@ struct ControlPlan {
 [[nodiscard]] Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
                                                 const IdentityOptions& ids);
 
+// Whether the process backend can apply a control at all, on a host that has what it needs:
+// every control.
+[[nodiscard]] bool offers(Control c);
+
 // Controls decided later (cgroup placement) are settled with core's settle_control.
 using kavach::settle_control;
 
