@@ -52,6 +52,12 @@ inline constexpr Control kAllControls[] = {
 [[nodiscard]] std::string_view to_string(Control c);
 [[nodiscard]] Result<Control> parse_control(std::string_view name);
 
+// A control's state in one word, derived from requested/applied: applied (whether asked for or
+// given anyway), degraded (requested, not applied: the policy's may_degrade allowed it, or the
+// view is "requested" and the backend cannot), not_requested.
+enum class ControlState { applied, degraded, not_requested };
+[[nodiscard]] std::string_view to_string(ControlState s);
+
 struct ControlStatus {
   Control control;
   bool requested = false;
@@ -59,6 +65,9 @@ struct ControlStatus {
   std::string detail;  // what was applied ("strict allowlist, 212 rules") or why not
   std::string mode;    // level where a control has several: seccomp strict/basic/custom,
                        // network off/loopback/allowlist/host; empty otherwise
+  [[nodiscard]] ControlState state() const {
+    return applied ? ControlState::applied : requested ? ControlState::degraded : ControlState::not_requested;
+  }
   friend bool operator==(const ControlStatus&, const ControlStatus&) = default;
 };
 

@@ -39,6 +39,15 @@ std::string_view to_string(Control c) {
   return "unknown";
 }
 
+std::string_view to_string(ControlState s) {
+  switch (s) {
+    case ControlState::applied: return "applied";
+    case ControlState::degraded: return "degraded";
+    case ControlState::not_requested: return "not_requested";
+  }
+  return "not_requested";
+}
+
 Result<Control> parse_control(std::string_view name) {
   return parse_enum<Control>(name, kAllControls, ErrorCode::policy_value, "control", "controls");
 }

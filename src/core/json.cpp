@@ -8,6 +8,7 @@ nlohmann::json to_json(const EnforcementReport& report) {
     nlohmann::json item = {{"control", std::string(to_string(c.control))},
                            {"requested", c.requested},
                            {"applied", c.applied},
+                           {"state", std::string(to_string(c.state()))},
                            {"detail", c.detail}};
     if (!c.mode.empty()) item["mode"] = c.mode;
     arr.push_back(std::move(item));

@@ -33,16 +33,6 @@ std::string new_sandbox_id() {
   return id;
 }
 
-nlohmann::json report_json(const EnforcementReport& r) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& c : r.controls()) {
-    arr.push_back({{"control", std::string(to_string(c.control))},
-                   {"requested", c.requested},
-                   {"applied", c.applied},
-                   {"detail", c.detail}});
-  }
-  return arr;
-}
 
 nlohmann::json gate_event(const gate::Report& g, OutputRelease release) {
   std::map<std::string, std::size_t> by_rule;
@@ -242,7 +232,7 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
   }
   RunReport report{std::move(*result), {}, std::nullopt, OutputRelease::ungated};
   report.score = compute_score(backend_->kind(), report.result.enforcement);
-  emit(AuditEventType::enforcement, {{"controls", report_json(report.result.enforcement)}});
+  emit(AuditEventType::enforcement, {{"controls", to_json(report.result.enforcement)}});
   nlohmann::json finished = {{"final_status", std::string(to_string(report.result.final_status()))},
                              {"timed_out", report.result.timed_out},
                              {"oom_killed", report.result.oom_killed},
