@@ -35,7 +35,7 @@ inline constexpr NumericRange memory{"limits.memory", 4 * kMiB, kPiB, "bytes"};
 inline constexpr NumericRange swap{"limits.swap", 0, kPiB, "bytes"};
 // 0.01: the kernel's smallest CFS quota, 1 ms of kavach's 100 ms period. 1024 cores is a quota
 // of 1.024e8 us, far below the kernel's 2^44 us maximum.
-inline constexpr NumericRange cpu{"limits.cpu", 1, 1024 * 100, "cores", 100};
+inline constexpr NumericRange cpu{"limits.cpu", 1, std::uint64_t{1024} * 100, "cores", 100};
 inline constexpr NumericRange pids{"limits.pids", 1, kPidMaxLimit, "processes"};
 // fs.nr_open can never exceed 2147483584 (sysctl_nr_open_max): a larger RLIMIT_NOFILE fails
 // everywhere.

@@ -41,7 +41,7 @@ struct ProcView {
 // A minimal /dev: a small tmpfs (nosuid, noexec; read-only once populated) with the host's
 // harmless character devices, the usual links, a private devpts and /dev/shm.
 struct DevView {
-  std::uint64_t size_bytes = 64 * 1024;
+  std::uint64_t size_bytes = std::uint64_t{64} * 1024;
   unsigned mode = 0755;
   std::vector<std::string> nodes;                           // bound from the host
   std::vector<std::string> optional_nodes;                  // ... when the host has them

@@ -30,9 +30,9 @@ inline constexpr int kMaxDigitRun = 64;  // longer runs are numbers, not identif
 
 inline constexpr std::size_t kMinHexRun = 16;      // 8 decoded bytes
 inline constexpr std::size_t kMinBase64Run = 20;   // 15 decoded bytes
-inline constexpr std::size_t kRunSegment = 64 * 1024;  // long runs are decoded in segments ...
-inline constexpr std::size_t kRunOverlap = 4 * 1024;   // ... that overlap by this much
-inline constexpr std::size_t kMaxUrlToken = 8 * 1024;
+inline constexpr std::size_t kRunSegment = std::size_t{64} * 1024;  // long runs are decoded in segments ...
+inline constexpr std::size_t kRunOverlap = std::size_t{4} * 1024;    // ... that overlap by this much
+inline constexpr std::size_t kMaxUrlToken = std::size_t{8} * 1024;
 
 class RunFinder {
  public:
