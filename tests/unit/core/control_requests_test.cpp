@@ -10,25 +10,11 @@
 #include "backends/process/control_plan.hpp"
 #include "core/controls.hpp"
 #include "kavach/score.hpp"
+#include "support/hosts.hpp"
 
 namespace kavach {
 namespace {
 
-HostInfo able_host() {
-  HostInfo h;
-  h.kernel_release = "6.18.0";
-  h.landlock_abi = 7;
-  h.seccomp_available = true;
-  h.seccomp_notify = true;
-  h.user_namespaces = true;
-  h.is_root = true;
-  h.cgroups.layout = CgroupLayout::v2;
-  h.cgroups.v2_mount = "/sys/fs/cgroup";
-  h.cgroups.clone_into_cgroup = true;
-  h.cgroups.cgroup_kill = true;
-  h.cgroups.limit_controllers = {{"memory", "v2"}, {"cpu", "v2"}, {"pids", "v2"}};
-  return h;
-}
 
 struct Named {
   std::string name;
@@ -64,7 +50,7 @@ TEST(ControlRequests, ScoreAndBackendsAgreeWithTheOneDefinition) {
   for (const auto& [name, p] : policies()) {
     SCOPED_TRACE(name);
     expect_agrees("score", requested_report(BackendKind::process, p), p);
-    auto proc = process::plan_controls(able_host(), p, process::IdentityOptions{});
+    auto proc = process::plan_controls(test::full_host(), p, process::IdentityOptions{});
     ASSERT_TRUE(proc.has_value()) << proc.error().describe();
     expect_agrees("process", proc->report, p);
     SandboxPolicy oci_policy = p;
@@ -74,7 +60,7 @@ TEST(ControlRequests, ScoreAndBackendsAgreeWithTheOneDefinition) {
       oci::RuntimeChoice rt;
       rt.flavor = kind == BackendKind::gvisor ? oci::RuntimeFlavor::runsc : oci::RuntimeFlavor::runc;
       rt.name = kind == BackendKind::gvisor ? "runsc" : "runc";
-      auto c = oci::plan_oci_controls(kind, able_host(), oci_policy, rt);
+      auto c = oci::plan_oci_controls(kind, test::full_host(), oci_policy, rt);
       if (!c) {
         // Only fail-closed refusals are acceptable here (a control this backend cannot give).
         EXPECT_EQ(c.error().code, ErrorCode::control_unavailable) << c.error().describe();

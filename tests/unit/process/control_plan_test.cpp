@@ -4,25 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "kavach/network.hpp"
+#include "support/hosts.hpp"
 
 namespace kavach::process {
 namespace {
 
-HostInfo full_host() {
-  HostInfo h;
-  h.kernel_release = "6.18.0";
-  h.landlock_abi = 7;
-  h.seccomp_available = true;
-  h.seccomp_notify = true;
-  h.user_namespaces = true;
-  h.is_root = true;
-  h.cgroups.layout = CgroupLayout::v2;
-  h.cgroups.v2_mount = "/sys/fs/cgroup";
-  h.cgroups.clone_into_cgroup = true;
-  h.cgroups.cgroup_kill = true;
-  h.cgroups.limit_controllers = {{"memory", "v2"}, {"cpu", "v2"}, {"pids", "v2"}};
-  return h;
-}
+using test::full_host;
 
 IdentityOptions root_caller() { return IdentityOptions{}; }
 
