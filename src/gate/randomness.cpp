@@ -306,7 +306,7 @@ bool literal_secret_like(std::string_view s, LiteralKind kind) {
   }
   if (numeric || l.starts_with("0x")) return false;
   // The key's own words in the value: "client_secret", "TESTSECRET", "secret-access-token".
-  for (std::string_view w : {"secret", "token", "pass", "apikey", "api_key", "credential"}) {
+  for (std::string_view w : {"secret", "token", "pass", "apikey", "api_key", "credential", "private", "public"}) {
     if (l.find(w) != std::string::npos) return false;
   }
   // Typed by hand in tests: keyboard runs and metasyntactic words ("asdf", "qwer", "foo:bar").
@@ -362,6 +362,22 @@ bool literal_secret_like(std::string_view s, LiteralKind kind) {
     std::size_t caps = 0;
     for (char c : s) caps += upper(c) ? 1 : 0;
     if (!has_digit || wordlike_letters(l) * 2 >= caps) return false;
+    // Two or more all-letter chunks of three or more ("V1001_TODAY_MUSIC", "HTTP_2_SETTINGS"):
+    // a name; random upper-case tokens do not come in '_'-separated words.
+    std::size_t word_chunks = 0;
+    std::size_t run = 0;
+    bool letters_only = true;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+      if (i == s.size() || s[i] == '_') {
+        word_chunks += (letters_only && run >= 3) ? 1 : 0;
+        run = 0;
+        letters_only = true;
+      } else {
+        ++run;
+        letters_only = letters_only && upper(s[i]);
+      }
+    }
+    if (word_chunks >= 2) return false;
   }
   // Type names in protocol specs and headers: CARD32, INT64, UINT8.
   if (!has_lower && has_upper && has_digit && s.size() <= 8) {
