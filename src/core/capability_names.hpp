@@ -11,7 +11,7 @@ namespace kavach {
 // "net_bind_service", "CAP_NET_BIND_SERVICE", "cap_net_bind_service" -> "CAP_NET_BIND_SERVICE".
 [[nodiscard]] std::string canonical_capability_name(std::string_view name);
 
-// The capability number of a (canonical or not) name; nullopt for names linux/capability.h lacks.
+// The capability number of a (canonical or not) name, from libcap; nullopt for unknown names.
 [[nodiscard]] std::optional<int> capability_number(std::string_view name);
 
 }  // namespace kavach
