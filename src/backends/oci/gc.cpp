@@ -119,6 +119,23 @@ Result<GcReport> collect_garbage(bool dry_run) {
   for (const auto& [id, b] : bundles) {
     if (b.alive) live_ids.insert(id);
   }
+  // The listing above is a snapshot; runs keep starting while gc works (deleting one container
+  // can take seconds). Before removing anything, ask again: a run whose bundle appeared since,
+  // or whose cgroup was made a moment ago and is empty only because its runtime has not moved
+  // the sandbox in yet, is alive.
+  auto alive_now = [&](const std::string& id) {
+    if (live_ids.count(id) != 0) return true;
+    for (const auto& dirs : all_dirs) {
+      const fs::path dir = dirs.bundles() / id;
+      std::error_code ec;
+      if (fs::exists(dir, ec) && read_bundle(dir).alive) return true;
+    }
+    return false;
+  };
+  auto young = [](const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && std::time(nullptr) - st.st_mtime < 60;
+  };
 
   // Containers in our runtime roots.
   for (const auto& dirs : all_dirs) {
@@ -143,6 +160,10 @@ Result<GcReport> collect_garbage(bool dry_run) {
         if (!has_prefix(id)) continue;
         if (live_ids.count(id) != 0) {
           record(rep, {"container", id, runtime, "kept: " + owner_text(bundles.at(id)) + " alive"});
+          continue;
+        }
+        if (alive_now(id)) {
+          record(rep, {"container", id, runtime, "kept: started while gc ran"});
           continue;
         }
         if (dry_run) {
@@ -181,7 +202,7 @@ Result<GcReport> collect_garbage(bool dry_run) {
   // Cgroup directories a runtime left behind (runsc sometimes does when its sandbox is killed).
   for (const auto& dir : container_cgroups(host)) {
     const std::string id = dir.filename().string();
-    if (live_ids.count(id) != 0) continue;
+    if (alive_now(id) || young(dir)) continue;
     if (dry_run) {
       record(rep, {"cgroup", dir.string(), "", "would remove"});
       continue;

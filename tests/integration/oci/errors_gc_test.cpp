@@ -1,12 +1,15 @@
 // Precise errors for a missing runtime binary, and `kavach gc` after a crashed run.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -148,6 +151,31 @@ TEST_F(OciErrorsAndGc, GcRemovesWhatACrashedRunLeft) {
     EXPECT_FALSE(std::filesystem::exists(bundle)) << bundle;
   }
   KAVACH_SKIP_IF_NONE_RAN(ex);
+}
+
+// A container cgroup made a moment ago and still empty is a run being set up (its runtime has
+// not moved the sandbox in yet), not garbage: gc keeps it. Before, gc's snapshot of live runs was
+// taken at its start, and a run that started while gc worked lost its cgroup under its runtime
+// ("open .../kavach/<id>/cgroup.procs: no such file or directory").
+TEST_F(OciErrorsAndGc, GcKeepsTheCgroupOfARunThatIsStartingNow) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a cgroup";
+  if (host_.cgroups.v2_mount.empty()) GTEST_SKIP() << "no cgroup v2 tree on this host";
+  const auto own = host_.cgroups.own_paths.find("v2");
+  const std::filesystem::path parent =
+      (std::filesystem::path(host_.cgroups.v2_mount) /
+       std::filesystem::path(own == host_.cgroups.own_paths.end() ? "/" : own->second).relative_path() / "kavach")
+          .lexically_normal();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  ASSERT_FALSE(ec) << parent << ": " << ec.message();
+  const std::filesystem::path starting = parent / ("kavach-gcstart" + std::to_string(::getpid()));
+  ASSERT_EQ(::mkdir(starting.c_str(), 0755), 0) << starting << ": " << std::strerror(errno);
+  auto rep = collect_garbage(false);
+  const bool still_there = std::filesystem::exists(starting);
+  (void)::rmdir(starting.c_str());
+  ASSERT_TRUE(rep.has_value()) << rep.error().describe();
+  EXPECT_TRUE(still_there) << "gc removed the cgroup of a run being set up: " << starting;
+  for (const auto& e : rep->entries) EXPECT_NE(e.name, starting.string()) << e.action;
 }
 
 }  // namespace
