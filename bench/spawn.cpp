@@ -153,7 +153,7 @@ std::optional<std::string> kavach_exec(const ExecFn& exec, const std::string& wh
   return std::nullopt;
 }
 
-std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::SandboxPolicy& policy,
+std::optional<std::string> kavach_exec(kavach::Backend& b, const kavach::ValidPolicy& policy,
                                        const std::string& which, double& ms,
                                        std::map<std::string, std::vector<double>>* stages) {
   return kavach_exec([&](const kavach::Command& c) { return b.exec(policy, c); }, which, ms, stages);
@@ -205,7 +205,7 @@ struct Throughput {
 };
 
 // N threads call exec in a loop on ONE backend object for `seconds`.
-Throughput measure_throughput(kavach::Backend& b, const kavach::SandboxPolicy& policy, int callers,
+Throughput measure_throughput(kavach::Backend& b, const kavach::ValidPolicy& policy, int callers,
                               double seconds) {
   std::atomic<long> done{0};
   std::atomic<long> failed{0};
@@ -297,7 +297,7 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path work = tmpl;
 
-  std::map<std::string, kavach::SandboxPolicy> policies;
+  std::map<std::string, kavach::ValidPolicy> policies;  // checked once, as a Sandbox does
   for (auto p : {kavach::Preset::minimal, kavach::Preset::basic, kavach::Preset::strict,
                  kavach::Preset::agent}) {
     auto pol = kavach::preset_policy(p);
@@ -305,7 +305,12 @@ int main(int argc, char** argv) {
       pol.fs.writable_paths.push_back(work);
       pol.fs.workdir = work;
     }
-    policies[std::string(kavach::to_string(p))] = pol;
+    auto valid = kavach::ValidPolicy::check(std::move(pol));
+    if (!valid) {
+      std::fprintf(stderr, "policy %s: %s\n", std::string(kavach::to_string(p)).c_str(), valid.error().message.c_str());
+      return 1;
+    }
+    policies[std::string(kavach::to_string(p))] = std::move(*valid);
   }
 
   // Other backends that can run commands here (oci, gvisor), under `strict`.
@@ -356,7 +361,7 @@ int main(int argc, char** argv) {
     for (const char* preset : {"minimal", "basic", "strict", "agent"}) {
       methods.push_back({std::string("kavach ") + preset, which, nullptr, {}, {}, {}});
       Method& m = methods.back();
-      const kavach::SandboxPolicy* pol = &policies[preset];
+      const kavach::ValidPolicy* pol = &policies[preset];
       auto* stages = &m.stages;
       m.run = [&pb, pol, which, stages](double& ms) {
         return kavach_exec(pb, *pol, which, ms, stages);
@@ -380,7 +385,7 @@ int main(int argc, char** argv) {
     }
     for (auto& [name, b] : others) {
       kavach::Backend* bp = b.get();
-      const kavach::SandboxPolicy* pol = &policies["strict"];
+      const kavach::ValidPolicy* pol = &policies["strict"];
       methods.push_back({"kavach " + name + " strict", which, [bp, pol, which](double& ms) {
                            return kavach_exec(*bp, *pol, which, ms, nullptr);
                          }, {}, {}, {}});

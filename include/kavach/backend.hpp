@@ -75,10 +75,20 @@ class Backend {
   [[nodiscard]] virtual Availability availability() const = 0;
   // Run one command under the policy. Returns an error only when the sandbox could not be set up
   // (fail-closed control, missing runtime...); a command that fails is a successful ExecResult.
-  [[nodiscard]] virtual Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) = 0;
+  [[nodiscard]] Result<ExecResult> exec(const ValidPolicy& policy, const Command& cmd) { return run(policy, cmd); }
+  // The same after ValidPolicy::check (a Sandbox checks once, at create, and passes its ValidPolicy).
+  [[nodiscard]] Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) {
+    auto valid = ValidPolicy::check(policy);
+    if (!valid) return tl::unexpected(valid.error());
+    return run(*valid, cmd);
+  }
   [[nodiscard]] virtual Result<void> health_check() = 0;
   // Release everything this backend holds (idempotent).
   [[nodiscard]] virtual Result<void> destroy() = 0;
+
+ protected:
+  // What a backend implements: render the checked policy and run (never re-validates).
+  [[nodiscard]] virtual Result<ExecResult> run(const ValidPolicy& policy, const Command& cmd) = 0;
 };
 
 // Factory. `host` decides availability; defaults to the live host probe.

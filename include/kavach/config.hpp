@@ -28,9 +28,10 @@ struct GateSettings {
   bool kill_on_block = true;
 };
 
+// A runnable configuration: its policy passed ValidPolicy::check (the builder, or the caller).
 struct SandboxConfig {
   BackendKind backend = BackendKind::process;
-  SandboxPolicy policy;
+  ValidPolicy policy;
   std::vector<std::shared_ptr<AuditHook>> hooks;
   // Secrets delivered into every command of this sandbox (resolved per exec, scrubbed after).
   std::shared_ptr<const CredentialProxy> credentials;
@@ -75,13 +76,14 @@ class SandboxConfigBuilder {
   SandboxConfigBuilder& gate_options(gate::Options options);
 
   // The first error any setter hit, or the validated config: the base policy with every edit
-  // applied in the order given, then validate_policy.
+  // applied in the order given, then ValidPolicy::check.
   [[nodiscard]] Result<SandboxConfig> build() const;
 
  private:
   void set_error(Error e);
   SandboxConfigBuilder& edit(std::function<void(SandboxPolicy&)> f);
-  SandboxConfig config_;  // config_.policy is the base policy
+  SandboxPolicy base_;  // the preset, policy or policy file the edits apply to
+  SandboxConfig config_;
   std::vector<std::function<void(SandboxPolicy&)>> edits_;
   std::optional<Error> error_;
 };

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kavach/enforcement.hpp"
@@ -161,6 +162,27 @@ inline constexpr NetworkMode kAllNetworkModes[] = {NetworkMode::off, NetworkMode
 [[nodiscard]] Result<SandboxPolicy> load_policy_file(const std::filesystem::path& file);
 // Semantic validation shared by files and the builder (absolute paths, syscall names, ranges).
 [[nodiscard]] Result<void> validate_policy(const SandboxPolicy& p);
+
+// A policy validate_policy accepted. ValidPolicy::check is the only way to one (besides the
+// presets, valid by construction and tested so), so whoever holds one never checks again:
+// backends take this type and do not re-validate.
+class ValidPolicy {
+ public:
+  ValidPolicy();  // the default SandboxPolicy
+  explicit ValidPolicy(Preset p);
+  [[nodiscard]] static Result<ValidPolicy> check(SandboxPolicy p);
+  // The same policy with another wall timeout: the one edit whose validity is its range alone.
+  [[nodiscard]] Result<ValidPolicy> with_wall_timeout(std::chrono::milliseconds t) const;
+
+  [[nodiscard]] const SandboxPolicy& get() const noexcept { return p_; }
+  const SandboxPolicy* operator->() const noexcept { return &p_; }
+  operator const SandboxPolicy&() const noexcept { return p_; }  // NOLINT(google-explicit-constructor): a read-only view
+
+ private:
+  struct Checked {};
+  ValidPolicy(Checked, SandboxPolicy p) : p_(std::move(p)) {}
+  SandboxPolicy p_;
+};
 // The working directory lies in a path the sandbox sees ("/", its own /tmp, a readonly or
 // writable path); policy_conflict naming fs.workdir else. Policy files and the CLI check it;
 // validate_policy does not (a backend reports an unreachable workdir as its `workdir` stage).

@@ -42,7 +42,7 @@ class UnavailableBackend final : public Backend {
   BackendKind kind() const override { return kind_; }
   Maturity maturity() const override { return Maturity::not_implemented; }
   Availability availability() const override { return {false, reason_}; }
-  Result<ExecResult> exec(const SandboxPolicy&, const Command&) override {
+  Result<ExecResult> run(const ValidPolicy&, const Command&) override {
     return fail(ErrorCode::backend_unavailable,
                 "backend '" + std::string(to_string(kind_)) + "' cannot run commands: " + reason_,
                 {{"backend", std::string(to_string(kind_))}});

@@ -9,6 +9,7 @@
 #include "core/policy_numbers.hpp"
 #include "kavach/network.hpp"
 #include "kavach/policy.hpp"
+#include "kavach/policy_ranges.hpp"
 #include "kavach/syscalls.hpp"
 
 namespace kavach {
@@ -175,6 +176,22 @@ Result<void> validate_policy(const SandboxPolicy& p) {
     return fail(ErrorCode::policy_value, "hostname must be 1..64 characters", {{"key", "hostname"}});
   }
   return {};
+}
+
+ValidPolicy::ValidPolicy() = default;
+
+ValidPolicy::ValidPolicy(Preset p) : p_(preset_policy(p)) {}
+
+Result<ValidPolicy> ValidPolicy::check(SandboxPolicy p) {
+  if (auto v = validate_policy(p); !v) return tl::unexpected(v.error());
+  return ValidPolicy(Checked{}, std::move(p));
+}
+
+Result<ValidPolicy> ValidPolicy::with_wall_timeout(std::chrono::milliseconds t) const {
+  if (auto c = check_signed_range(ranges::wall_timeout, t.count()); !c) return tl::unexpected(c.error());
+  ValidPolicy out = *this;
+  out.p_.limits.wall_timeout = t;
+  return out;
 }
 
 Result<void> check_workdir_visible(const SandboxPolicy& p) {

@@ -18,7 +18,7 @@ Error setter_error(Error e, const char* setter) {
 
 }  // namespace
 
-SandboxConfigBuilder::SandboxConfigBuilder() { config_.policy = preset_policy(Preset::agent); }
+SandboxConfigBuilder::SandboxConfigBuilder() : base_(preset_policy(Preset::agent)) {}
 
 void SandboxConfigBuilder::set_error(Error e) {
   if (!error_) error_ = std::move(e);
@@ -41,23 +41,23 @@ SandboxConfigBuilder& SandboxConfigBuilder::backend(std::string_view name) {
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::preset(Preset p) {
-  config_.policy = preset_policy(p);
+  base_ = preset_policy(p);
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::preset(std::string_view name) {
-  if (auto p = parse_preset(name)) config_.policy = preset_policy(*p);
+  if (auto p = parse_preset(name)) base_ = preset_policy(*p);
   else set_error(p.error());
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::policy(SandboxPolicy p) {
-  config_.policy = std::move(p);
+  base_ = std::move(p);
   return *this;
 }
 
 SandboxConfigBuilder& SandboxConfigBuilder::policy_file(const std::filesystem::path& file) {
-  if (auto p = load_policy_file(file)) config_.policy = std::move(*p);
+  if (auto p = load_policy_file(file)) base_ = std::move(*p);
   else set_error(p.error());
   return *this;
 }
@@ -180,9 +180,12 @@ SandboxConfigBuilder& SandboxConfigBuilder::gate_options(gate::Options options) 
 
 Result<SandboxConfig> SandboxConfigBuilder::build() const {
   if (error_) return tl::unexpected(*error_);
+  SandboxPolicy policy = base_;
+  for (const auto& e : edits_) e(policy);
+  auto valid = ValidPolicy::check(std::move(policy));
+  if (!valid) return tl::unexpected(valid.error());
   SandboxConfig out = config_;
-  for (const auto& e : edits_) e(out.policy);
-  if (auto v = validate_policy(out.policy); !v) return tl::unexpected(v.error());
+  out.policy = std::move(*valid);
   return out;
 }
 

@@ -138,7 +138,6 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config) {
 Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
                                                  std::unique_ptr<Backend> backend) {
   if (!backend) return fail(ErrorCode::invalid_argument, "backend is null");
-  if (auto v = validate_policy(config.policy); !v) return tl::unexpected(v.error());
   if (!config.secret_refs.empty()) {
     if (!config.credentials) {
       return fail(ErrorCode::secret_error, "secret refs given without a credential proxy",
@@ -152,7 +151,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(SandboxConfig config,
   }
   std::unique_ptr<Sandbox> s(new Sandbox(std::move(config), std::move(backend)));
   s->emit(AuditEventType::created, {{"backend", std::string(to_string(s->backend_->kind()))},
-                                    {"policy", s->config_.policy.name}});
+                                    {"policy", s->config_.policy->name}});
   return s;
 }
 
@@ -212,7 +211,7 @@ Result<RunReport> Sandbox::exec(const Command& cmd) {
     StreamGateOptions so;
     so.enforce_verdict = g.rules_on;
     so.kill_on_block = config_.gate.kill_on_block;
-    so.keep_bytes = config_.policy.limits.output_bytes;
+    so.keep_bytes = config_.policy->limits.output_bytes;
     g.stream = std::make_unique<StreamGate>(*g.session, cmd.output, so);
     if (auto o = g.stream->open(); !o) {
       if (config_.credentials) config_.credentials->scrub(prepared);

@@ -65,7 +65,7 @@ class CredentialE2E : public ::testing::Test {
     if (!sink) return tl::unexpected(sink.error());
     SandboxConfig config;
     config.backend = BackendKind::process;
-    config.policy = preset_policy(Preset::basic);
+    config.policy = ValidPolicy(Preset::basic);
     config.hooks.push_back(*sink);
     auto sandbox = Sandbox::create(std::move(config), std::move(backend_));
     if (!sandbox) return tl::unexpected(sandbox.error());

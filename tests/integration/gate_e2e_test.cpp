@@ -36,7 +36,7 @@ class GateE2E : public ::testing::Test {
                         std::shared_ptr<const CredentialProxy> proxy = nullptr,
                         std::vector<SecretRef> refs = {}) {
     SandboxConfig config;
-    config.policy = preset_policy(Preset::basic);
+    config.policy = ValidPolicy(Preset::basic);
     config.gate = std::move(gate);
     config.credentials = std::move(proxy);
     config.secret_refs = std::move(refs);

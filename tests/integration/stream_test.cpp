@@ -69,9 +69,10 @@ class Streaming : public ::testing::Test {
   Result<RunReport> run(const std::string& script, OutputSink* sink, GateSettings gate = {},
                         std::shared_ptr<const CredentialProxy> proxy = nullptr, std::uint64_t output_bytes = 0) {
     SandboxConfig config;
-    config.policy = preset_policy(Preset::basic);
-    if (output_bytes != 0) config.policy.limits.output_bytes = output_bytes;
-    config.policy.limits.wall_timeout = std::chrono::milliseconds(20'000);
+    SandboxPolicy policy = preset_policy(Preset::basic);
+    if (output_bytes != 0) policy.limits.output_bytes = output_bytes;
+    policy.limits.wall_timeout = std::chrono::milliseconds(20'000);
+    config.policy = ValidPolicy::check(std::move(policy)).value();
     config.gate = std::move(gate);
     config.credentials = std::move(proxy);
     auto sandbox = Sandbox::create(std::move(config));

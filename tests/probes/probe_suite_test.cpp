@@ -204,12 +204,13 @@ class WarmStrict : public Backend {
   Availability availability() const override { return cold_->availability(); }
   Result<void> health_check() override { return {}; }
   Result<void> destroy() override { return {}; }
-  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override {
+  Result<ExecResult> run(const ValidPolicy& valid, const Command& cmd) override {
+    const SandboxPolicy& policy = valid;
     SandboxPolicy same = policy;
     same.limits.wall_timeout = pool_->policy().limits.wall_timeout;
     if (!(same == pool_->policy())) {
       ++other_policy_runs;
-      return cold_->exec(policy, cmd);
+      return cold_->exec(valid, cmd);
     }
     (void)pool_->wait_full(std::chrono::seconds(10));  // every probe that can run warm does
     note_pooled_cgroups();

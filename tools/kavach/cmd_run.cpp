@@ -74,15 +74,16 @@ Result<void> add_gate(const RunOptions& o, SandboxConfig& config) {
 int do_run(const RunOptions& o) {
   auto backend = resolve_backend(o.policy);
   if (!backend) return report_error(backend.error(), o.json);
-  auto policy = resolve_policy(o.policy);
-  if (!policy) return report_error(policy.error(), o.json);
-  SandboxConfig config{*backend, *policy, {}, nullptr, {}, GateSettings{}};
+  auto valid = resolve_policy(o.policy);
+  if (!valid) return report_error(valid.error(), o.json);
+  SandboxConfig config{*backend, std::move(*valid), {}, nullptr, {}, GateSettings{}};
   // The audit log first, so a bad secret source is recorded too.
   if (auto r = add_audit_log(o, config); !r) return report_error(r.error(), o.json);
   if (auto r = add_credentials(o, config); !r) return report_error(r.error(), o.json);
   if (auto r = add_gate(o, config); !r) return report_error(r.error(), o.json);
   auto sandbox = Sandbox::create(std::move(config));
   if (!sandbox) return report_error(sandbox.error(), o.json);
+  const SandboxPolicy* policy = &(*sandbox)->config().policy.get();
   Command cmd;
   cmd.argv = o.command;
   cmd.env = command_env(o.policy);

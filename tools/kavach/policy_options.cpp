@@ -198,7 +198,7 @@ Result<void> apply_lists(const PolicyOptions& o, SandboxPolicy& p) {
 
 Result<BackendKind> resolve_backend(const PolicyOptions& o) { return parse_backend(o.backend); }
 
-Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
+Result<ValidPolicy> resolve_policy(const PolicyOptions& o) {
   SandboxPolicy p;
   if (!o.policy_file.empty()) {
     if (!o.preset.empty()) {
@@ -209,7 +209,7 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
                    {"hint", "drop --preset, or write extends = \"" + o.preset + "\" in " + o.policy_file}});
     }
     auto loaded = load_policy_file(o.policy_file);
-    if (!loaded) return loaded;
+    if (!loaded) return tl::unexpected(loaded.error());
     p = std::move(*loaded);
   } else {
     auto preset = parse_preset(o.preset.empty() ? kDefaultPreset : o.preset);
@@ -232,8 +232,7 @@ Result<SandboxPolicy> resolve_policy(const PolicyOptions& o) {
   }
   apply_oci(o, p);  // before the working directory: an image or rootfs brings its own tree
   if (auto r = apply_lists(o, p); !r) return tl::unexpected(r.error());
-  if (auto v = validate_policy(p); !v) return tl::unexpected(v.error());
-  return p;
+  return ValidPolicy::check(std::move(p));
 }
 
 std::vector<std::pair<std::string, std::string>> command_env(const PolicyOptions& o) {

@@ -41,7 +41,7 @@ void add_policy_options(CLI::App* cmd, PolicyOptions& o);
 
 // Preset or policy file, then the flags on top; validated (contradictions included: --preset
 // with --policy, --rw against the file's fs.workdir, a --cwd the sandbox cannot see).
-[[nodiscard]] Result<SandboxPolicy> resolve_policy(const PolicyOptions& o);
+[[nodiscard]] Result<ValidPolicy> resolve_policy(const PolicyOptions& o);
 [[nodiscard]] Result<BackendKind> resolve_backend(const PolicyOptions& o);
 // The --env NAME=VALUE entries: variables set in the command's environment.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> command_env(const PolicyOptions& o);

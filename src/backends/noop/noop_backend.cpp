@@ -12,7 +12,7 @@ class NoopBackend final : public Backend {
   Maturity maturity() const override { return Maturity::runs_nothing; }
   Availability availability() const override { return {true, "always available; enforces nothing"}; }
 
-  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override {
+  Result<ExecResult> run(const ValidPolicy& policy, const Command& cmd) override {
     if (cmd.argv.empty()) return fail(ErrorCode::invalid_argument, "command is empty");
     ExecResult r;
     r.exit_code = 0;

@@ -74,7 +74,7 @@ class ContainerBackend final : public Backend {
     return {true, reason};
   }
 
-  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override;
+  Result<ExecResult> run(const ValidPolicy& policy, const Command& cmd) override;
 
   Result<void> health_check() override;
 
@@ -125,7 +125,7 @@ Result<RuntimeCommand> ContainerBackend::runtime_command(const SandboxPolicy& po
   return c;
 }
 
-Result<ExecResult> ContainerBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
+Result<ExecResult> ContainerBackend::run(const ValidPolicy& policy, const Command& cmd) {
   // Credential placeholders: the run's CA bundle joins the command (an injected file and its
   // variables) and the proxy gets the swaps; the copies of secret values are wiped after.
   auto egress = network::EgressRun::prepare(policy, cmd);
@@ -145,7 +145,6 @@ Result<ExecResult> ContainerBackend::run_once(const SandboxPolicy& policy, const
   };
 
   // 1. Policy, runtime, controls: fail closed here, before anything is created.
-  if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
   if (cmd.argv.empty() || cmd.argv.front().empty()) {
     return fail(ErrorCode::invalid_argument, "command is empty: argv[0] must name a program");
   }

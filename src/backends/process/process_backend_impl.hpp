@@ -33,29 +33,24 @@ class ProcessBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::process; }
   Maturity maturity() const override { return Maturity::runs_commands; }
   Availability availability() const override;
-  Result<ExecResult> exec(const SandboxPolicy& policy, const Command& cmd) override;
   Result<void> health_check() override;
   Result<void> destroy() override { return {}; }
 
   // The two halves of exec(). prepare(policy, &cmd) clones and releases a cold sandbox for
   // `cmd`; prepare(policy, nullptr) releases a warm one that sets itself up and waits (check
-  // with wait_ready). run() executes one command in it (for a warm one: any command without
+  // with wait_ready). run_prepared() executes one command in it (for a warm one: any command without
   // injected files), under the same `policy` (a warm one may differ in its wall timeout, which
   // counts from the hand-over); the sandbox is spent afterwards (its destructor
   // removes what is left: cgroups, a held namespace).
-  [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxPolicy& policy, const Command* cmd);
+  [[nodiscard]] Result<std::unique_ptr<PreparedSandbox>> prepare(const ValidPolicy& policy, const Command* cmd);
   [[nodiscard]] Result<void> wait_ready(PreparedSandbox& sandbox);
-  [[nodiscard]] Result<ExecResult> run(PreparedSandbox& sandbox, const SandboxPolicy& policy, const Command& cmd);
+  [[nodiscard]] Result<ExecResult> run_prepared(PreparedSandbox& sandbox, const ValidPolicy& policy,
+                                                const Command& cmd);
   // Benchmarks: wait until the helper thread has nothing to do (see Background::wait_idle).
   bool wait_idle(std::chrono::milliseconds timeout);
 
  private:
-  // validate_policy, with its seccomp part (pure, and most of its cost) remembered per
-  // SeccompPolicy that passed (a few kept); everything else is checked on every run.
-  Result<void> validate_policy_cached(const SandboxPolicy& policy);
-  static constexpr std::size_t kValidatedCacheSize = 8;
-  std::mutex validated_mu_;
-  std::vector<SeccompPolicy> validated_;
+  Result<ExecResult> run(const ValidPolicy& policy, const Command& cmd) override;
 
   HostInfo host_;
   ProcessBackendOptions options_;

@@ -131,28 +131,7 @@ Result<ExecResult> with_mount_plan(Result<ExecResult> result, const PreparedSand
   return result;
 }
 
-Result<void> ProcessBackend::validate_policy_cached(const SandboxPolicy& policy) {
-  // The seccomp part (syscall names, building the program) is pure and the costly part: once a
-  // SeccompPolicy passed, later runs check the rest only. Host paths are checked every run.
-  bool seccomp_known = false;
-  {
-    std::lock_guard lock(validated_mu_);
-    seccomp_known = std::find(validated_.begin(), validated_.end(), policy.seccomp) != validated_.end();
-  }
-  if (!seccomp_known) {
-    if (auto v = validate_policy(policy); !v) return v;  // errors are not kept
-    std::lock_guard lock(validated_mu_);
-    if (validated_.size() >= kValidatedCacheSize) validated_.erase(validated_.begin());
-    validated_.push_back(policy.seccomp);
-    return {};
-  }
-  SandboxPolicy rest = policy;
-  rest.seccomp = SeccompPolicy{};
-  rest.seccomp.mode = SeccompMode::none;
-  return validate_policy(rest);
-}
-
-Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Command& cmd) {
+Result<ExecResult> ProcessBackend::run(const ValidPolicy& policy, const Command& cmd) {
   // Credential placeholders: the run's CA bundle joins the command (files, variables) and the
   // proxy gets the swaps; the copies of secret values are wiped when `egress` goes.
   auto egress = network::EgressRun::prepare(policy, cmd);
@@ -161,7 +140,7 @@ Result<ExecResult> ProcessBackend::exec(const SandboxPolicy& policy, const Comma
   auto prepared = prepare(policy, command);
   if (!prepared) return tl::unexpected(prepared.error());
   (*prepared)->egress_options = egress->options();
-  auto result = with_mount_plan(run(**prepared, policy, *command), **prepared);
+  auto result = with_mount_plan(run_prepared(**prepared, policy, *command), **prepared);
   (*prepared)->egress_options.reset();
   background().retire(std::move(*prepared));
   return result;
@@ -194,7 +173,8 @@ Result<void> ProcessBackend::wait_ready(PreparedSandbox& sb) {
   return {};
 }
 
-Result<ExecResult> ProcessBackend::run(PreparedSandbox& sb, const SandboxPolicy& policy, const Command& cmd) {
+Result<ExecResult> ProcessBackend::run_prepared(PreparedSandbox& sb, const ValidPolicy& valid, const Command& cmd) {
+  const SandboxPolicy& policy = valid;
   ExecResult result;
   std::vector<StageTiming> timings;
   std::uint64_t release_ns = sb.release_ns;

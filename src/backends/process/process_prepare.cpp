@@ -2,7 +2,7 @@
 // parent (policy checks, seccomp BPF, mount plan, Landlock ruleset, cgroup, argv/envp), clone
 // the child into its namespaces, place it in the cgroups, write its id maps, release it.
 // A cold start releases it with the command in its plan; a warm start (WarmPool) releases it to
-// finish every policy step and wait, ready, for one command (see run() in process_exec.cpp).
+// finish every policy step and wait, ready, for one command (see run_prepared() in process_exec.cpp).
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -110,7 +110,8 @@ Result<void> hold_disk_quota(PreparedSandbox& sb, const SandboxPolicy& policy) {
   return {};
 }
 
-Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPolicy& policy, const Command* cmd) {
+Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const ValidPolicy& valid, const Command* cmd) {
+  const SandboxPolicy& policy = valid;
   auto sb = std::make_unique<PreparedSandbox>();
   const bool warm = cmd == nullptr;
   sb->warm = warm;
@@ -118,7 +119,6 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
   StageClock tm(sb->start_ns);
 
   // 1. What the policy asks and what this host can do; fail closed here.
-  if (auto v = validate_policy_cached(policy); !v) return tl::unexpected(v.error());
   auto planned = plan_controls(host_, policy, options_.identity);
   if (!planned) return tl::unexpected(planned.error());
   sb->cp = std::move(*planned);
@@ -319,7 +319,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const SandboxPo
     terminal_child.reset(sv[1]);
   }
   // Allowlist: PID 1 makes the egress proxy's listener inside the new network namespace and
-  // sends it over this pair; run() serves it from the host's side.
+  // sends it over this pair; run_prepared() serves it from the host's side.
   UniqueFd egress_child;
   if (cp.egress_listener) {
     int sv[2];

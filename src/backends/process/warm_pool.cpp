@@ -5,7 +5,6 @@
 
 #include "backends/process/prepared_sandbox.hpp"
 #include "backends/process/process_backend_impl.hpp"
-#include "kavach/policy_ranges.hpp"
 
 namespace kavach::process {
 
@@ -15,13 +14,14 @@ Result<std::unique_ptr<WarmPool>> WarmPool::create(const HostInfo& host, Process
     return fail(ErrorCode::invalid_argument, "warm pool size must be between 1 and 64",
                 {{"size", std::to_string(size)}});
   }
-  if (auto v = validate_policy(policy); !v) return tl::unexpected(v.error());
+  auto valid = ValidPolicy::check(std::move(policy));
+  if (!valid) return tl::unexpected(valid.error());
   auto backend = std::make_unique<ProcessBackend>(host, options);
   if (auto h = backend->health_check(); !h) return tl::unexpected(h.error());
-  return std::unique_ptr<WarmPool>(new WarmPool(std::move(backend), std::move(policy), size));
+  return std::unique_ptr<WarmPool>(new WarmPool(std::move(backend), std::move(*valid), size));
 }
 
-WarmPool::WarmPool(std::unique_ptr<ProcessBackend> backend, SandboxPolicy policy, std::size_t size)
+WarmPool::WarmPool(std::unique_ptr<ProcessBackend> backend, ValidPolicy policy, std::size_t size)
     : backend_(std::move(backend)), policy_(std::move(policy)), size_(size), owner_(::getpid()) {
   filler_ = std::thread([this] { fill_loop(); });
 }
@@ -88,15 +88,16 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
 }
 
 Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono::milliseconds> timeout) {
-  SandboxPolicy policy = policy_;
+  ValidPolicy policy = policy_;
   if (timeout) {
     // Same range as the policy's own timeout: zero or less would be a deadline already past.
-    if (auto c = check_signed_range(ranges::wall_timeout, timeout->count()); !c) {
-      Error e = c.error();
+    auto shorter = policy_.with_wall_timeout(*timeout);
+    if (!shorter) {
+      Error e = shorter.error();
       e.code = ErrorCode::invalid_argument;
       return tl::unexpected(std::move(e));
     }
-    if (*timeout < policy.limits.wall_timeout) policy.limits.wall_timeout = *timeout;
+    if (*timeout < policy_->limits.wall_timeout) policy = std::move(*shorter);
   }
   std::unique_ptr<PreparedSandbox> sb;
   // Injected files and a terminal belong to the sandbox's set-up: such commands start cold.
@@ -105,7 +106,7 @@ Result<ExecResult> WarmPool::exec(const Command& cmd, std::optional<std::chrono:
     cv_.notify_all();  // maybe a dead one to replace
     return backend_->exec(policy, cmd);
   }
-  Result<ExecResult> result = with_mount_plan(backend_->run(*sb, policy, cmd), *sb);
+  Result<ExecResult> result = with_mount_plan(backend_->run_prepared(*sb, policy, cmd), *sb);
   {
     // The filler removes what is left of it (empty cgroups, the held mount namespace) and
     // builds a replacement; only now, so neither runs beside the command.

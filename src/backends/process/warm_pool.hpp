@@ -51,15 +51,15 @@ class WarmPool {
   [[nodiscard]] std::vector<pid_t> idle_pids() const;
   // The last background set-up failure, if any.
   [[nodiscard]] std::optional<std::string> last_error() const;
-  [[nodiscard]] const SandboxPolicy& policy() const { return policy_; }
+  [[nodiscard]] const SandboxPolicy& policy() const { return policy_.get(); }
 
  private:
-  WarmPool(std::unique_ptr<ProcessBackend> backend, SandboxPolicy policy, std::size_t size);
+  WarmPool(std::unique_ptr<ProcessBackend> backend, ValidPolicy policy, std::size_t size);
   void fill_loop();
   std::unique_ptr<PreparedSandbox> take_live();
 
   std::unique_ptr<ProcessBackend> backend_;
-  SandboxPolicy policy_;
+  ValidPolicy policy_;
   std::size_t size_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -39,8 +39,9 @@ TEST_F(OciCredentials, EnvSecretBundleIsPrivateAndInMemoryDuringAndAfterTheRun) 
   ASSERT_TRUE(proxy->add_value("TOKEN", value));
   SandboxConfig config;
   config.backend = BackendKind::oci;
-  config.policy = quick_policy(Preset::agent);
-  config.policy.oci.runtime = "runc";
+  SandboxPolicy policy = quick_policy(Preset::agent);
+  policy.oci.runtime = "runc";
+  config.policy = ValidPolicy::check(std::move(policy)).value();
   config.credentials = proxy;
   config.secret_refs = {{"TOKEN", InjectionMethod::env, "API_TOKEN"}};
   auto sandbox = Sandbox::create(std::move(config), std::move(made.backend));

@@ -13,7 +13,7 @@ TEST(Builder, DefaultsToAgentOnProcess) {
   auto c = SandboxConfigBuilder().build();
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->backend, BackendKind::process);
-  EXPECT_EQ(c->policy.name, "agent");
+  EXPECT_EQ(c->policy->name, "agent");
 }
 
 TEST(Builder, KeepsFirstError) {
@@ -68,11 +68,11 @@ TEST(Builder, AppliesSettings) {
                .build();
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->backend, BackendKind::noop);
-  EXPECT_EQ(c->policy.limits.memory_bytes, 64u << 20);
-  EXPECT_EQ(c->policy.limits.pids, 32u);
-  EXPECT_EQ(c->policy.network.mode, NetworkMode::loopback);
-  EXPECT_EQ(c->policy.fs.writable_paths.back(), "/tmp");
-  EXPECT_TRUE(c->policy.may_degrade.count(Control::cgroup_cpu));
+  EXPECT_EQ(c->policy->limits.memory_bytes, 64u << 20);
+  EXPECT_EQ(c->policy->limits.pids, 32u);
+  EXPECT_EQ(c->policy->network.mode, NetworkMode::loopback);
+  EXPECT_EQ(c->policy->fs.writable_paths.back(), "/tmp");
+  EXPECT_TRUE(c->policy->may_degrade.count(Control::cgroup_cpu));
 }
 
 TEST(Builder, NumericSettersRejectValuesOutsideThePolicyRanges) {
@@ -123,8 +123,8 @@ TEST(Builder, NumericSettersAcceptTheBounds) {
                  .output_limit(pick(ranges::output))
                  .build();
     ASSERT_TRUE(c.has_value()) << c.error().message;
-    EXPECT_EQ(c->policy.limits.memory_bytes, pick(ranges::memory));
-    EXPECT_EQ(c->policy.limits.pids, pick(ranges::pids));
+    EXPECT_EQ(c->policy->limits.memory_bytes, pick(ranges::memory));
+    EXPECT_EQ(c->policy->limits.pids, pick(ranges::pids));
   }
 }
 
@@ -156,11 +156,11 @@ TEST(Builder, EditsSurviveABasePolicyGivenAfterThem) {
                    .build();
   ASSERT_TRUE(before.has_value()) << before.error().describe();
   ASSERT_TRUE(after.has_value()) << after.error().describe();
-  EXPECT_EQ(before->policy, after->policy);
-  EXPECT_EQ(before->policy.limits.memory_bytes, 64u << 20);
-  EXPECT_EQ(before->policy.network.mode, NetworkMode::loopback);
-  EXPECT_EQ(before->policy.seccomp.mode, SeccompMode::strict);  // the preset is the base
-  EXPECT_EQ(before->policy.may_degrade.count(Control::disk), 1u);
+  EXPECT_EQ(before->policy.get(), after->policy.get());
+  EXPECT_EQ(before->policy->limits.memory_bytes, 64u << 20);
+  EXPECT_EQ(before->policy->network.mode, NetworkMode::loopback);
+  EXPECT_EQ(before->policy->seccomp.mode, SeccompMode::strict);  // the preset is the base
+  EXPECT_EQ(before->policy->may_degrade.count(Control::disk), 1u);
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST(DiskLimit, NoPresetRequestsIt) {
 TEST(DiskLimit, BuilderValidates) {
   auto ok = SandboxConfigBuilder().disk_limit(64 * MiB).build();
   ASSERT_TRUE(ok.has_value()) << ok.error().message;
-  EXPECT_EQ(ok->policy.limits.disk_bytes, 64 * MiB);
+  EXPECT_EQ(ok->policy->limits.disk_bytes, 64 * MiB);
   auto bad = SandboxConfigBuilder().disk_limit(4096).build();
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);

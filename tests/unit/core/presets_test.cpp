@@ -20,6 +20,12 @@ TEST(Presets, EveryPresetValidates) {
   }
 }
 
+// ValidPolicy's default and preset constructors skip the check: these are why they may.
+TEST(Presets, DefaultPolicyValidates) {
+  auto v = validate_policy(SandboxPolicy{});
+  EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message);
+}
+
 TEST(Presets, StrengthIncreasesFromMinimalToStrict) {
   const auto minimal = preset_policy(Preset::minimal);
   const auto basic = preset_policy(Preset::basic);

@@ -44,7 +44,7 @@ class ScriptedBackend : public Backend {
   BackendKind kind() const override { return BackendKind::noop; }
   Maturity maturity() const override { return Maturity::runs_commands; }
   Availability availability() const override { return {true, "scripted"}; }
-  Result<ExecResult> exec(const SandboxPolicy&, const Command&) override { return script_; }
+  Result<ExecResult> run(const ValidPolicy&, const Command&) override { return script_; }
   Result<void> health_check() override { return {}; }
   Result<void> destroy() override { return {}; }
 
@@ -61,7 +61,7 @@ Run run_scripted(Result<ExecResult> script, bool gate = true, std::shared_ptr<Cr
   Run out;
   SandboxConfig config;
   config.backend = BackendKind::noop;
-  config.policy = preset_policy(Preset::basic);
+  config.policy = ValidPolicy(Preset::basic);
   config.hooks.push_back(out.rec);
   config.gate.enabled = gate;
   config.credentials = std::move(proxy);
@@ -151,7 +151,7 @@ TEST(SandboxEvents, DroppedSandboxRecordsStoppedAndDestroyed) {
   {
     SandboxConfig config;
     config.backend = BackendKind::noop;
-    config.policy = preset_policy(Preset::basic);
+    config.policy = ValidPolicy(Preset::basic);
     config.hooks.push_back(rec);
     auto sb = Sandbox::create(std::move(config),
                               std::make_unique<ScriptedBackend>(fail(ErrorCode::setup_failed, "mounts failed")));
@@ -180,7 +180,7 @@ TEST(SandboxEvents, InjectTargetSetByThePolicyIsADuplicateTarget) {
   for (const char* var : {"PATH", "HOME"}) {
     SandboxConfig config;
     config.backend = BackendKind::noop;
-    config.policy = preset_policy(Preset::agent);  // env_allow includes PATH and HOME
+    config.policy = ValidPolicy(Preset::agent);  // env_allow includes PATH and HOME
     config.credentials = proxy;
     config.secret_refs = {{"TOKEN", InjectionMethod::env, var}};
     auto sb = Sandbox::create(std::move(config), std::make_unique<ScriptedBackend>(exited(0)));
