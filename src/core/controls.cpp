@@ -38,14 +38,43 @@ std::vector<RequestedControl> requested_controls(const SandboxPolicy& p) {
     }
     return false;
   };
+  auto why_not = [&](Control c) -> std::string {
+    switch (c) {
+      case Control::ns_net: return "not requested: network mode host shares the host's namespace";
+      case Control::landlock_net: return p.landlock.enabled ? net.landlock_tcp_detail : "not requested";
+      case Control::protected_paths:
+        return p.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)";
+      case Control::disk: return disk_not_requested_detail(p);
+      default: return "not requested";
+    }
+  };
   std::vector<RequestedControl> out;
   for (Control c : kAllControls) {
-    RequestedControl r{c, requested(c), {}};
+    RequestedControl r{c, requested(c), {}, {}};
     if (c == Control::seccomp) r.mode = to_string(p.seccomp.mode);
     if (c == Control::network) r.mode = to_string(p.network.mode);
+    if (!r.requested) r.why_not = why_not(c);
     out.push_back(std::move(r));
   }
   return out;
+}
+
+EnforcementReport not_requested_report(const SandboxPolicy& policy) {
+  EnforcementReport r;
+  for (const RequestedControl& q : requested_controls(policy)) {
+    if (!q.requested) r.set(q.control, false, false, q.why_not, q.mode);
+  }
+  return r;
+}
+
+std::string disk_not_requested_detail(const SandboxPolicy& policy) {
+  if (policy.fs.writable_paths.empty()) return "not requested; no host directory is writable";
+  const auto& fsize = policy.limits.file_size_bytes;
+  return "disk writes unbounded (" +
+         (!fsize ? std::string("no per-file cap: RLIMIT_FSIZE unset")
+          : *fsize % (1u << 20) == 0 ? "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize >> 20) + " MiB"
+                                     : "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize) + " bytes") +
+         ")";
 }
 
 Result<void> settle_control(EnforcementReport& report, const SandboxPolicy& policy, Control c, bool available,

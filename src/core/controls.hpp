@@ -14,12 +14,20 @@ namespace kavach {
 struct RequestedControl {
   Control control;
   bool requested = false;
-  std::string mode;  // seccomp strict/basic/custom, network off/loopback/allowlist/host
+  std::string mode;     // seccomp strict/basic/custom, network off/loopback/allowlist/host
+  std::string why_not;  // not requested: what the report says instead ("not requested", or more)
 };
 
 // Every control, in kAllControls order, with whether the policy requests it. The score's
 // requested view and every backend's enforcement report agree with this (ControlRequests test).
 [[nodiscard]] std::vector<RequestedControl> requested_controls(const SandboxPolicy& policy);
+
+// Where a backend's report starts: every control the policy does not request recorded as not
+// requested, with its why_not; the backend settles the requested ones.
+[[nodiscard]] EnforcementReport not_requested_report(const SandboxPolicy& policy);
+
+// Why disk is not requested: no writable path, or what bounds writes instead (RLIMIT_FSIZE).
+[[nodiscard]] std::string disk_not_requested_detail(const SandboxPolicy& policy);
 
 // Record one requested control: applied when `available` (detail says how); otherwise degraded
 // when the policy's may_degrade names it, recorded with the reason; otherwise the run fails

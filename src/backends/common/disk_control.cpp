@@ -35,14 +35,4 @@ DiskLimit limit_disk(const std::vector<std::filesystem::path>& dirs, std::uint64
   return out;
 }
 
-std::string disk_not_requested_detail(const SandboxPolicy& policy) {
-  if (policy.fs.writable_paths.empty()) return "not requested; no host directory is writable";
-  const auto& fsize = policy.limits.file_size_bytes;
-  return "disk writes unbounded (" +
-         (!fsize ? std::string("no per-file cap: RLIMIT_FSIZE unset")
-          : *fsize % (1u << 20) == 0 ? "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize >> 20) + " MiB"
-                                     : "per-file cap RLIMIT_FSIZE = " + std::to_string(*fsize) + " bytes") +
-         ")";
-}
-
 }  // namespace kavach::common

@@ -26,7 +26,4 @@ struct DiskLimit {
 [[nodiscard]] DiskLimit limit_disk(const std::vector<std::filesystem::path>& dirs, std::uint64_t bytes,
                                    bool partial, const QuotaRecordStore& store = QuotaRecordStore());
 
-// Report detail for a run that did not ask for disk_bytes.
-[[nodiscard]] std::string disk_not_requested_detail(const SandboxPolicy& policy);
-
 }  // namespace kavach::common

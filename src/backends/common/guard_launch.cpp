@@ -46,8 +46,4 @@ std::string guard_detail(bool seccomp_notify, const std::string& kernel_release,
   return "kavach-guard (seccomp user notification)";
 }
 
-std::string protected_paths_not_requested(const SandboxPolicy& p) {
-  return p.fs.protected_paths.empty() ? "not requested" : "not requested (nothing is writable)";
-}
-
 }  // namespace kavach::common

@@ -40,7 +40,5 @@ struct GuardCommandInput {
 // why the guard runs, or what it lacks (`blocker`: a backend's own reason, empty if none).
 [[nodiscard]] std::string guard_detail(bool seccomp_notify, const std::string& kernel_release,
                                        const std::string& blocker);
-// The detail when the control is not requested.
-[[nodiscard]] std::string protected_paths_not_requested(const SandboxPolicy& p);
 
 }  // namespace kavach::common

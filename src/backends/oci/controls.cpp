@@ -35,6 +35,7 @@ bool offers(BackendKind, Control c) {
 Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, const SandboxPolicy& p,
                                       const RuntimeChoice& rt) {
   OciControls c;
+  c.report = not_requested_report(p);  // this backend settles what is requested
   EnforcementReport& r = c.report;
   const bool gvisor = kind == BackendKind::gvisor;
   const std::string by = rt.name + " " + rt.version;
@@ -74,8 +75,6 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   // Network: the same view every backend renders (kavach/network.hpp).
   const NetworkView net = network_view(p);
   const std::string net_mode(to_string(p.network.mode));
-  r.set(Control::egress_proxy, false, false, "not requested");
-  r.set(Control::dns_policy, false, false, "not requested");
   if (net.egress_proxy && !gvisor) {
     // runc and crun join a namespace kavach made: `lo` up and the proxy's listener in it.
     c.egress_netns = true;
@@ -114,7 +113,6 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
     r.set(Control::ns_net, false, true, "network namespace without interfaces instead of the host's");
   } else if (!net.own_namespace) {
     c.network_namespace = false;
-    r.set(Control::ns_net, false, false, "not requested: network mode host shares the host's namespace");
     r.set(Control::network, true, true, net.what, net_mode);
   } else {
     const std::string what = gvisor ? "runsc --network=none: the sentry's netstack has loopback only, no host interface"
@@ -135,8 +133,6 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
         !s) {
       return tl::unexpected(s.error());
     }
-  } else {
-    r.set(Control::seccomp, false, false, "not requested", sc_mode);
   }
   // Host safety rides on the profile: every mode, "none" included, renders one.
   if (auto s = settle(r, p, Control::host_safety, host.seccomp_available,
@@ -163,30 +159,24 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
       return tl::unexpected(s.error());
     }
     c.guard = ok;
-  } else {
-    r.set(Control::protected_paths, false, false, common::protected_paths_not_requested(p));
   }
 
   // Landlock: not something an OCI runtime can be asked for. Reported, not silently dropped.
   const std::string no_landlock = "not offered by OCI runtimes (" + by +
                                   " has no Landlock); the filesystem is confined by the container's mount "
                                   "namespace (only the policy's paths are mounted)";
-  r.set(Control::landlock_fs, p.landlock.enabled, false, p.landlock.enabled ? no_landlock : "not requested");
-  const bool want_net = p.landlock.enabled && net.landlock_tcp.has_value();
-  r.set(Control::landlock_net, want_net, false,
-        want_net ? "not offered by OCI runtimes; TCP is confined by the network namespace instead"
-                 : net.landlock_tcp_detail);
-  const bool want_scopes = p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix);
-  r.set(Control::landlock_scopes, want_scopes, false,
-        want_scopes ? "not offered by OCI runtimes; signals and abstract sockets are confined by the pid and "
-                      "network namespaces instead"
-                    : "not requested");
+  if (p.landlock.enabled) r.set(Control::landlock_fs, true, false, no_landlock);
+  if (p.landlock.enabled && net.landlock_tcp) {
+    r.set(Control::landlock_net, true, false, "not offered by OCI runtimes; TCP is confined by the network namespace instead");
+  }
+  if (p.landlock.enabled && (p.landlock.scope_signals || p.landlock.scope_abstract_unix)) {
+    r.set(Control::landlock_scopes, true, false,
+          "not offered by OCI runtimes; signals and abstract sockets are confined by the pid and network namespaces "
+          "instead");
+  }
 
   auto limit = [&](Control ctl, const char* ctrl, bool wanted, const std::string& what, bool& flag) -> Result<void> {
-    if (!wanted) {
-      r.set(ctl, false, false, "not requested");
-      return {};
-    }
+    if (!wanted) return {};
     const auto it = host.cgroups.limit_controllers.find(ctrl);
     const bool ok = it != host.cgroups.limit_controllers.end();
     const std::string writer = gvisor ? "written by kavach into the cgroup runsc runs the sandbox in (runsc keeps a "
@@ -232,17 +222,11 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
       return tl::unexpected(s.error());
     }
     c.cpu_time_watch = ok;
-  } else {
-    r.set(Control::cpu_time, false, false, "not requested");
   }
 
   // Disk: the project quota is put on the writable directories once the bundle names them
   // (settled in exec); here only what the report says until then.
-  if (l.disk_bytes) {
-    r.set(Control::disk, true, false, "project quota on the writable paths: not set yet");
-  } else {
-    r.set(Control::disk, false, false, common::disk_not_requested_detail(p));
-  }
+  if (l.disk_bytes) r.set(Control::disk, true, false, "project quota on the writable paths: not set yet");
 
   std::string rl = "core=0";
   if (l.open_files) rl += " nofile=" + std::to_string(*l.open_files);
@@ -256,11 +240,7 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   r.set(Control::capabilities, true, true,
         (kept.empty() ? std::string("all five sets empty") : "all five sets = {" + kept + "}") + ", " + asked);
   r.set(Control::no_new_privs, true, true, "noNewPrivileges, " + asked);
-  if (p.fs.readonly_root) {
-    r.set(Control::readonly_root, true, true, "root.readonly, " + asked);
-  } else {
-    r.set(Control::readonly_root, false, false, "not requested");
-  }
+  if (p.fs.readonly_root) r.set(Control::readonly_root, true, true, "root.readonly, " + asked);
   return c;
 }
 

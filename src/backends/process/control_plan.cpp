@@ -13,6 +13,7 @@ bool offers(Control) { return true; }
 Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& policy,
                                   const IdentityOptions& ids) {
   ControlPlan plan;
+  plan.report = not_requested_report(policy);  // this backend settles what is requested
   EnforcementReport& r = plan.report;
   auto settle = [&](Control c, bool ok, const std::string& text, std::string mode = {}) {
     return settle_control(r, policy, c, ok, text, std::move(mode));
@@ -63,15 +64,9 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
         return tl::unexpected(s.error());
       }
       plan.egress_listener = can_ns;
-    } else {
-      r.set(Control::egress_proxy, false, false, "not requested");
-      r.set(Control::dns_policy, false, false, "not requested");
     }
   } else {
-    r.set(Control::ns_net, false, false, "not requested: network mode host shares the host's namespace");
     r.set(Control::network, true, true, net.what, mode);
-    r.set(Control::egress_proxy, false, false, "not requested");
-    r.set(Control::dns_policy, false, false, "not requested");
   }
 
   if (policy.fs.readonly_root) {
@@ -80,8 +75,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
                                    : "needs a mount namespace"); !s) {
       return tl::unexpected(s.error());
     }
-  } else {
-    r.set(Control::readonly_root, false, false, "not requested");
   }
   plan.readonly_root = policy.fs.readonly_root && plan.mntns;
 
@@ -93,8 +86,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
                                                : "the kernel has no seccomp filter mode", seccomp_mode); !s) {
       return tl::unexpected(s.error());
     }
-  } else {
-    r.set(Control::seccomp, false, false, "not requested", seccomp_mode);
   }
   // Host safety rides on the same filter: every mode, "none" included, installs one.
   if (auto s = settle(Control::host_safety, host.seccomp_available,
@@ -134,7 +125,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
       plan.landlock_policy.tcp_connect = net.landlock_tcp->connect;
     } else {
       plan.landlock_policy.restrict_tcp = false;
-      r.set(Control::landlock_net, false, false, net.landlock_tcp_detail);
     }
     if (ll.scope_signals || ll.scope_abstract_unix) {
       const bool scope_ok = abi >= 6;
@@ -147,13 +137,7 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
         plan.landlock_policy.scope_signals = false;
         plan.landlock_policy.scope_abstract_unix = false;
       }
-    } else {
-      r.set(Control::landlock_scopes, false, false, "not requested");
     }
-  } else {
-    r.set(Control::landlock_fs, false, false, "not requested");
-    r.set(Control::landlock_net, false, false, "not requested");
-    r.set(Control::landlock_scopes, false, false, "not requested");
   }
 
   // Cgroup limits: the controller must exist here; placement is settled after creation.
@@ -171,10 +155,7 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
   for (const Limit& l : {Limit{Control::cgroup_memory, "memory", policy.limits.memory_bytes.has_value(), &plan.cgroup_memory},
                          Limit{Control::cgroup_cpu, "cpu", policy.limits.cpu_cores.has_value(), &plan.cgroup_cpu},
                          Limit{Control::cgroup_pids, "pids", policy.limits.pids.has_value(), &plan.cgroup_pids}}) {
-    if (!l.requested) {
-      r.set(l.c, false, false, "not requested");
-      continue;
-    }
+    if (!l.requested) continue;
     const bool ok = has_ctrl(l.ctrl);
     if (auto s = settle(l.c, ok, ok ? std::string(l.ctrl) + " limit" : no_ctrl(l.ctrl)); !s) {
       return tl::unexpected(s.error());
@@ -196,8 +177,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
       return tl::unexpected(s.error());
     }
     plan.cpu_time_tree = ok;
-  } else {
-    r.set(Control::cpu_time, false, false, "not requested");
   }
 
   // Protected paths inside writable ones: the guard (seccomp user notification) refuses creating
@@ -211,8 +190,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
       return tl::unexpected(s.error());
     }
     plan.guard = ok;
-  } else {
-    r.set(Control::protected_paths, false, false, common::protected_paths_not_requested(policy));
   }
 
   r.set(Control::rlimits, true, true, "core=0 and the policy's limits");
@@ -255,8 +232,6 @@ Result<ControlPlan> plan_controls(const HostInfo& host, const SandboxPolicy& pol
       return tl::unexpected(s.error());
     }
     plan.disk_quota = ok;
-  } else {
-    r.set(Control::disk, false, false, common::disk_not_requested_detail(policy));
   }
 
   const bool unpriv = plan.host_uid != 0;

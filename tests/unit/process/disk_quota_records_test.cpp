@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/controls.hpp"
+
 #include "backends/common/disk_control.hpp"
 #include "backends/common/disk_quota.hpp"
 
@@ -156,13 +158,13 @@ TEST(DiskControl, UnsupportedFilesystemIsNotAppliedWithTheReason) {
 
 TEST(DiskControl, NotRequestedDetailNamesTheFileCap) {
   SandboxPolicy p = preset_policy(Preset::agent);
-  EXPECT_EQ(disk_not_requested_detail(p), "not requested; no host directory is writable");
+  EXPECT_EQ(kavach::disk_not_requested_detail(p), "not requested; no host directory is writable");
   p.fs.writable_paths = {"/work"};
-  EXPECT_EQ(disk_not_requested_detail(p), "disk writes unbounded (per-file cap RLIMIT_FSIZE = 1024 MiB)");
+  EXPECT_EQ(kavach::disk_not_requested_detail(p), "disk writes unbounded (per-file cap RLIMIT_FSIZE = 1024 MiB)");
   p.limits.file_size_bytes.reset();
-  EXPECT_EQ(disk_not_requested_detail(p), "disk writes unbounded (no per-file cap: RLIMIT_FSIZE unset)");
+  EXPECT_EQ(kavach::disk_not_requested_detail(p), "disk writes unbounded (no per-file cap: RLIMIT_FSIZE unset)");
   p.limits.file_size_bytes = 1000;
-  EXPECT_EQ(disk_not_requested_detail(p), "disk writes unbounded (per-file cap RLIMIT_FSIZE = 1000 bytes)");
+  EXPECT_EQ(kavach::disk_not_requested_detail(p), "disk writes unbounded (per-file cap RLIMIT_FSIZE = 1000 bytes)");
 }
 
 }  // namespace
