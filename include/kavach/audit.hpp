@@ -19,8 +19,6 @@ enum class AuditEventType {
   enforcement,
   score,
   gate_verdict,
-  paused,
-  resumed,
   stopped,
   destroyed,
   policy_violation,

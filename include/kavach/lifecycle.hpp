@@ -1,7 +1,7 @@
-// Sandbox lifecycle FSM: Created -> Running <-> Paused -> Stopped -> Destroyed.
+// Sandbox lifecycle FSM: Created -> Running -> Stopped -> Destroyed.
 // Two moves beyond that chain: Created -> Destroyed (a sandbox that never ran may be discarded)
 // and Running -> Running on start (another command in the same sandbox). Everything else is an
-// invalid_transition error; tests/unit/core/lifecycle_test.cpp enumerates all 25 pairs.
+// invalid_transition error; tests/unit/core/lifecycle_test.cpp enumerates all 12 pairs.
 #pragma once
 
 #include <string_view>
@@ -10,8 +10,8 @@
 
 namespace kavach {
 
-enum class State { created, running, paused, stopped, destroyed };
-enum class LifecycleEvent { start, pause, resume, stop, destroy };
+enum class State { created, running, stopped, destroyed };
+enum class LifecycleEvent { start, stop, destroy };
 
 [[nodiscard]] std::string_view to_string(State s);
 [[nodiscard]] std::string_view to_string(LifecycleEvent e);

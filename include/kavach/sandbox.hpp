@@ -54,12 +54,9 @@ class Sandbox {
 
   // Created/Running -> Running; runs one command.
   [[nodiscard]] Result<RunReport> exec(const Command& cmd);
-  // pause: a hold — exec() is refused (invalid_transition) until resume(). exec() runs each
-  // command to completion, so between commands no process of this sandbox exists and there is
-  // nothing to freeze; nothing else is implied. (Long-lived sessions, which keep processes
-  // between commands, freeze them with the cgroup freezer: issue 16.)
-  [[nodiscard]] Result<void> pause();
-  [[nodiscard]] Result<void> resume();
+  // No pause/resume: exec() runs each command to completion, so between commands no process of
+  // this sandbox exists and there is nothing to freeze. Sessions, which keep processes between
+  // commands, will freeze them with the cgroup freezer (docs/architecture.md, "Lifecycle").
   [[nodiscard]] Result<void> stop();
   [[nodiscard]] Result<void> destroy();
 

@@ -36,8 +36,6 @@ std::string_view to_string(AuditEventType t) {
     case AuditEventType::enforcement: return "enforcement";
     case AuditEventType::score: return "score";
     case AuditEventType::gate_verdict: return "gate_verdict";
-    case AuditEventType::paused: return "paused";
-    case AuditEventType::resumed: return "resumed";
     case AuditEventType::stopped: return "stopped";
     case AuditEventType::destroyed: return "destroyed";
     case AuditEventType::policy_violation: return "policy_violation";

@@ -8,7 +8,6 @@ std::string_view to_string(State s) {
   switch (s) {
     case State::created: return "created";
     case State::running: return "running";
-    case State::paused: return "paused";
     case State::stopped: return "stopped";
     case State::destroyed: return "destroyed";
   }
@@ -18,8 +17,6 @@ std::string_view to_string(State s) {
 std::string_view to_string(LifecycleEvent e) {
   switch (e) {
     case LifecycleEvent::start: return "start";
-    case LifecycleEvent::pause: return "pause";
-    case LifecycleEvent::resume: return "resume";
     case LifecycleEvent::stop: return "stop";
     case LifecycleEvent::destroy: return "destroy";
   }
@@ -36,11 +33,6 @@ Result<State> transition(State from, LifecycleEvent event) {
       break;
     case S::running:
       if (event == E::start) return S::running;  // another command in the same sandbox
-      if (event == E::pause) return S::paused;
-      if (event == E::stop) return S::stopped;
-      break;
-    case S::paused:
-      if (event == E::resume) return S::running;
       if (event == E::stop) return S::stopped;
       break;
     case S::stopped:

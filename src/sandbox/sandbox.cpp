@@ -120,7 +120,7 @@ Sandbox::Sandbox(SandboxConfig config, std::unique_ptr<Backend> backend)
 Sandbox::~Sandbox() {
   if (state_ == State::destroyed) return;
   try {
-    if (state_ == State::running || state_ == State::paused) {
+    if (state_ == State::running) {
       emit(AuditEventType::stopped, {{"reason", "released"}});
     }
     (void)backend_->destroy();
@@ -355,18 +355,6 @@ Result<void> Sandbox::settle_release(RunReport& report, bool rules_on, gate::Rep
   }
   emit(AuditEventType::gate_verdict, ev);
   report.gate = std::move(gated);
-  return {};
-}
-
-Result<void> Sandbox::pause() {
-  if (auto m = move(LifecycleEvent::pause); !m) return m;
-  emit(AuditEventType::paused);
-  return {};
-}
-
-Result<void> Sandbox::resume() {
-  if (auto m = move(LifecycleEvent::resume); !m) return m;
-  emit(AuditEventType::resumed);
   return {};
 }
 

@@ -15,7 +15,7 @@ TEST(AuditEvent, EveryTypeHasADistinctName) {
     EXPECT_NE(n, "unknown");
     names.insert(n);
   }
-  EXPECT_EQ(names.size(), 14u);
+  EXPECT_EQ(names.size(), 12u);
   EXPECT_EQ(to_string(AuditEventType::gate_verdict), "gate_verdict");
 }
 
