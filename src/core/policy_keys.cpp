@@ -60,17 +60,65 @@ void put(toml::table& t, std::string_view k, const std::vector<PathRule>& v) {
   });
 }
 
+// A value within a range, for a field's type (lists: each entry, named key[i]).
+Result<void> in_range(const NumericRange& r, std::uint64_t v) { return check_range(r, v); }
+Result<void> in_range(const NumericRange& r, std::uint32_t v) { return check_range(r, v); }
+Result<void> in_range(const NumericRange& r, int v) { return check_signed_range(r, v); }
+Result<void> in_range(const NumericRange& r, double v) { return check_real_range(r, v); }
+Result<void> in_range(const NumericRange& r, std::chrono::milliseconds v) { return check_signed_range(r, v.count()); }
+template <class T>
+Result<void> in_range(const NumericRange& r, const std::optional<T>& v) {
+  return v ? in_range(r, *v) : Result<void>{};
+}
+template <class T, class Port>
+Result<void> each_in_range(const NumericRange& r, const std::vector<T>& list, Port port) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::optional<std::uint16_t> v = port(list[i]);
+    if (!v) continue;
+    if (auto c = check_range(r, *v, std::string(r.key) + "[" + std::to_string(i) + "]"); !c) return c;
+  }
+  return {};
+}
+Result<void> in_range(const NumericRange& r, const std::vector<std::uint16_t>& v) {
+  return each_in_range(r, v, [](std::uint16_t p) { return std::optional(p); });
+}
+Result<void> in_range(const NumericRange& r, const std::vector<HostPort>& v) {
+  return each_in_range(r, v, [](const HostPort& hp) { return hp.port; });  // none: 80 and 443
+}
+
+// A reader whose values have a range: the key built from it checks values built in code too.
+template <class Parse>
+struct Ranged {
+  Parse parse;
+  const NumericRange* range;
+  auto operator()(const PolicyReader& r, const toml::node& n, const std::string& k) const { return parse(r, n, k); }
+};
+template <class Parse>
+Ranged<Parse> ranged(Parse parse, const NumericRange& range) {
+  return {std::move(parse), &range};
+}
+template <class Parse, class Get>
+void add_check(PolicyKey&, const Parse&, Get) {}
+template <class Parse, class Get>
+void add_check(PolicyKey& k, const Ranged<Parse>& parse, Get get) {
+  k.check = [range = parse.range, get](const SandboxPolicy& p) { return in_range(*range, get(p)); };
+}
+
 // A key whose value `parse` reads and `get` (a generic lambda returning the field) holds.
 template <class Parse, class Get>
 PolicyKey key(std::string_view path, std::string_view kind, std::string_view doc, Parse parse, Get get) {
-  return {path, kind, doc,
-          [parse, get](const PolicyReader& r, const toml::node& n, const std::string& k, SandboxPolicy& p) -> Result<void> {
-            auto v = parse(r, n, k);
-            if (!v) return tl::unexpected(v.error());
-            get(p) = std::move(*v);
-            return {};
-          },
-          [get](const SandboxPolicy& p, toml::table& t, std::string_view name) { put(t, name, get(p)); }};
+  PolicyKey k{path, kind, doc,
+              [parse, get](const PolicyReader& r, const toml::node& n, const std::string& key,
+                           SandboxPolicy& p) -> Result<void> {
+                auto v = parse(r, n, key);
+                if (!v) return tl::unexpected(v.error());
+                get(p) = std::move(*v);
+                return {};
+              },
+              [get](const SandboxPolicy& p, toml::table& t, std::string_view name) { put(t, name, get(p)); },
+              {}};
+  add_check(k, parse, get);
+  return k;
 }
 
 template <class T>
@@ -90,6 +138,7 @@ PolicyKey add_key(std::string_view path, std::string_view doc, Parse parse, Get 
             append_unique(get(p), *v);
             return {};
           },
+          {},
           {}};
 }
 
@@ -114,31 +163,37 @@ const auto syscalls = [](const PolicyReader& r, const toml::node& n,
   return out;
 };
 auto whole(const NumericRange& range) {
-  return [&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.whole(n, k, range); };
+  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.whole(n, k, range); },
+                range);
 }
 template <class T>
 auto whole_as(const NumericRange& range) {
-  return [&range](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<T> {
-    auto v = r.whole(n, k, range);
-    if (!v) return tl::unexpected(v.error());
-    return static_cast<T>(*v);
-  };
+  return ranged(
+      [&range](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<T> {
+        auto v = r.whole(n, k, range);
+        if (!v) return tl::unexpected(v.error());
+        return static_cast<T>(*v);
+      },
+      range);
 }
 auto bytes(const NumericRange& range) {
-  return [&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.bytes(n, k, range); };
+  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.bytes(n, k, range); },
+                range);
 }
 auto ports(const NumericRange& range) {
-  return [&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.ports(n, k, range); };
+  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.ports(n, k, range); },
+                range);
 }
-const auto cores = [](const PolicyReader& r, const toml::node& n, const std::string& k) {
-  return r.real(n, k, ranges::cpu);
-};
-const auto duration_ms = [](const PolicyReader& r, const toml::node& n,
-                             const std::string& k) -> Result<std::chrono::milliseconds> {
-  auto ms = r.whole(n, k, ranges::wall_timeout);
-  if (!ms) return tl::unexpected(ms.error());
-  return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
-};
+const auto cores = ranged(
+    [](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.real(n, k, ranges::cpu); },
+    ranges::cpu);
+const auto duration_ms = ranged(
+    [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<std::chrono::milliseconds> {
+      auto ms = r.whole(n, k, ranges::wall_timeout);
+      if (!ms) return tl::unexpected(ms.error());
+      return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
+    },
+    ranges::wall_timeout);
 const auto abs_path = [](const PolicyReader& r, const toml::node& n,
                          const std::string& k) -> Result<std::filesystem::path> {
   auto s = r.str(n, k);
@@ -173,7 +228,7 @@ const auto network_mode = [](const PolicyReader& r, const toml::node& n, const s
   if (!mode) return tl::unexpected(r.error(ErrorCode::policy_value, n, k, mode.error().message));
   return mode;
 };
-const auto allow_entries = [](const PolicyReader& r, const toml::node& n,
+const auto allow_entries = ranged([](const PolicyReader& r, const toml::node& n,
                               const std::string& k) -> Result<std::vector<HostPort>> {
   auto entries = r.strings(n, k);
   if (!entries) return tl::unexpected(entries.error());
@@ -190,7 +245,7 @@ const auto allow_entries = [](const PolicyReader& r, const toml::node& n,
     out.push_back(std::move(*entry));
   }
   return out;
-};
+}, ranges::allow_port);
 const auto controls = [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<std::set<Control>> {
   auto names = r.strings(n, k);
   if (!names) return tl::unexpected(names.error());
@@ -359,6 +414,14 @@ std::string_view PolicyKey::name() const {
 const std::vector<PolicyKey>& policy_keys() {
   static const std::vector<PolicyKey> keys = make_keys();
   return keys;
+}
+
+Result<void> check_policy_numbers(const SandboxPolicy& policy) {
+  for (const PolicyKey& k : policy_keys()) {
+    if (!k.check) continue;
+    if (auto c = k.check(policy); !c) return c;
+  }
+  return {};
 }
 
 std::string policy_keys_markdown() {

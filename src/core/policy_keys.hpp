@@ -24,6 +24,9 @@ struct PolicyKey {
   // Writes the policy's value as `name` into its section's table; empty for keys that only
   // edit a list (the `_add` twins), which the emitted list already contains.
   std::function<void(const SandboxPolicy&, toml::table& section, std::string_view name)> emit;
+  // Numeric keys: the policy's value within the key's range (policies built in code pass the
+  // same ranges as files); empty for the others.
+  std::function<Result<void>(const SandboxPolicy&)> check;
 
   [[nodiscard]] std::string_view section() const;  // "" at the top
   [[nodiscard]] std::string_view name() const;     // the part after the section
@@ -33,6 +36,8 @@ struct PolicyKey {
 inline constexpr std::string_view kPolicySections[] = {"seccomp", "landlock", "network", "limits", "fs", "oci"};
 
 [[nodiscard]] const std::vector<PolicyKey>& policy_keys();
+// Every numeric value of the policy within its key's range (validate_policy).
+[[nodiscard]] Result<void> check_policy_numbers(const SandboxPolicy& policy);
 // docs/policy.md's key table: `| key | kind | meaning |`, one row per key.
 [[nodiscard]] std::string policy_keys_markdown();
 

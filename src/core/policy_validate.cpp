@@ -6,7 +6,7 @@
 
 #include "core/capability_names.hpp"
 #include "core/env_names.hpp"
-#include "core/policy_numbers.hpp"
+#include "core/policy_keys.hpp"
 #include "kavach/network.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/policy_ranges.hpp"
@@ -138,7 +138,7 @@ Result<void> validate_policy(const SandboxPolicy& p) {
                 {{"key", "network.allow"}});
   }
   // Every number, against the one range table (files, the builder and the CLI share it).
-  if (auto r = validate_policy_numbers(p); !r) return r;
+  if (auto r = check_policy_numbers(p); !r) return r;
   for (const HostPort& e : p.network.allow) {  // entries a program built, checked like a file's
     auto parsed = parse_allow_entry(to_string(e));
     if (!parsed) return tl::unexpected(parsed.error());

@@ -1,11 +1,13 @@
 // The key table is the policy's one schema: the reader, the emitter and docs/policy.md follow it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "core/policy_keys.hpp"
 #include "kavach/policy.hpp"
+#include "kavach/policy_ranges.hpp"
 
 namespace kavach {
 namespace {
@@ -54,6 +56,21 @@ TEST(PolicyKeys, EveryKeyIsReadAndEveryWrittenOneEmitted) {
     const std::string line = k.path == "landlock.paths" ? "[[landlock.paths]]" : "\n" + std::string(k.name()) + " = ";
     EXPECT_NE(toml.find(line), std::string::npos) << k.path << " is not in\n" << toml;
   }
+}
+
+// Every range of the range table belongs to a key that checks it on values built in code.
+TEST(PolicyKeys, EveryRangeIsCheckedByItsKey) {
+  for (const NumericRange* r : kNumericRanges) {
+    const auto k = std::find_if(policy_keys().begin(), policy_keys().end(),
+                                [&](const PolicyKey& key) { return key.path == r->key; });
+    ASSERT_NE(k, policy_keys().end()) << r->key;
+    EXPECT_TRUE(k->check) << r->key;
+  }
+  SandboxPolicy p = every_field_set();
+  p.landlock.tcp_connect = {443, 0};
+  auto v = validate_policy(p);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().context.at("key"), "landlock.tcp_connect[1]");
 }
 
 TEST(PolicyKeys, UnknownKeysListTheTablesOwn) {
