@@ -1,4 +1,4 @@
-// The key table: each key is a reader (a PolicyReader primitive), a field of SandboxPolicy and a
+// The key table: each key is a reader (a TomlReader primitive), a field of SandboxPolicy and a
 // writer chosen by the field's type.
 #include "core/policy_keys.hpp"
 
@@ -91,7 +91,7 @@ template <class Parse>
 struct Ranged {
   Parse parse;
   const NumericRange* range;
-  auto operator()(const PolicyReader& r, const toml::node& n, const std::string& k) const { return parse(r, n, k); }
+  auto operator()(const TomlReader& r, const toml::node& n, const std::string& k) const { return parse(r, n, k); }
 };
 template <class Parse>
 Ranged<Parse> ranged(Parse parse, const NumericRange& range) {
@@ -108,7 +108,7 @@ void add_check(PolicyKey& k, const Ranged<Parse>& parse, Get get) {
 template <class Parse, class Get>
 PolicyKey key(std::string_view path, std::string_view kind, std::string_view doc, Parse parse, Get get) {
   PolicyKey k{path, kind, doc,
-              [parse, get](const PolicyReader& r, const toml::node& n, const std::string& key,
+              [parse, get](const TomlReader& r, const toml::node& n, const std::string& key,
                            SandboxPolicy& p) -> Result<void> {
                 auto v = parse(r, n, key);
                 if (!v) return tl::unexpected(v.error());
@@ -132,7 +132,7 @@ void append_unique(std::vector<T>& to, const std::vector<T>& more) {
 template <class Parse, class Get>
 PolicyKey add_key(std::string_view path, std::string_view doc, Parse parse, Get get) {
   return {path, "list", doc,
-          [parse, get](const PolicyReader& r, const toml::node& n, const std::string& k, SandboxPolicy& p) -> Result<void> {
+          [parse, get](const TomlReader& r, const toml::node& n, const std::string& k, SandboxPolicy& p) -> Result<void> {
             auto v = parse(r, n, k);
             if (!v) return tl::unexpected(v.error());
             append_unique(get(p), *v);
@@ -143,33 +143,33 @@ PolicyKey add_key(std::string_view path, std::string_view doc, Parse parse, Get 
 }
 
 // The readers, as `parse` arguments.
-const auto text = [](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.str(n, k); };
-const auto flag = [](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.boolean(n, k); };
-const auto strings = [](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.strings(n, k); };
-const auto abs_paths = [](const PolicyReader& r, const toml::node& n, const std::string& k) {
+const auto text = [](const TomlReader& r, const toml::node& n, const std::string& k) { return r.str(n, k); };
+const auto flag = [](const TomlReader& r, const toml::node& n, const std::string& k) { return r.boolean(n, k); };
+const auto strings = [](const TomlReader& r, const toml::node& n, const std::string& k) { return r.strings(n, k); };
+const auto abs_paths = [](const TomlReader& r, const toml::node& n, const std::string& k) {
   return r.abs_paths(n, k);
 };
 // Relative entries are allowed (inside every writable path).
-const auto any_paths = [](const PolicyReader& r, const toml::node& n,
+const auto any_paths = [](const TomlReader& r, const toml::node& n,
                           const std::string& k) -> Result<std::vector<std::filesystem::path>> {
   auto list = r.strings(n, k);
   if (!list) return tl::unexpected(list.error());
   return std::vector<std::filesystem::path>(list->begin(), list->end());
 };
-const auto syscalls = [](const PolicyReader& r, const toml::node& n,
+const auto syscalls = [](const TomlReader& r, const toml::node& n,
                          const std::string& k) -> Result<std::vector<std::string>> {
   std::vector<std::string> out;
   if (auto s = r.syscall_names(n, k, out); !s) return tl::unexpected(s.error());
   return out;
 };
 auto whole(const NumericRange& range) {
-  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.whole(n, k, range); },
+  return ranged([&range](const TomlReader& r, const toml::node& n, const std::string& k) { return r.whole(n, k, range); },
                 range);
 }
 template <class T>
 auto whole_as(const NumericRange& range) {
   return ranged(
-      [&range](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<T> {
+      [&range](const TomlReader& r, const toml::node& n, const std::string& k) -> Result<T> {
         auto v = r.whole(n, k, range);
         if (!v) return tl::unexpected(v.error());
         return static_cast<T>(*v);
@@ -177,24 +177,24 @@ auto whole_as(const NumericRange& range) {
       range);
 }
 auto bytes(const NumericRange& range) {
-  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.bytes(n, k, range); },
+  return ranged([&range](const TomlReader& r, const toml::node& n, const std::string& k) { return r.bytes(n, k, range); },
                 range);
 }
 auto ports(const NumericRange& range) {
-  return ranged([&range](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.ports(n, k, range); },
+  return ranged([&range](const TomlReader& r, const toml::node& n, const std::string& k) { return r.ports(n, k, range); },
                 range);
 }
 const auto cores = ranged(
-    [](const PolicyReader& r, const toml::node& n, const std::string& k) { return r.real(n, k, ranges::cpu); },
+    [](const TomlReader& r, const toml::node& n, const std::string& k) { return r.real(n, k, ranges::cpu); },
     ranges::cpu);
 const auto duration_ms = ranged(
-    [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<std::chrono::milliseconds> {
+    [](const TomlReader& r, const toml::node& n, const std::string& k) -> Result<std::chrono::milliseconds> {
       auto ms = r.whole(n, k, ranges::wall_timeout);
       if (!ms) return tl::unexpected(ms.error());
       return std::chrono::milliseconds(static_cast<std::int64_t>(*ms));
     },
     ranges::wall_timeout);
-const auto abs_path = [](const PolicyReader& r, const toml::node& n,
+const auto abs_path = [](const TomlReader& r, const toml::node& n,
                          const std::string& k) -> Result<std::filesystem::path> {
   auto s = r.str(n, k);
   if (!s) return tl::unexpected(s.error());
@@ -204,7 +204,7 @@ const auto abs_path = [](const PolicyReader& r, const toml::node& n,
 };
 // A string from a fixed list; `what` and `listed` word the error.
 auto one_of(std::vector<std::string_view> valid, std::string_view what, std::string_view listed) {
-  return [valid = std::move(valid), what, listed](const PolicyReader& r, const toml::node& n,
+  return [valid = std::move(valid), what, listed](const TomlReader& r, const toml::node& n,
                                                  const std::string& k) -> Result<std::string> {
     auto s = r.str(n, k);
     if (!s) return s;
@@ -213,7 +213,7 @@ auto one_of(std::vector<std::string_view> valid, std::string_view what, std::str
                                   "unknown " + std::string(what) + " '" + *s + "'; valid: " + std::string(listed)));
   };
 }
-const auto seccomp_mode = [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<SeccompMode> {
+const auto seccomp_mode = [](const TomlReader& r, const toml::node& n, const std::string& k) -> Result<SeccompMode> {
   auto s = one_of({"none", "basic", "strict", "custom"}, "mode", "none, basic, strict, custom")(r, n, k);
   if (!s) return tl::unexpected(s.error());
   for (SeccompMode m : {SeccompMode::none, SeccompMode::basic, SeccompMode::strict, SeccompMode::custom}) {
@@ -221,14 +221,14 @@ const auto seccomp_mode = [](const PolicyReader& r, const toml::node& n, const s
   }
   return SeccompMode::strict;  // not reached: one_of accepted only these
 };
-const auto network_mode = [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<NetworkMode> {
+const auto network_mode = [](const TomlReader& r, const toml::node& n, const std::string& k) -> Result<NetworkMode> {
   auto s = r.str(n, k);
   if (!s) return tl::unexpected(s.error());
   auto mode = parse_network_mode(*s);
   if (!mode) return tl::unexpected(r.error(ErrorCode::policy_value, n, k, mode.error().message));
   return mode;
 };
-const auto allow_entries = ranged([](const PolicyReader& r, const toml::node& n,
+const auto allow_entries = ranged([](const TomlReader& r, const toml::node& n,
                               const std::string& k) -> Result<std::vector<HostPort>> {
   auto entries = r.strings(n, k);
   if (!entries) return tl::unexpected(entries.error());
@@ -246,7 +246,7 @@ const auto allow_entries = ranged([](const PolicyReader& r, const toml::node& n,
   }
   return out;
 }, ranges::allow_port);
-const auto controls = [](const PolicyReader& r, const toml::node& n, const std::string& k) -> Result<std::set<Control>> {
+const auto controls = [](const TomlReader& r, const toml::node& n, const std::string& k) -> Result<std::set<Control>> {
   auto names = r.strings(n, k);
   if (!names) return tl::unexpected(names.error());
   std::set<Control> out;
@@ -257,7 +257,7 @@ const auto controls = [](const PolicyReader& r, const toml::node& n, const std::
   }
   return out;
 };
-Result<unsigned> access_words(const PolicyReader& r, const toml::node& n, const std::string& k) {
+Result<unsigned> access_words(const TomlReader& r, const toml::node& n, const std::string& k) {
   auto words = r.strings(n, k);
   if (!words) return tl::unexpected(words.error());
   unsigned access = 0;
@@ -270,7 +270,7 @@ Result<unsigned> access_words(const PolicyReader& r, const toml::node& n, const 
   if (access == 0) return tl::unexpected(r.error(ErrorCode::policy_value, n, k, "access list is empty"));
   return access;
 }
-const auto path_rules = [](const PolicyReader& r, const toml::node& n,
+const auto path_rules = [](const TomlReader& r, const toml::node& n,
                            const std::string& k) -> Result<std::vector<PathRule>> {
   const toml::array* arr = n.as_array();
   if (arr == nullptr) {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/policy_reader.hpp"
+#include "core/toml_reader.hpp"
 #include "kavach/policy.hpp"
 
 namespace kavach {
@@ -19,7 +19,7 @@ struct PolicyKey {
   std::string_view kind;  // for people: "size", "bool", "paths", ...
   std::string_view doc;   // one line
   // Reads the value at `node` (spelled `key` in errors) into the policy.
-  std::function<Result<void>(const PolicyReader&, const toml::node& node, const std::string& key, SandboxPolicy&)>
+  std::function<Result<void>(const TomlReader&, const toml::node& node, const std::string& key, SandboxPolicy&)>
       read;
   // Writes the policy's value as `name` into its section's table; empty for keys that only
   // edit a list (the `_add` twins), which the emitted list already contains.

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/policy_keys.hpp"
-#include "core/policy_reader.hpp"
+#include "core/toml_reader.hpp"
 #include "kavach/policy.hpp"
 
 namespace kavach {
@@ -24,7 +24,7 @@ const PolicyKey* find_key(std::string_view path) {
 
 // One table of the file (`section` "" = the top): only its keys, never a list and its `_add`
 // twin together, each value read by its key.
-Result<void> read_table(const PolicyReader& r, const toml::table& t, std::string_view section, SandboxPolicy& p) {
+Result<void> read_table(const TomlReader& r, const toml::table& t, std::string_view section, SandboxPolicy& p) {
   std::set<std::string_view> known;
   for (const PolicyKey& k : policy_keys()) {
     if (k.section() == section) known.insert(k.name());
@@ -59,7 +59,7 @@ Result<void> read_table(const PolicyReader& r, const toml::table& t, std::string
   return {};
 }
 
-Result<SandboxPolicy> read_policy(const PolicyReader& r, const toml::table& root) {
+Result<SandboxPolicy> read_policy(const TomlReader& r, const toml::table& root) {
   // Without `extends`: strict's filters and fs view, but no resource limits (a limit is only set
   // when the file says so — this is also what makes emitted policies round-trip).
   SandboxPolicy p = preset_policy(Preset::strict);
@@ -90,7 +90,7 @@ Result<SandboxPolicy> parse_policy_toml(std::string_view text, std::string_view 
                 source + ":" + std::to_string(line) + ": invalid TOML: " + std::string(e.description()),
                 {{"file", source}, {"line", std::to_string(line)}});
   }
-  PolicyReader reader(source);
+  TomlReader reader(source);
   auto policy = read_policy(reader, root);
   if (!policy) return policy;
   auto checked = validate_policy(*policy);

@@ -7,26 +7,13 @@
 #include <re2/re2.h>
 #include <toml++/toml.h>
 
+#include "core/toml_reader.hpp"
 #include "gate/regex_options.hpp"
 
 namespace kavach::gate::detail {
 namespace {
 
 constexpr int kMaxExtendDepth = 4;
-
-std::string line_of(const toml::node& n) {
-  return std::to_string(n.source().begin.line);
-}
-
-struct Ctx {
-  std::string origin;
-  Error error(ErrorCode code, std::string msg, const toml::node* at, std::string key) const {
-    std::map<std::string, std::string> c{{"file", origin}};
-    if (at != nullptr) c["line"] = line_of(*at);
-    if (!key.empty()) c["key"] = std::move(key);
-    return make_error(code, std::move(msg), std::move(c));
-  }
-};
 
 std::string lower(std::string s) {
   for (char& c : s) {
@@ -35,49 +22,17 @@ std::string lower(std::string s) {
   return s;
 }
 
-Result<std::string> get_string(const Ctx& ctx, const toml::node& n, const std::string& key) {
-  if (const auto* s = n.as_string()) return std::string(s->get());
-  return tl::unexpected(ctx.error(ErrorCode::policy_type, key + " must be a string", &n, key));
-}
-
-Result<bool> get_bool(const Ctx& ctx, const toml::node& n, const std::string& key) {
-  if (const auto* b = n.as_boolean()) return b->get();
-  return tl::unexpected(ctx.error(ErrorCode::policy_type, key + " must be true or false", &n, key));
-}
-
-Result<double> get_number(const Ctx& ctx, const toml::node& n, const std::string& key) {
-  if (const auto* d = n.as_floating_point()) return d->get();
-  if (const auto* i = n.as_integer()) return static_cast<double>(i->get());
-  return tl::unexpected(ctx.error(ErrorCode::policy_type, key + " must be a number", &n, key));
-}
-
-Result<std::vector<std::string>> get_strings(const Ctx& ctx, const toml::node& n,
-                                             const std::string& key) {
-  const auto* arr = n.as_array();
-  if (arr == nullptr) {
-    return tl::unexpected(ctx.error(ErrorCode::policy_type, key + " must be an array of strings",
-                                    &n, key));
-  }
-  std::vector<std::string> out;
-  for (const auto& e : *arr) {
-    auto s = get_string(ctx, e, key);
-    if (!s) return tl::unexpected(s.error());
-    out.push_back(std::move(*s));
-  }
-  return out;
-}
-
-Result<Allowlist> parse_allowlist(const Ctx& ctx, const toml::table& t, const std::string& where) {
+Result<Allowlist> parse_allowlist(const TomlReader& rd, const toml::table& t, const std::string& where) {
   Allowlist a;
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
     const std::string path = where + "." + key;
     if (key == "description") {
-      auto s = get_string(ctx, v, path);
+      auto s = rd.str(v, path);
       if (!s) return tl::unexpected(s.error());
       a.description = *s;
     } else if (key == "condition") {
-      auto s = get_string(ctx, v, path);
+      auto s = rd.str(v, path);
       if (!s) return tl::unexpected(s.error());
       const std::string c = lower(*s);
       if (c == "and") {
@@ -85,12 +40,10 @@ Result<Allowlist> parse_allowlist(const Ctx& ctx, const toml::table& t, const st
       } else if (c == "or") {
         a.require_all = false;
       } else {
-        return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                        "condition must be \"AND\" or \"OR\", not \"" + *s + "\"",
-                                        &v, path));
+        return tl::unexpected(rd.error(ErrorCode::policy_value, v, path, "condition must be \"AND\" or \"OR\", not \"" + *s + "\""));
       }
     } else if (key == "regexTarget") {
-      auto s = get_string(ctx, v, path);
+      auto s = rd.str(v, path);
       if (!s) return tl::unexpected(s.error());
       if (*s == "secret") {
         a.target = AllowTarget::secret;
@@ -99,13 +52,10 @@ Result<Allowlist> parse_allowlist(const Ctx& ctx, const toml::table& t, const st
       } else if (*s == "line") {
         a.target = AllowTarget::line;
       } else {
-        return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                        "regexTarget must be secret, match or line, not \"" + *s +
-                                            "\"",
-                                        &v, path));
+        return tl::unexpected(rd.error(ErrorCode::policy_value, v, path, "regexTarget must be secret, match or line, not \"" + *s + "\""));
       }
     } else if (key == "regexes" || key == "paths" || key == "stopwords" || key == "commits") {
-      auto list = get_strings(ctx, v, path);
+      auto list = rd.strings(v, path);
       if (!list) return tl::unexpected(list.error());
       if (key == "regexes") a.regexes = std::move(*list);
       if (key == "paths") a.paths = std::move(*list);
@@ -114,18 +64,17 @@ Result<Allowlist> parse_allowlist(const Ctx& ctx, const toml::table& t, const st
         for (auto& s : *list) a.stopwords.push_back(lower(std::move(s)));
       }
     } else {
-      return tl::unexpected(ctx.error(ErrorCode::policy_unknown_key,
-                                      "unknown allowlist key \"" + key + "\"", &v, path));
+      return tl::unexpected(rd.error(ErrorCode::policy_unknown_key, v, path, "unknown allowlist key \"" + key + "\""));
     }
   }
   return a;
 }
 
 // `allowlist` (one table, gitleaks < 8.21) or `allowlists` (array of tables).
-Result<void> parse_allowlists(const Ctx& ctx, const toml::node& v, const std::string& path,
+Result<void> parse_allowlists(const TomlReader& rd, const toml::node& v, const std::string& path,
                               std::vector<Allowlist>& out) {
   if (const auto* t = v.as_table()) {
-    auto a = parse_allowlist(ctx, *t, path);
+    auto a = parse_allowlist(rd, *t, path);
     if (!a) return tl::unexpected(a.error());
     out.push_back(std::move(*a));
     return {};
@@ -135,18 +84,18 @@ Result<void> parse_allowlists(const Ctx& ctx, const toml::node& v, const std::st
       const auto* t = e.as_table();
       if (t == nullptr) {
         return tl::unexpected(
-            ctx.error(ErrorCode::policy_type, path + " must be an array of tables", &e, path));
+            rd.error(ErrorCode::policy_type, e, path, path + " must be an array of tables"));
       }
-      auto a = parse_allowlist(ctx, *t, path);
+      auto a = parse_allowlist(rd, *t, path);
       if (!a) return tl::unexpected(a.error());
       out.push_back(std::move(*a));
     }
     return {};
   }
-  return tl::unexpected(ctx.error(ErrorCode::policy_type, path + " must be a table", &v, path));
+  return tl::unexpected(rd.error(ErrorCode::policy_type, v, path, path + " must be a table"));
 }
 
-Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index) {
+Result<Rule> parse_rule(const TomlReader& rd, const toml::table& t, std::size_t index) {
   Rule r;
   const std::string where = "rules[" + std::to_string(index) + "]";
   for (const auto& [k, v] : t) {
@@ -155,7 +104,7 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
     auto fail_with = [&](const Error& e) { return tl::unexpected(e); };
     if (key == "id" || key == "description" || key == "regex" || key == "path" ||
         key == "severity" || key == "prefilter") {
-      auto s = get_string(ctx, v, path);
+      auto s = rd.str(v, path);
       if (!s) return fail_with(s.error());
       if (key == "id") r.id = *s;
       if (key == "description") r.description = *s;
@@ -164,25 +113,24 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
       if (key == "prefilter") r.prefilter = *s;
       if (key == "severity") {
         auto sev = parse_severity(*s);
-        if (!sev) return fail_with(ctx.error(ErrorCode::policy_value, sev.error().message, &v, path));
+        if (!sev) return fail_with(rd.error(ErrorCode::policy_value, v, path, sev.error().message));
         r.severity = *sev;
       }
     } else if (key == "secretGroup") {
       const auto* i = v.as_integer();
       if (i == nullptr || i->get() < 0 || i->get() > 100) {
-        return fail_with(ctx.error(ErrorCode::policy_value,
-                                   "secretGroup must be an integer 0..100", &v, path));
+        return fail_with(rd.error(ErrorCode::policy_value, v, path, "secretGroup must be an integer 0..100"));
       }
       r.secret_group = static_cast<int>(i->get());
     } else if (key == "entropy") {
-      auto d = get_number(ctx, v, path);
+      auto d = rd.number(v, path);
       if (!d) return fail_with(d.error());
       if (*d < 0 || *d > 8) {
-        return fail_with(ctx.error(ErrorCode::policy_value, "entropy must be within 0..8", &v, path));
+        return fail_with(rd.error(ErrorCode::policy_value, v, path, "entropy must be within 0..8"));
       }
       r.entropy = *d;
     } else if (key == "keywords" || key == "tags" || key == "validators") {
-      auto list = get_strings(ctx, v, path);
+      auto list = rd.strings(v, path);
       if (!list) return fail_with(list.error());
       if (key == "keywords") {
         for (auto& s : *list) r.keywords.push_back(lower(std::move(s)));
@@ -192,8 +140,7 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
         for (const auto& name : *list) {
           auto val = parse_validator(name);
           if (!val) {
-            return fail_with(ctx.error(ErrorCode::policy_value,
-                                       "unknown validator \"" + name + "\"", &v, path));
+            return fail_with(rd.error(ErrorCode::policy_value, v, path, "unknown validator \"" + name + "\""));
           }
           r.validators.push_back(*val);
         }
@@ -201,25 +148,23 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
     } else if (key == "digitRun") {
       const auto* arr = v.as_array();
       if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_integer() || !(*arr)[1].is_integer()) {
-        return fail_with(ctx.error(ErrorCode::policy_type, "digitRun must be [min, max]", &v, path));
+        return fail_with(rd.error(ErrorCode::policy_type, v, path, "digitRun must be [min, max]"));
       }
       const auto lo = (*arr)[0].as_integer()->get();
       const auto hi = (*arr)[1].as_integer()->get();
       if (lo < 1 || hi < lo || hi > 64) {
-        return fail_with(ctx.error(ErrorCode::policy_value, "digitRun must satisfy 1 <= min <= max <= 64",
-                                   &v, path));
+        return fail_with(rd.error(ErrorCode::policy_value, v, path, "digitRun must satisfy 1 <= min <= max <= 64"));
       }
       r.digit_min = static_cast<int>(lo);
       r.digit_max = static_cast<int>(hi);
     } else if (key == "maxLength") {
       const auto* i = v.as_integer();
       if (i == nullptr || i->get() < 8 || i->get() > 16384) {
-        return fail_with(ctx.error(ErrorCode::policy_value, "maxLength must be an integer 8..16384",
-                                   &v, path));
+        return fail_with(rd.error(ErrorCode::policy_value, v, path, "maxLength must be an integer 8..16384"));
       }
       r.max_length = static_cast<int>(i->get());
     } else if (key == "digitRunAfterLetters" || key == "digitRunExact") {
-      auto b = get_bool(ctx, v, path);
+      auto b = rd.boolean(v, path);
       if (!b) return fail_with(b.error());
       if (key == "digitRunExact") {
         r.digit_exact = *b;
@@ -227,32 +172,29 @@ Result<Rule> parse_rule(const Ctx& ctx, const toml::table& t, std::size_t index)
         r.digit_after_letters = *b;
       }
     } else if (key == "randomness" || key == "placeholderCheck" || key == "skipReport") {
-      auto b = get_bool(ctx, v, path);
+      auto b = rd.boolean(v, path);
       if (!b) return fail_with(b.error());
       if (key == "randomness") r.randomness = *b;
       if (key == "placeholderCheck") r.placeholder_check = *b;
       if (key == "skipReport") r.report = !*b;
     } else if (key == "allowlist" || key == "allowlists") {
-      auto ok = parse_allowlists(ctx, v, path, r.allowlists);
+      auto ok = parse_allowlists(rd, v, path, r.allowlists);
       if (!ok) return fail_with(ok.error());
     } else {
       // Includes gitleaks' composite `required` rules, which kavach does not implement: better a
       // clear error than a rule that silently never fires.
-      return fail_with(ctx.error(ErrorCode::policy_unknown_key, "unknown rule key \"" + key + "\"",
-                                 &v, path));
+      return fail_with(rd.error(ErrorCode::policy_unknown_key, v, path, "unknown rule key \"" + key + "\""));
     }
   }
   if (r.id.empty()) {
     return tl::unexpected(
-        ctx.error(ErrorCode::policy_value, "rule without an id", &t, where + ".id"));
+        rd.error(ErrorCode::policy_value, t, where + ".id", "rule without an id"));
   }
   if (r.digit_min > 0 && r.regex.empty()) {
-    return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                    "rule \"" + r.id + "\" has digitRun but no regex", &t, where));
+    return tl::unexpected(rd.error(ErrorCode::policy_value, t, where, "rule \"" + r.id + "\" has digitRun but no regex"));
   }
   if (r.regex.empty() && r.path.empty()) {
-    return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                    "rule \"" + r.id + "\" has neither regex nor path", &t, where));
+    return tl::unexpected(rd.error(ErrorCode::policy_value, t, where, "rule \"" + r.id + "\" has neither regex nor path"));
   }
   return r;
 }
@@ -277,7 +219,7 @@ void apply_override(RuleSet& into, RuleSet&& from) {
 Result<LoadedRules> parse_rules_toml(std::string_view text, std::string_view origin,
                                      const std::filesystem::path& base_dir, const RuleSet* builtin,
                                      int depth) {
-  Ctx ctx{std::string(origin)};
+  const TomlReader rd{std::string(origin)};
   toml::table doc;
   try {
     doc = toml::parse(text, std::string(origin));
@@ -295,36 +237,32 @@ Result<LoadedRules> parse_rules_toml(std::string_view text, std::string_view ori
   for (const auto& [k, v] : doc) {
     const std::string key(k.str());
     if (key == "title" || key == "description" || key == "minVersion") {
-      auto s = get_string(ctx, v, key);
+      auto s = rd.str(v, key);
       if (!s) return tl::unexpected(s.error());
     } else if (key == "extend") {
       const auto* t = v.as_table();
       if (t == nullptr) {
-        return tl::unexpected(ctx.error(ErrorCode::policy_type, "extend must be a table", &v, key));
+        return tl::unexpected(rd.error(ErrorCode::policy_type, v, key, "extend must be a table"));
       }
       for (const auto& [ek, ev] : *t) {
         const std::string ekey(ek.str());
         const std::string path = "extend." + ekey;
         if (ekey == "useDefault") {
-          auto b = get_bool(ctx, ev, path);
+          auto b = rd.boolean(ev, path);
           if (!b) return tl::unexpected(b.error());
           if (*b) {
             if (builtin == nullptr) {
-              return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                              "useDefault is not available here", &ev, path));
+              return tl::unexpected(rd.error(ErrorCode::policy_value, ev, path, "useDefault is not available here"));
             }
             RuleSet copy = *builtin;
             apply_override(out.set, std::move(copy));
             out.uses_builtin = true;
           }
         } else if (ekey == "path") {
-          auto s = get_string(ctx, ev, path);
+          auto s = rd.str(ev, path);
           if (!s) return tl::unexpected(s.error());
           if (depth >= kMaxExtendDepth) {
-            return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                            "extend chain deeper than " +
-                                                std::to_string(kMaxExtendDepth),
-                                            &ev, path));
+            return tl::unexpected(rd.error(ErrorCode::policy_value, ev, path, "extend chain deeper than " + std::to_string(kMaxExtendDepth)));
           }
           std::filesystem::path p(*s);
           if (p.is_relative()) p = base_dir / p;
@@ -334,22 +272,21 @@ Result<LoadedRules> parse_rules_toml(std::string_view text, std::string_view ori
           for (auto& f : base->files) out.files.push_back(std::move(f));
           out.uses_builtin = out.uses_builtin || base->uses_builtin;
         } else if (ekey == "disabledRules") {
-          auto list = get_strings(ctx, ev, path);
+          auto list = rd.strings(ev, path);
           if (!list) return tl::unexpected(list.error());
           disabled = std::move(*list);
         } else {
-          return tl::unexpected(ctx.error(ErrorCode::policy_unknown_key,
-                                          "unknown extend key \"" + ekey + "\"", &ev, path));
+          return tl::unexpected(rd.error(ErrorCode::policy_unknown_key, ev, path, "unknown extend key \"" + ekey + "\""));
         }
       }
     } else if (key == "allowlist" || key == "allowlists") {
-      auto ok = parse_allowlists(ctx, v, key, own.allowlists);
+      auto ok = parse_allowlists(rd, v, key, own.allowlists);
       if (!ok) return tl::unexpected(ok.error());
     } else if (key == "rules") {
       const auto* arr = v.as_array();
       if (arr == nullptr) {
         return tl::unexpected(
-            ctx.error(ErrorCode::policy_type, "rules must be an array of tables", &v, key));
+            rd.error(ErrorCode::policy_type, v, key, "rules must be an array of tables"));
       }
       std::set<std::string> seen;
       std::size_t i = 0;
@@ -357,19 +294,18 @@ Result<LoadedRules> parse_rules_toml(std::string_view text, std::string_view ori
         const auto* t = e.as_table();
         if (t == nullptr) {
           return tl::unexpected(
-              ctx.error(ErrorCode::policy_type, "rules must be an array of tables", &e, key));
+              rd.error(ErrorCode::policy_type, e, key, "rules must be an array of tables"));
         }
-        auto r = parse_rule(ctx, *t, i++);
+        auto r = parse_rule(rd, *t, i++);
         if (!r) return tl::unexpected(r.error());
         if (!seen.insert(r->id).second) {
-          return tl::unexpected(ctx.error(ErrorCode::policy_value,
-                                          "duplicate rule id \"" + r->id + "\"", &e, "rules.id"));
+          return tl::unexpected(rd.error(ErrorCode::policy_value, e, "rules.id", "duplicate rule id \"" + r->id + "\""));
         }
         own.rules.push_back(std::move(*r));
       }
     } else {
       return tl::unexpected(
-          ctx.error(ErrorCode::policy_unknown_key, "unknown key \"" + key + "\"", &v, key));
+          rd.error(ErrorCode::policy_unknown_key, v, key, "unknown key \"" + key + "\""));
     }
   }
   apply_override(out.set, std::move(own));

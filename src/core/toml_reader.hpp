@@ -1,5 +1,6 @@
-// Reading policy values out of TOML nodes: every error names file:line and the key path.
-// Shared by the key table (policy_keys.cpp) and the file reader (policy_toml.cpp).
+// Typed, located reads out of TOML nodes: every error names file:line and the key path, and
+// says what was expected and what was found. Policy files (policy_keys.cpp, policy_toml.cpp)
+// and the gate's rule files (gate/toml_loader.cpp) read through it.
 #pragma once
 
 #include <toml++/toml.h>
@@ -18,9 +19,9 @@
 
 namespace kavach {
 
-class PolicyReader {
+class TomlReader {
  public:
-  explicit PolicyReader(std::string origin) : origin_(std::move(origin)) {}
+  explicit TomlReader(std::string origin) : origin_(std::move(origin)) {}
 
   Error error(ErrorCode code, const toml::node& at, const std::string& key, const std::string& msg) const {
     const auto line = at.source().begin.line;
@@ -73,12 +74,16 @@ class PolicyReader {
   }
 
   // A finite number within `range` (TOML also spells nan and inf).
+  Result<double> number(const toml::node& n, const std::string& key) const {
+    if (n.is_integer()) return static_cast<double>(*n.value<std::int64_t>());
+    if (n.is_floating_point()) return *n.value<double>();
+    return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected a number, got " + type_name(n)));
+  }
+
   Result<double> real(const toml::node& n, const std::string& key, const NumericRange& range) const {
-    double v = 0;
-    if (n.is_integer()) v = static_cast<double>(*n.value<std::int64_t>());
-    else if (n.is_floating_point()) v = *n.value<double>();
-    else return tl::unexpected(error(ErrorCode::policy_type, n, key, "expected a number, got " + type_name(n)));
-    if (auto c = check_real_range(range, v, key); !c) return tl::unexpected(located(n, c.error()));
+    auto v = number(n, key);
+    if (!v) return v;
+    if (auto c = check_real_range(range, *v, key); !c) return tl::unexpected(located(n, c.error()));
     return v;
   }
 
