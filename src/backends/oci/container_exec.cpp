@@ -176,10 +176,12 @@ class ContainerExec {
 
   Result<void> plan_and_mount() {
     // Writable paths through idmapped copies, so the container user (an unprivileged host id)
-    // writes there as the directory's owner.
+    // writes there as the directory's owner. Keyed by the real path, where the plan binds them.
     std::map<std::string, std::string> writable_source;
     for (const auto& w : policy_.fs.writable_paths) {
-      const auto p = w.lexically_normal();
+      std::error_code ec;
+      const auto real = std::filesystem::weakly_canonical(w, ec);
+      const auto p = ec ? w.lexically_normal() : real;
       auto copy = bundle_->idmaps().attach(p);
       writable_source[p.string()] = copy ? copy->string() : p.string();
       if (!copy) {

@@ -2,6 +2,7 @@
 
 #include "backends/common/egress_bridge.hpp"
 #include "backends/common/guard_launch.hpp"
+#include "backends/common/host_paths.hpp"
 #include "backends/common/protected_path.hpp"
 #include "core/filesystem_view.hpp"
 #include "core/injected_file_rules.hpp"
@@ -51,8 +52,7 @@ class Planner {
 
   Result<MountPlan> run() {
     base_mounts();
-    if (auto r = readonly(); !r) return tl::unexpected(r.error());
-    if (auto r = writable(); !r) return tl::unexpected(r.error());
+    if (auto r = host_paths(); !r) return tl::unexpected(r.error());
     if (auto r = protect(); !r) return tl::unexpected(r.error());
     if (auto r = inject(); !r) return tl::unexpected(r.error());
     // Parents before children (component-wise order); stable keeps a bind after a tmpfs on
@@ -99,58 +99,32 @@ class Planner {
     }
   }
 
-  // A host-view directory that is a symlink (merged /usr: /bin -> usr/bin) becomes the same
-  // link in the rootfs when its target is shown too; otherwise its target is bound in its place.
-  Result<void> readonly() {
-    std::vector<fs::path> shown;
+  // The policy's host paths, resolved as for every backend (common::resolve_host_paths); a
+  // custom root filesystem brings its own system directories. A link is recreated in the rootfs
+  // only in the host view (kavach owns that root; a rootfs directory is the user's): elsewhere
+  // the link's target is bound at its path.
+  Result<void> host_paths() {
+    std::vector<fs::path> readonly;
     for (const auto& p : policy_.fs.readonly_paths) {
-      if (in_.rootfs != RootfsKind::host_view && is_system_dir(p)) continue;
-      shown.push_back(p.lexically_normal());
+      if (in_.rootfs == RootfsKind::host_view || !is_system_dir(p)) readonly.push_back(p);
     }
-    for (const auto& p : shown) {
-      struct stat st {};
-      if (::lstat(p.c_str(), &st) != 0) {
-        return fail(ErrorCode::path_not_found, "fs.readonly_paths: '" + p.string() + "' does not exist on this host",
-                    {{"path", p.string()}});
+    auto entries = common::resolve_host_paths(readonly, policy_.fs.writable_paths);
+    if (!entries) return tl::unexpected(entries.error());
+    for (const auto& e : *entries) {
+      if (e.symlink && in_.rootfs == RootfsKind::host_view) {
+        plan_.symlinks.push_back({e.target.string(), e.link_text});
+        continue;
       }
-      std::error_code canon_ec;
-      const fs::path canonical = fs::weakly_canonical(p, canon_ec);
-      if (auto r = check_policy_path(p, canon_ec ? p : canonical, "fs.readonly_paths"); !r) return r;
-      if (S_ISLNK(st.st_mode)) {
-        std::error_code ec;
-        const fs::path target = fs::canonical(p, ec);
-        if (ec) {
-          return fail(ErrorCode::path_not_found,
-                      "fs.readonly_paths: symlink '" + p.string() + "' is dangling: " + ec.message(),
-                      {{"path", p.string()}});
-        }
-        const bool top_level = p.parent_path() == p.root_path();
-        const bool target_shown = std::any_of(shown.begin(), shown.end(), [&](const fs::path& s) {
-          return s != p && is_under(target, s);
-        });
-        if (in_.rootfs == RootfsKind::host_view && top_level && target_shown) {
-          plan_.symlinks.push_back({p.string(), fs::read_symlink(p, ec).string()});
-          continue;
-        }
-        add(p.string(), "bind", target.string(), kRo);
-      } else {
-        add(p.string(), "bind", p.string(), kRo);
+      if (!e.writable) {
+        add(e.target.string(), "bind", e.source.string(), kRo);
+        plan_.readonly_binds++;
+        continue;
       }
-      plan_.readonly_binds++;
-    }
-    return {};
-  }
-
-  Result<void> writable() {
-    for (const auto& w : policy_.fs.writable_paths) {
-      const fs::path p = w.lexically_normal();
-      std::error_code ec;
-      const fs::path canonical = fs::weakly_canonical(p, ec);
-      if (auto r = check_policy_path(p, ec ? p : canonical, "fs.writable_paths"); !r) return r;
-      const std::string source = in_.writable_source ? in_.writable_source(p) : p.string();
-      add(p.string(), "bind", source, kRw);
+      add(e.target.string(), "bind", in_.writable_source ? in_.writable_source(e.source) : e.source.string(), kRw);
+      if (e.symlink) continue;
       plan_.writable_binds++;
-      plan_.writable_targets.push_back(p.string());
+      plan_.writable_targets.push_back(e.target.string());
+      writable_.push_back(e.target);
     }
     return {};
   }
@@ -158,9 +132,7 @@ class Planner {
   // Protected paths: the binds common::protected_binds computes. Binds inside a writable path
   // come from the same (possibly idmapped) tree as the path.
   Result<void> protect() {
-    std::vector<fs::path> writable;
-    for (const auto& w : policy_.fs.writable_paths) writable.push_back(w.lexically_normal());
-    auto binds = common::protected_binds(policy_.fs.protected_paths, writable);
+    auto binds = common::protected_binds(policy_.fs.protected_paths, writable_);
     if (!binds) return tl::unexpected(binds.error());
     for (const auto& pb : *binds) {
       const fs::path source_root = in_.writable_source ? fs::path(in_.writable_source(pb.root)) : pb.root;
@@ -189,6 +161,7 @@ class Planner {
   const SandboxPolicy& policy_;
   const FilesystemView view_;
   MountPlan plan_;
+  std::vector<fs::path> writable_;  // where the writable paths are bound (their real paths)
 };
 
 }  // namespace

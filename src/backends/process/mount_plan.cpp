@@ -1,6 +1,7 @@
 #include "backends/process/mount_plan.hpp"
 
 #include "backends/common/guard_launch.hpp"
+#include "backends/common/host_paths.hpp"
 #include "backends/common/protected_path.hpp"
 #include "core/injected_file_rules.hpp"
 
@@ -38,16 +39,6 @@ bool is_under(const fs::path& p, const fs::path& dir) {
   return true;
 }
 
-std::string errno_text(int e) { return std::strerror(e); }
-
-struct Entry {
-  fs::path target;  // path inside the sandbox
-  fs::path source;  // canonical host path
-  bool writable = false;
-  bool is_dir = true;
-  bool symlink = false;
-  std::string link_text;
-};
 
 class Builder {
  public:
@@ -65,8 +56,7 @@ class Builder {
 
   void mkdir_parents(const fs::path& target);
   void mkdir_at(const fs::path& target, unsigned mode = 0755);
-  Result<void> collect(const std::vector<fs::path>& paths, bool writable, const char* key);
-  Result<void> mount_entry(const Entry& e);
+  Result<void> mount_entry(const common::HostPath& e);
   void mount_tmpfs(const TmpfsView& t);
   void mount_dev();
   void mount_proc();
@@ -78,7 +68,7 @@ class Builder {
   const MountPlanInput& in_;
   const FilesystemView& view_;
   MountPlan plan_;
-  std::vector<Entry> entries_;
+  std::vector<common::HostPath> entries_;
   std::set<std::string> made_dirs_;
   bool own_tmp_ = true;
 };
@@ -102,70 +92,7 @@ void Builder::mkdir_parents(const fs::path& target) {
   }
 }
 
-Result<void> Builder::collect(const std::vector<fs::path>& paths, bool writable, const char* key) {
-  for (const auto& raw : paths) {
-    if (!raw.is_absolute()) {
-      return fail(ErrorCode::path_not_absolute,
-                  std::string(key) + " entry '" + raw.string() + "' is not an absolute path",
-                  {{"path", raw.string()}, {"key", key}});
-    }
-    const fs::path lexical = raw.lexically_normal();
-    struct stat st {};
-    if (::lstat(lexical.c_str(), &st) != 0) {
-      const int e = errno;
-      return fail(ErrorCode::path_not_found,
-                  std::string(key) + " entry '" + lexical.string() + "' cannot be used: " + errno_text(e),
-                  {{"path", lexical.string()}, {"key", key}});
-    }
-    std::error_code ec;
-    const fs::path canonical = fs::canonical(lexical, ec);
-    if (ec) {
-      return fail(ErrorCode::path_not_found,
-                  std::string(key) + " entry '" + lexical.string() + "' does not resolve: " + ec.message(),
-                  {{"path", lexical.string()}, {"key", key}});
-    }
-    if (auto r = check_policy_path(lexical, canonical, key); !r) return r;
-    Entry e;
-    e.writable = writable;
-    e.source = canonical;
-    if (S_ISLNK(st.st_mode) && writable) {
-      // A writable path given through a symlink is resolved once, here: the real directory is
-      // mounted — and protected — at its real path, and the given path becomes the same link
-      // inside the sandbox (added as a second entry below).
-      e.target = canonical;
-      Entry link;
-      link.symlink = true;
-      link.writable = true;
-      link.source = canonical;
-      link.target = lexical;
-      link.link_text = fs::read_symlink(lexical, ec).string();
-      if (!std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) { return o.target == link.target; })) {
-        entries_.push_back(std::move(link));
-      }
-    } else if (S_ISLNK(st.st_mode)) {
-      e.symlink = true;
-      e.target = lexical;
-      e.link_text = fs::read_symlink(lexical, ec).string();
-    } else {
-      e.target = canonical;
-    }
-    struct stat target_st {};
-    e.is_dir = ::stat(canonical.c_str(), &target_st) == 0 && S_ISDIR(target_st.st_mode);
-    for (const auto& other : entries_) {
-      if (other.target == e.target && other.writable != e.writable) {
-        return fail(ErrorCode::policy_value,
-                    "path '" + e.target.string() + "' is listed both read-only and writable",
-                    {{"path", e.target.string()}});
-      }
-    }
-    const bool dup = std::any_of(entries_.begin(), entries_.end(),
-                                 [&](const Entry& o) { return o.target == e.target; });
-    if (!dup) entries_.push_back(std::move(e));
-  }
-  return {};
-}
-
-Result<void> Builder::mount_entry(const Entry& e) {
+Result<void> Builder::mount_entry(const common::HostPath& e) {
   mkdir_parents(e.target);
   if (e.is_dir) {
     mkdir_at(e.target);
@@ -344,7 +271,7 @@ Result<void> Builder::protect() {
 
 bool Builder::covered_by_entry(const fs::path& p) const {
   return std::any_of(entries_.begin(), entries_.end(),
-                     [&](const Entry& e) { return is_under(p, e.target); });
+                     [&](const common::HostPath& e) { return is_under(p, e.target); });
 }
 
 Result<void> Builder::inject_files() {
@@ -369,10 +296,9 @@ Result<void> Builder::inject_files() {
 }
 
 Result<MountPlan> Builder::build() {
-  if (auto r = collect(in_.fs->readonly_paths, false, "fs.readonly_paths"); !r) return tl::unexpected(r.error());
-  if (auto r = collect(in_.fs->writable_paths, true, "fs.writable_paths"); !r) return tl::unexpected(r.error());
-  std::sort(entries_.begin(), entries_.end(),
-            [](const Entry& a, const Entry& b) { return a.target < b.target; });
+  auto entries = common::resolve_host_paths(in_.fs->readonly_paths, in_.fs->writable_paths);
+  if (!entries) return tl::unexpected(entries.error());
+  entries_ = std::move(*entries);
   own_tmp_ = view_.tmp.has_value();
 
   MountOp empty;
@@ -388,40 +314,26 @@ Result<MountPlan> Builder::build() {
   root.source = plan_.keep("size=" + std::to_string(view_.shm.size_bytes) + ",mode=0755");
   op(root, "tmpfs new root");
 
-  // Directories and symlinks come in path order so every parent exists before its children;
-  // the sandbox's own /tmp joins that order so host paths below /tmp stay visible on top of it.
+  // Binds and links come in path order so every parent exists before its children; the
+  // sandbox's own /tmp joins that order so host paths below /tmp stay visible on top of it.
   bool tmp_done = !own_tmp_;
   for (const auto& e : entries_) {
-    if (e.symlink) continue;
     if (!tmp_done && fs::path("/tmp") < e.target) {
       mount_tmpfs(*view_.tmp);
       tmp_done = true;
     }
-    if (auto r = mount_entry(e); !r) return tl::unexpected(r.error());
+    if (!e.symlink) {
+      if (auto r = mount_entry(e); !r) return tl::unexpected(r.error());
+      continue;
+    }
+    mkdir_parents(e.target);
+    MountOp l;
+    l.kind = MountKind::symlink;
+    l.source = plan_.keep(e.link_text);
+    l.target = nr(e.target);
+    op(l, "symlink " + e.target.string() + " -> " + e.link_text);
   }
   if (!tmp_done) mount_tmpfs(*view_.tmp);
-  for (const auto& e : entries_) {
-    if (!e.symlink) continue;
-    const bool inside_bind = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
-      return !o.symlink && o.target != e.target && is_under(e.target, o.target);
-    });
-    if (inside_bind) continue;  // the host's own link shows through that bind
-    const bool target_visible = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& o) {
-      return !o.symlink && is_under(e.source, o.target);
-    });
-    if (target_visible) {
-      mkdir_parents(e.target);
-      MountOp l;
-      l.kind = MountKind::symlink;
-      l.source = plan_.keep(e.link_text);
-      l.target = nr(e.target);
-      op(l, "symlink " + e.target.string() + " -> " + e.link_text);
-    } else {
-      Entry bound = e;
-      bound.symlink = false;
-      if (auto r = mount_entry(bound); !r) return tl::unexpected(r.error());
-    }
-  }
   mount_dev();
   if (!in_.guard_binary.empty()) mount_guard();
   if (in_.mount_proc) mount_proc();

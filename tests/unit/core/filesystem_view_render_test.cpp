@@ -35,6 +35,9 @@ struct Rendered {
   std::string tmp_size;
   std::set<std::string> protect_ro;  // protected paths bound read-only
   std::set<std::string> pins;        // components pinned on the way
+  std::set<std::string> ro_binds;    // host paths: "target <- source"
+  std::set<std::string> rw_binds;
+  std::set<std::string> links;       // "target -> link text"
 };
 
 std::string option_with(const std::vector<std::string>& opts, const std::string& prefix) {
@@ -71,6 +74,12 @@ Result<Rendered> render_process(const SandboxPolicy& p) {
     if (text.rfind("bind host /dev/", 0) == 0) r.dev_nodes.insert(after("bind host /dev/"));
     if (text.rfind("protect ", 0) == 0) r.protect_ro.insert(after("protect "));
     if (text.rfind("pin ", 0) == 0) r.pins.insert(after("pin "));
+    for (const char* kind : {"bind ro ", "bind rw "}) {
+      if (text.rfind(kind, 0) != 0) continue;
+      const auto at = text.find(" at ");
+      (kind[6] == 'o' ? r.ro_binds : r.rw_binds).insert(text.substr(at + 4) + " <- " + text.substr(8, at - 8));
+    }
+    if (text.rfind("symlink /", 0) == 0) r.links.insert(after("symlink "));
     if (text == "tmpfs /dev") r.dev_size = field(op.source, "size=");
     if (text == "tmpfs /dev/shm") {
       r.shm_noexec = (op.flags & MS_NOEXEC) != 0;
@@ -96,6 +105,7 @@ Result<Rendered> render_oci(const SandboxPolicy& p) {
   // runc and crun create these in every container's /dev (runtime-spec "Default Devices").
   r.dev_nodes = {"null", "zero", "full", "random", "urandom", "tty"};
   auto has = [](const std::vector<std::string>& o, const char* x) { return std::find(o.begin(), o.end(), x) != o.end(); };
+  for (const auto& l : plan->symlinks) r.links.insert(l.name + " -> " + l.target);
   for (const auto& m : plan->mounts) {
     if (m.destination == "/dev") r.dev_size = option_with(m.options, "size=");
     if (m.destination == "/dev/shm") {
@@ -109,6 +119,12 @@ Result<Rendered> render_oci(const SandboxPolicy& p) {
     }
     if (m.type == "bind" && m.destination == m.source && has(m.options, "ro")) r.protect_ro.insert(m.destination);
     const bool writable_root = has(plan->writable_targets, m.destination.c_str());
+    // Host paths: read-only binds outside the writable roots (inside: protected paths), and
+    // the writable roots themselves.
+    const bool in_writable = std::any_of(plan->writable_targets.begin(), plan->writable_targets.end(),
+                                         [&](const std::string& w) { return m.destination.rfind(w + "/", 0) == 0; });
+    if (m.type == "bind" && has(m.options, "ro") && !in_writable) r.ro_binds.insert(m.destination + " <- " + m.source);
+    if (m.type == "bind" && writable_root) r.rw_binds.insert(m.destination + " <- " + m.source);
     if (m.type == "bind" && m.destination == m.source && has(m.options, "rw") && !writable_root) {
       r.pins.insert(m.destination);
     }
@@ -152,8 +168,8 @@ TEST_F(FilesystemViewRenderers, BothRenderTheSameViewAsTheViewSays) {
   ASSERT_TRUE(proc.has_value()) << proc.error().describe();
   auto oci = render_oci(p);
   ASSERT_TRUE(oci.has_value()) << oci.error().describe();
-  keep_under(proc->protect_ro, root_);
-  keep_under(oci->protect_ro, root_);
+  keep_under(proc->protect_ro, root_ / "work");
+  keep_under(oci->protect_ro, root_ / "work");
   keep_under(proc->pins, root_);
   keep_under(oci->pins, root_);
 
@@ -196,6 +212,52 @@ TEST_F(FilesystemViewRenderers, AWritableHostTmpReplacesThePrivateOneOnBoth) {
   ASSERT_TRUE(oci.has_value()) << oci.error().describe();
   EXPECT_FALSE(proc->tmp_own);
   EXPECT_FALSE(oci->tmp_own);
+}
+
+// Host paths given through symbolic links: resolved once (common::resolve_host_paths), so both
+// show a link whose target is shown as the same link, bind one whose target is not, and bind a
+// writable path at its real path with the link beside it.
+TEST_F(FilesystemViewRenderers, LinkedHostPathsAreTheSameOnBoth) {
+  fs::create_directories(root_ / "data");
+  fs::create_directories(root_ / "hidden");
+  fs::create_directory_symlink(root_ / "data", root_ / "data-link");
+  fs::create_directory_symlink(root_ / "hidden", root_ / "lonely-link");
+  fs::create_directory_symlink(root_ / "work", root_ / "work-link");
+  SandboxPolicy p = policy();
+  p.fs.readonly_paths = {"/usr", "/etc", root_ / "data-link", root_ / "data", root_ / "lonely-link"};
+  p.fs.writable_paths = {root_ / "work-link"};
+  auto proc = render_process(p);
+  ASSERT_TRUE(proc.has_value()) << proc.error().describe();
+  auto oci = render_oci(p);
+  ASSERT_TRUE(oci.has_value()) << oci.error().describe();
+  for (Rendered* r : {&*proc, &*oci}) {
+    keep_under(r->ro_binds, root_);
+    keep_under(r->rw_binds, root_);
+    keep_under(r->links, root_);
+  }
+  const std::string d = root_.string();
+  EXPECT_EQ(proc->ro_binds, (std::set<std::string>{d + "/data <- " + d + "/data", d + "/lonely-link <- " + d + "/hidden"}));
+  EXPECT_EQ(proc->rw_binds, (std::set<std::string>{d + "/work <- " + d + "/work"}));
+  EXPECT_EQ(proc->links, (std::set<std::string>{d + "/data-link -> " + d + "/data", d + "/work-link -> " + d + "/work"}));
+  EXPECT_EQ(oci->ro_binds, proc->ro_binds);
+  EXPECT_EQ(oci->rw_binds, proc->rw_binds);
+  EXPECT_EQ(oci->links, proc->links);
+  // The protected paths are bound inside the real work directory on both.
+  keep_under(proc->protect_ro, root_ / "work");
+  keep_under(oci->protect_ro, root_ / "work");
+  EXPECT_EQ(proc->protect_ro, (std::set<std::string>{d + "/work/.git/hooks", d + "/work/.env"}));
+  EXPECT_EQ(oci->protect_ro, proc->protect_ro);
+}
+
+TEST_F(FilesystemViewRenderers, APathListedBothWaysIsRefusedByBoth) {
+  SandboxPolicy p = policy();
+  p.fs.readonly_paths.push_back(root_ / "work");
+  auto proc = render_process(p);
+  auto oci = render_oci(p);
+  ASSERT_FALSE(proc.has_value());
+  ASSERT_FALSE(oci.has_value());
+  EXPECT_EQ(proc.error().code, ErrorCode::policy_value) << proc.error().describe();
+  EXPECT_EQ(oci.error().message, proc.error().message);
 }
 
 TEST_F(FilesystemViewRenderers, ReservedPathsAreRefusedByBoth) {
