@@ -138,38 +138,9 @@ class CredentialProxy {
 // library callers decide themselves (it changes the whole process). Idempotent.
 [[nodiscard]] Result<void> harden_process_for_secrets();
 
-// ---- CLI syntax (pure parsing; `kavach run` wires these to --secret / --inject) ----
-
-struct SecretSpec {
-  std::string name;
-  SecretSource source;
-};
-
-inline constexpr std::string_view kSecretOptionHelp =
-    "Register a secret: NAME=env:HOST_VAR | NAME=file:HOST_PATH | NAME=cmd:COMMAND "
-    "(read once on the host; never written to disk, logs or the audit log)";
-inline constexpr std::string_view kInjectOptionHelp =
-    "Deliver a registered secret: NAME=env:VAR | NAME=file:/PATH/IN/SANDBOX (mode 0400, from "
-    "memory) | NAME=stdin; the value is redacted from the sandbox's output";
-
-// `NAME=env:HOST_VAR`, `NAME=file:HOST_PATH`, `NAME=cmd:COMMAND` -> invalid_argument if malformed.
-[[nodiscard]] Result<SecretSpec> parse_secret_spec(std::string_view spec);
-// `NAME=env:VAR`, `NAME=file:/ABS/PATH`, `NAME=stdin` -> invalid_argument if malformed.
-[[nodiscard]] Result<SecretRef> parse_inject_spec(std::string_view spec);
-
 // A secret name: a letter or '_' then letters, digits, '_', '.', '-' (at most 64).
 [[nodiscard]] bool is_valid_secret_name(std::string_view name);
 // A POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 [[nodiscard]] bool is_valid_env_name(std::string_view name);
-
-// Everything `kavach run` needs from its --secret and --inject options: parses both lists,
-// registers the secrets (reading their sources) and checks every inject names a registered
-// secret and no target is used twice.
-struct CredentialOptions {
-  CredentialProxy proxy;
-  std::vector<SecretRef> refs;
-};
-[[nodiscard]] Result<CredentialOptions> load_credential_options(
-    const std::vector<std::string>& secret_specs, const std::vector<std::string>& inject_specs);
 
 }  // namespace kavach

@@ -63,10 +63,4 @@ using Result = tl::expected<T, Error>;
 
 [[nodiscard]] std::string_view to_string(ErrorCode code);
 
-// Process exit status the CLI uses for its own errors (documented in `kavach --help`): distinct
-// per code, 64 and up. A sandboxed command may exit with the same numbers (sysexits.h uses
-// 64-78), so the status alone cannot tell them apart: `--json` can (a kavach error prints an
-// {"error": ...} object on stderr and no result on stdout).
-[[nodiscard]] int cli_exit_code(ErrorCode code);
-
 }  // namespace kavach

@@ -37,8 +37,6 @@ enum class Verdict : std::uint8_t { pass, warn, quarantine, block };
 [[nodiscard]] std::string_view to_string(Verdict v);
 [[nodiscard]] Result<Severity> parse_severity(std::string_view name);
 [[nodiscard]] Result<Verdict> parse_verdict(std::string_view name);
-// `kavach scan` exit status: 0 pass, 1 warn, 2 quarantine, 3 block.
-[[nodiscard]] int exit_code(Verdict v);
 
 // Rule ids of findings that no rule produced.
 inline constexpr std::string_view kRegisteredSecretRule = "registered-secret";

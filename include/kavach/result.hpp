@@ -97,8 +97,6 @@ struct ExecResult {
   EgressSummary egress;  // network mode allowlist: what the sandbox reached through the proxy
   std::map<std::string, std::string> backend_info;  // e.g. {"runtime","runsc"},{"version","..."}
 
-  // Exit status the CLI returns: exit code, 128+signal, or 124-style codes documented in CLI.
-  [[nodiscard]] int shell_status() const;
   // The one reason the run ended (FinalStatus), and that reason in words with its details
   // ("timed out after the wall-clock limit", "exited with 3", "setup failed at mounts: ...").
   [[nodiscard]] FinalStatus final_status() const;

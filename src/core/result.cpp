@@ -54,12 +54,4 @@ std::string ExecResult::final_reason() const {
   return {};
 }
 
-int ExecResult::shell_status() const {
-  // Mirrors the shell: the exit code, or 128+signal when a signal ended the command. A run that
-  // never started reports 127-style failure via the CLI's own error codes instead.
-  if (exit_code) return *exit_code;
-  if (signal) return 128 + *signal;
-  return 1;
-}
-
 }  // namespace kavach

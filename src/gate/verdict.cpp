@@ -30,8 +30,6 @@ Result<Verdict> parse_verdict(std::string_view name) {
               "unknown verdict \"" + std::string(name) + "\" (pass, warn, quarantine, block)");
 }
 
-int exit_code(Verdict v) { return static_cast<int>(v); }
-
 Verdict VerdictPolicy::verdict_for(std::string_view rule_id, Severity s) const {
   const auto it = by_rule.find(rule_id);
   if (it != by_rule.end()) return it->second;

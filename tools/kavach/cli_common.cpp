@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 

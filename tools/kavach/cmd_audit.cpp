@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "kavach/audit_log.hpp"
 #include "kavach/error.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

@@ -19,6 +19,8 @@
 #include "run_hints.hpp"
 #include "run_options.hpp"
 #include "run_report.hpp"
+#include "exit_codes.hpp"
+#include "credential_flags.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -168,7 +170,7 @@ int do_run(const RunOptions& o) {
   }
   if (rep->release == OutputRelease::withheld) return cli_exit_code(ErrorCode::output_blocked);
   if (rep->release == OutputRelease::quarantined) return cli_exit_code(ErrorCode::output_quarantined);
-  return rep->result.shell_status();
+  return shell_status(rep->result);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "cli_common.hpp"
 #include "kavach/gate.hpp"
 #include "numeric_flag.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -119,7 +120,7 @@ int run_scan(const ScanArgs& a) {
     fmt::print(stderr, "kavach scan: {} finding(s) in {} bytes, verdict {}\n",
                report.findings.size(), report.bytes_scanned, gate::to_string(report.verdict));
   }
-  return gate::exit_code(report.verdict);
+  return scan_exit_code(report.verdict);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "app.hpp"
 #include "cli_walk.hpp"
 #include "completion.hpp"
+#include "exit_codes.hpp"
 #include "kavach/error.hpp"
 
 namespace {

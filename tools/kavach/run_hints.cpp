@@ -10,6 +10,7 @@
 
 #include "cli_common.hpp"
 #include "program_interp.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace fs = std::filesystem;
@@ -187,7 +188,7 @@ std::vector<std::string> run_failure_hints(const RunReport& rep, const SandboxPo
       hints.push_back(std::move(h));
     }
     if (hints.empty()) hints.emplace_back("kavach run -v shows the mount plan and each set-up stage");
-  } else if (r.shell_status() == 0 || r.timed_out || r.oom_killed) {
+  } else if (shell_status(r) == 0 || r.timed_out || r.oom_killed) {
     return hints;
   }
   for (auto& h : hidden_path_hints(policy, cmd.argv, host_cwd)) {

@@ -11,6 +11,7 @@
 #include "kavach/error.hpp"
 #include "cli_sandbox_test.hpp"
 #include "run_kavach.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

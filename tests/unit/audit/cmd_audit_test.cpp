@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_test_support.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach {
 namespace {

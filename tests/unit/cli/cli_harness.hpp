@@ -12,6 +12,7 @@
 #include "cli_common.hpp"
 #include "parse_words.hpp"
 #include "policy_options.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 

@@ -12,6 +12,7 @@
 #include "kavach/error.hpp"
 #include "kavach/result.hpp"
 #include "cli_harness.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -66,10 +67,10 @@ TEST(CliCommands, ScoreJsonIsRequestedAndNamesMaturity) {
 TEST(CliCommands, ShellStatusMirrorsTheShell) {
   ExecResult r;
   r.exit_code = 7;
-  EXPECT_EQ(r.shell_status(), 7);
+  EXPECT_EQ(shell_status(r), 7);
   ExecResult killed;
   killed.signal = 9;
-  EXPECT_EQ(killed.shell_status(), 137);
+  EXPECT_EQ(shell_status(killed), 137);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "cli_walk.hpp"
 #include "completion.hpp"
 #include "run_kavach.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

@@ -5,6 +5,7 @@
 #include "kavach/error.hpp"
 #include "run_kavach.hpp"
 #include "support/temp_dir.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

@@ -7,6 +7,7 @@
 #include "policy_options.hpp"
 #include "run_kavach.hpp"
 #include "support/temp_dir.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

@@ -14,6 +14,7 @@
 #include "cli_harness.hpp"
 #include "policy_options.hpp"
 #include "support/temp_dir.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach::cli {
 namespace {

@@ -7,6 +7,7 @@
 #include "kavach/backend.hpp"
 #include "kavach/backend_kind.hpp"
 #include "kavach/enforcement.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "kavach/json.hpp"
 #include "kavach/policy.hpp"
+#include "exit_codes.hpp"
 
 namespace kavach {
 namespace {

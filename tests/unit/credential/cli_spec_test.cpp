@@ -3,9 +3,14 @@
 
 #include "kavach/credential.hpp"
 #include "support/temp_dir.hpp"
+#include "credential_flags.hpp"
 
 namespace kavach {
 namespace {
+
+using cli::load_credential_options;
+using cli::parse_inject_spec;
+using cli::parse_secret_spec;
 
 TEST(SecretSpec, ParsesEachSource) {
   auto env = parse_secret_spec("TOKEN=env:GITHUB_TOKEN");

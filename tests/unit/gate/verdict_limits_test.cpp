@@ -1,4 +1,5 @@
 // Verdict policy (severity -> verdict, per-rule overrides, worst wins) and size limits.
+#include "exit_codes.hpp"
 #include "gate_test_util.hpp"
 
 namespace kavach::gate::testing {
@@ -47,10 +48,10 @@ TEST(GateVerdict, PerRuleOverrideAndDisabledTags) {
 }
 
 TEST(GateVerdict, NamesExitCodesJson) {
-  EXPECT_EQ(exit_code(Verdict::pass), 0);
-  EXPECT_EQ(exit_code(Verdict::warn), 1);
-  EXPECT_EQ(exit_code(Verdict::quarantine), 2);
-  EXPECT_EQ(exit_code(Verdict::block), 3);
+  EXPECT_EQ(scan_exit_code(Verdict::pass), 0);
+  EXPECT_EQ(scan_exit_code(Verdict::warn), 1);
+  EXPECT_EQ(scan_exit_code(Verdict::quarantine), 2);
+  EXPECT_EQ(scan_exit_code(Verdict::block), 3);
   EXPECT_EQ(*parse_verdict("quarantine"), Verdict::quarantine);
   EXPECT_EQ(*parse_severity("critical"), Severity::critical);
   EXPECT_EQ(parse_verdict("deny").error().code, ErrorCode::invalid_argument);

@@ -1,17 +1,12 @@
-// Pure parsing of `--secret` and `--inject` values. A spec never carries a secret value, so
-// echoing it in an error is safe.
+// `kavach run --secret` and `--inject`: pure parsing of their values (a spec never carries a
+// secret value, so echoing it in an error is safe), then the proxy they fill.
+#include "credential_flags.hpp"
+
+#include <filesystem>
 #include <string>
 
-#include "kavach/credential.hpp"
-#include "kavach/network.hpp"
-
-namespace kavach {
+namespace kavach::cli {
 namespace {
-
-bool is_alpha_or_underscore(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 constexpr std::string_view kSecretSyntax = "NAME=env:HOST_VAR, NAME=file:HOST_PATH or NAME=cmd:COMMAND";
 constexpr std::string_view kInjectSyntax =
@@ -40,22 +35,6 @@ Result<std::pair<std::string_view, std::string_view>> split_name(std::string_vie
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 }  // namespace
-
-bool is_valid_secret_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || !is_alpha_or_underscore(name.front())) return false;
-  for (const char c : name) {
-    if (!is_alpha_or_underscore(c) && !is_digit(c) && c != '.' && c != '-') return false;
-  }
-  return true;
-}
-
-bool is_valid_env_name(std::string_view name) {
-  if (name.empty() || !is_alpha_or_underscore(name.front())) return false;
-  for (const char c : name) {
-    if (!is_alpha_or_underscore(c) && !is_digit(c)) return false;
-  }
-  return true;
-}
 
 Result<SecretSpec> parse_secret_spec(std::string_view spec) {
   constexpr std::string_view opt = "--secret";
@@ -124,33 +103,6 @@ Result<SecretRef> parse_inject_spec(std::string_view spec) {
   return out;
 }
 
-Result<EgressTarget> parse_egress_target(std::string_view target) {
-  auto bad_target = [&](const std::string& why) {
-    return fail(ErrorCode::secret_error, "egress target '" + std::string(target) + "': " + why +
-                                             " (write VAR@HOST[:PORT]/HEADER, e.g. GH_TOKEN@api.github.com/Authorization)",
-                {{"reason", std::string(kReasonInvalidTarget)}});
-  };
-  const auto at = target.find('@');
-  const auto slash = target.find('/', at == std::string_view::npos ? 0 : at);
-  if (at == std::string_view::npos || slash == std::string_view::npos) return bad_target("missing '@' or '/'");
-  EgressTarget out;
-  out.variable = std::string(target.substr(0, at));
-  if (!is_valid_env_name(out.variable)) return bad_target("'" + out.variable + "' is not a variable name");
-  out.header = std::string(target.substr(slash + 1));
-  const bool token = !out.header.empty() && out.header.find_first_not_of(
-                                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") ==
-                                                std::string::npos;
-  if (!token) return bad_target("'" + out.header + "' is not an HTTP header name");
-  auto dest = parse_allow_entry(target.substr(at + 1, slash - at - 1));
-  if (!dest) return bad_target(dest.error().message);
-  if (dest->host.find('*') != std::string::npos || dest->host.find('/') != std::string::npos) {
-    return bad_target("one host, not a wildcard or a CIDR");
-  }
-  out.host = dest->host;
-  out.port = dest->port.value_or(443);
-  return out;
-}
-
 Result<CredentialOptions> load_credential_options(const std::vector<std::string>& secret_specs,
                                                   const std::vector<std::string>& inject_specs) {
   // Parse everything before reading any source: a typo must not run a command first.
@@ -174,4 +126,4 @@ Result<CredentialOptions> load_credential_options(const std::vector<std::string>
   return out;
 }
 
-}  // namespace kavach
+}  // namespace kavach::cli
