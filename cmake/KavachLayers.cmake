@@ -42,4 +42,5 @@ if(KAVACH_LAYER_CHECK AND NOT KAVACH_SANITIZE AND TARGET kavach_objects)
   kavach_layer(backends "${o}/backends/[^/]+\\.o$" core host backends_common backends_noop backends_process
                backends_oci)
   kavach_layer(sandbox "${o}/sandbox/" core gate credential audit backends network host)
+  kavach_layer(capi "${o}/capi/" core gate credential audit backends network host sandbox)
 endif()

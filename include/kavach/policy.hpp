@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "kavach/enforcement.hpp"
 #include "kavach/error.hpp"
 
@@ -160,6 +162,10 @@ inline constexpr NetworkMode kAllNetworkModes[] = {NetworkMode::off, NetworkMode
 [[nodiscard]] Result<SandboxPolicy> parse_policy_toml(std::string_view text,
                                                       std::string_view origin = "<string>");
 [[nodiscard]] Result<SandboxPolicy> load_policy_file(const std::filesystem::path& file);
+// The same keys as a JSON object ({"extends": "agent", "limits": {"memory": "1G"}}), read through
+// the same key table and checks; errors name `origin` and the key.
+[[nodiscard]] Result<SandboxPolicy> parse_policy_json(const nlohmann::json& policy,
+                                                      std::string_view origin = "<json>");
 // Semantic validation shared by files and the builder (absolute paths, syscall names, ranges).
 [[nodiscard]] Result<void> validate_policy(const SandboxPolicy& p);
 

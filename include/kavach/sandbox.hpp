@@ -40,6 +40,11 @@ struct RunReport {
 // the result (timeout, oom, pids, cpu, SIGSYS) and from the gate (block).
 [[nodiscard]] std::vector<ViolationReason> policy_violations(const RunReport& report);
 
+// The run as JSON: ExecResult's keys (kavach/json.hpp), "score" (null when nothing ran),
+// "stdout_b64"/"stderr_b64" (the exact bytes of output that is not UTF-8) and "gate" (the
+// report, or {"verdict": "disabled"}, with "release" and live-output counts).
+[[nodiscard]] nlohmann::json to_json(const RunReport& report);
+
 class Sandbox {
  public:
   // Creates the backend (error if unknown/unavailable) and emits `created`.

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/policy_keys.hpp"
 #include "core/toml_reader.hpp"
 #include "kavach/policy.hpp"
@@ -77,6 +79,72 @@ Result<SandboxPolicy> read_policy(const TomlReader& r, const toml::table& root) 
   return p;
 }
 
+// A parsed document (TOML, or JSON converted to TOML nodes) through the key table, then the
+// semantic checks, placed at the key's line where the document has lines.
+Result<SandboxPolicy> policy_from_table(const toml::table& root, const std::string& source) {
+  TomlReader reader(source);
+  auto policy = read_policy(reader, root);
+  if (!policy) return policy;
+  auto checked = validate_policy(*policy);
+  if (checked) checked = check_workdir_visible(*policy);
+  if (auto v = checked; !v) {
+    Error e = v.error();
+    // The semantic checks know the key path ("fs.writable_paths[1]"); find its line in this file.
+    // A key set by the extended preset, not by the file, has no line here.
+    std::string where = source;
+    if (const auto key = e.context.find("key"); key != e.context.end()) {
+      if (const toml::node* n = root.at_path(key->second).node(); n != nullptr && n->source().begin.line > 0) {
+        const auto line = std::to_string(n->source().begin.line);
+        where += ":" + line;
+        e.context["line"] = line;
+      }
+    }
+    e.message = where + ": " + e.message;
+    e.context["file"] = source;
+    return tl::unexpected(e);
+  }
+  return policy;
+}
+
+// JSON values as TOML nodes (without source lines): objects are tables, arrays of objects
+// arrays of tables; false for null, which no policy key takes.
+bool to_toml(const nlohmann::json& j, toml::array& into);
+bool to_toml(const nlohmann::json& j, toml::table& into, const std::string& key) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      toml::table t;
+      for (const auto& [k, v] : j.items()) {
+        if (!to_toml(v, t, k)) return false;
+      }
+      into.insert(key, std::move(t));
+      return true;
+    }
+    case nlohmann::json::value_t::array: {
+      toml::array a;
+      if (!to_toml(j, a)) return false;
+      into.insert(key, std::move(a));
+      return true;
+    }
+    case nlohmann::json::value_t::string: into.insert(key, j.get<std::string>()); return true;
+    case nlohmann::json::value_t::boolean: into.insert(key, j.get<bool>()); return true;
+    case nlohmann::json::value_t::number_integer: into.insert(key, j.get<std::int64_t>()); return true;
+    case nlohmann::json::value_t::number_unsigned:
+      if (j.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return false;
+      into.insert(key, static_cast<std::int64_t>(j.get<std::uint64_t>()));
+      return true;
+    case nlohmann::json::value_t::number_float: into.insert(key, j.get<double>()); return true;
+    default: return false;
+  }
+}
+bool to_toml(const nlohmann::json& j, toml::array& into) {
+  for (const auto& v : j) {
+    toml::table holder;
+    if (!to_toml(v, holder, "v")) return false;
+    into.push_back(std::move(*holder.get("v")));
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<SandboxPolicy> parse_policy_toml(std::string_view text, std::string_view origin) {
@@ -90,28 +158,19 @@ Result<SandboxPolicy> parse_policy_toml(std::string_view text, std::string_view 
                 source + ":" + std::to_string(line) + ": invalid TOML: " + std::string(e.description()),
                 {{"file", source}, {"line", std::to_string(line)}});
   }
-  TomlReader reader(source);
-  auto policy = read_policy(reader, root);
-  if (!policy) return policy;
-  auto checked = validate_policy(*policy);
-  if (checked) checked = check_workdir_visible(*policy);
-  if (auto v = checked; !v) {
-    Error e = v.error();
-    // The semantic checks know the key path ("fs.writable_paths[1]"); find its line in this file.
-    // A key set by the extended preset, not by the file, has no line here.
-    std::string where = source;
-    if (const auto key = e.context.find("key"); key != e.context.end()) {
-      if (const toml::node* n = root.at_path(key->second).node(); n != nullptr) {
-        const auto line = std::to_string(n->source().begin.line);
-        where += ":" + line;
-        e.context["line"] = line;
-      }
-    }
-    e.message = where + ": " + e.message;
-    e.context["file"] = source;
-    return tl::unexpected(e);
+  return policy_from_table(root, source);
+}
+
+Result<SandboxPolicy> parse_policy_json(const nlohmann::json& policy, std::string_view origin) {
+  const std::string source(origin);
+  toml::table root;
+  if (!policy.is_object() || !to_toml(policy, root, "policy")) {
+    return fail(ErrorCode::policy_type,
+                source + ": a policy is a JSON object of policy keys (docs/policy.md); null values and integers "
+                         "beyond int64 have no meaning in one",
+                {{"file", source}});
   }
-  return policy;
+  return policy_from_table(*root.get_as<toml::table>("policy"), source);
 }
 
 Result<SandboxPolicy> load_policy_file(const std::filesystem::path& file) {

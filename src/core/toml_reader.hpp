@@ -23,10 +23,11 @@ class TomlReader {
  public:
   explicit TomlReader(std::string origin) : origin_(std::move(origin)) {}
 
+  // Nodes made from JSON have no line (0): the origin alone then.
   Error error(ErrorCode code, const toml::node& at, const std::string& key, const std::string& msg) const {
-    const auto line = at.source().begin.line;
-    return make_error(code, origin_ + ":" + std::to_string(line) + ": " + key + ": " + msg,
-                      {{"file", origin_}, {"line", std::to_string(line)}, {"key", key}});
+    Error e = located(at, make_error(code, key + ": " + msg, {}));
+    e.context["key"] = key;
+    return e;
   }
 
   // Unknown keys in `table` (at path `prefix`) are errors.
@@ -56,10 +57,10 @@ class TomlReader {
 
   // A range error from the shared table, placed at `at` in this file.
   Error located(const toml::node& at, Error e) const {
-    const auto line = std::to_string(at.source().begin.line);
-    e.message = origin_ + ":" + line + ": " + e.message;
+    const auto line = at.source().begin.line;
+    e.message = origin_ + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + e.message;
     e.context["file"] = origin_;
-    e.context["line"] = line;
+    if (line > 0) e.context["line"] = std::to_string(line);
     return e;
   }
 

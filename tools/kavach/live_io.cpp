@@ -1,6 +1,6 @@
 #include "live_io.hpp"
 
-#include "json_bytes.hpp"
+#include "core/json_bytes.hpp"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>

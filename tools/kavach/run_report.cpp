@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "cli_common.hpp"
-#include "json_bytes.hpp"
 #include "kavach/json.hpp"
 
 namespace kavach::cli {
@@ -84,10 +83,6 @@ void print_summary(const RunView& v) {
   }
 }
 
-nlohmann::json lossless(const std::string& bytes) {
-  return is_valid_utf8(bytes) ? nlohmann::json(nullptr) : nlohmann::json(base64(bytes));
-}
-
 }  // namespace
 
 Error setup_failure_error(const RunView& v) {
@@ -100,26 +95,14 @@ Error setup_failure_error(const RunView& v) {
 
 nlohmann::json run_json(const RunView& v) {
   const RunReport& rep = v.report;
-  nlohmann::json j = to_json(rep.result);
-  // Nothing ran: no score, not even the sandbox's (its controls are in "enforcement").
-  j["score"] = rep.result.setup_failure ? nlohmann::json(nullptr) : to_json(rep.score);
+  nlohmann::json j = to_json(rep);
   j["backend"] = std::string(to_string(v.backend));
   j["policy"] = v.policy.name;
   j["sandbox_id"] = v.sandbox_id;
   j["output_limit_bytes"] = v.policy.limits.output_bytes;
   j["hints"] = v.hints;
-  // "stdout" is for reading (invalid bytes shown as U+FFFD); *_b64 carries the exact bytes.
-  if (auto b = lossless(rep.result.stdout_data); !b.is_null()) j["stdout_b64"] = std::move(b);
-  if (auto b = lossless(rep.result.stderr_data); !b.is_null()) j["stderr_b64"] = std::move(b);
   if (v.debug) j["mount_plan"] = rep.result.mount_plan;
-  nlohmann::json g = rep.gate ? gate::to_json(*rep.gate) : nlohmann::json{{"verdict", "disabled"}};
-  g["release"] = std::string(to_string(rep.release));
-  if (v.quarantined_to) g["quarantine_dir"] = v.quarantined_to->string();
-  if (rep.released_live_bytes) {
-    g["released_live_bytes"] = *rep.released_live_bytes;
-    g["release_stopped"] = rep.release_stopped;
-  }
-  j["gate"] = std::move(g);
+  if (v.quarantined_to) j["gate"]["quarantine_dir"] = v.quarantined_to->string();
   j["schema_version"] = kJsonSchemaVersion;
   return j;
 }

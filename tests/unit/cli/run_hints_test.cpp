@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "json_bytes.hpp"
+#include "core/json_bytes.hpp"
 #include "program_interp.hpp"
 #include "run_hints.hpp"
 #include "support/temp_dir.hpp"

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/policy_keys.hpp"
+#include "kavach/json.hpp"
 #include "kavach/policy.hpp"
 #include "kavach/policy_ranges.hpp"
 
@@ -80,6 +81,27 @@ TEST(PolicyKeys, UnknownKeysListTheTablesOwn) {
   for (const PolicyKey& k : policy_keys()) {
     if (k.section() != "limits") continue;
     EXPECT_NE(r.error().message.find(std::string(k.name())), std::string::npos) << k.path;
+  }
+}
+
+// JSON policies (the C API, later the daemon) go through the same table and checks as files.
+TEST(PolicyKeys, JsonPoliciesReadLikeFiles) {
+  const SandboxPolicy original = every_field_set();
+  auto again = parse_policy_json(to_json(original), "policy.json");
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(*again, original);
+  auto bad = parse_policy_json(nlohmann::json{{"limits", {{"memory", "1K"}}}}, "policy.json");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::policy_value);
+  EXPECT_EQ(bad.error().context.at("key"), "limits.memory");
+  EXPECT_EQ(bad.error().message.rfind("policy.json: ", 0), 0u) << bad.error().message;  // no line in JSON
+  auto unknown = parse_policy_json(nlohmann::json{{"limits", {{"memroy", 1}}}});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::policy_unknown_key);
+  for (const nlohmann::json& j : {nlohmann::json::array(), nlohmann::json{{"name", nullptr}}}) {
+    auto r = parse_policy_json(j);
+    ASSERT_FALSE(r) << j.dump();
+    EXPECT_EQ(r.error().code, ErrorCode::policy_type) << j.dump();
   }
 }
 

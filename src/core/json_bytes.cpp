@@ -1,11 +1,11 @@
-#include "json_bytes.hpp"
+#include "core/json_bytes.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdint>
 
-namespace kavach::cli {
+namespace kavach {
 
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
@@ -57,4 +57,4 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-}  // namespace kavach::cli
+}  // namespace kavach

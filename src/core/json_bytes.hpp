@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace kavach::cli {
+namespace kavach {
 
 // Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) — the
 // same bytes nlohmann::json dumps unchanged.
@@ -13,4 +13,4 @@ namespace kavach::cli {
 // Standard base64 (RFC 4648, with padding).
 [[nodiscard]] std::string base64(std::string_view bytes);
 
-}  // namespace kavach::cli
+}  // namespace kavach
