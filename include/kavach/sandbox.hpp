@@ -1,6 +1,8 @@
 // Sandbox: one policy, one backend, a lifecycle, audit events. The main entry point.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +47,15 @@ struct RunReport {
 // report, or {"verdict": "disabled"}, with "release" and live-output counts).
 [[nodiscard]] nlohmann::json to_json(const RunReport& report);
 
+// A file out of the sandbox (Sandbox::export_file), after the gate.
+struct ExportedFile {
+  std::filesystem::path path;        // inside the sandbox (absolute)
+  std::uint64_t bytes = 0;           // as read
+  std::string content;               // redacted; empty when withheld
+  std::optional<gate::Report> gate;  // absent when the gate is off and no secret is registered
+  OutputRelease release = OutputRelease::ungated;
+};
+
 class Sandbox {
  public:
   // Creates the backend (error if unknown/unavailable) and emits `created`.
@@ -64,6 +75,13 @@ class Sandbox {
   // commands, will freeze them with the cgroup freezer (docs/architecture.md, "Lifecycle").
   [[nodiscard]] Result<void> stop();
   [[nodiscard]] Result<void> destroy();
+
+  // A file the sandbox wrote, through the gate like its output: the path (relative: to the
+  // working directory) must lie in a writable path and be a regular file with one name, of at
+  // most limits.output_bytes; it is opened beneath the writable root without following any link
+  // or crossing a mount. Block: withheld (content empty); quarantine: kept for review. Audited
+  // (gate_verdict, source "export").
+  [[nodiscard]] Result<ExportedFile> export_file(const std::filesystem::path& path);
 
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] const std::string& id() const { return id_; }

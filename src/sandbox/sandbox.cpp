@@ -3,6 +3,7 @@
 
 #include "kavach/json.hpp"
 
+#include "sandbox/gate_run.hpp"
 #include "sandbox/stream_gate.hpp"
 
 #include <openssl/rand.h>
@@ -169,15 +170,6 @@ Result<void> Sandbox::move(LifecycleEvent e) {
   state_ = *next;
   return {};
 }
-
-// One exec's gate: the session (rules and registered secrets) and, for live output, the sink
-// that sits in the stream. `active` is false when the gate is off and no secret is registered.
-struct Sandbox::GateRun {
-  bool active = false;
-  bool rules_on = false;
-  std::unique_ptr<gate::Session> session;
-  std::unique_ptr<StreamGate> stream;
-};
 
 Result<RunReport> Sandbox::exec(const Command& cmd) {
   // The arguments first: a command that cannot run leaves the lifecycle where it was.

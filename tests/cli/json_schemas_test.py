@@ -183,6 +183,15 @@ def run_all(c, tmp):
                 expect=lambda d: None if d.get("stdout_b64") == "//5vaw==" else "no exact bytes")
         c.check("run.schema.json", ["run", "--json", "-v", "--", "true"],
                 expect=lambda d: None if d.get("mount_plan") else "no mount plan with -v")
+        # --export: a released file and a refused one (not in a writable path).
+        work = tmp / "export-work"
+        work.mkdir(mode=0o777, exist_ok=True)
+        work.chmod(0o777)
+        c.check("run.schema.json", ["run", "--json", "--rw", str(work), "--export", "out.txt:" + str(tmp / "out.txt"),
+                                    "--export", "/etc/hostname:" + str(tmp / "no"), "--", "sh", "-c", "echo hi > out.txt"],
+                status=64,
+                expect=lambda d: None if d["exports"][0]["release"] == "released" and "error" in d["exports"][1]
+                else "exports not as expected")
         c.check("verify.schema.json", ["verify", "--json", "--only", "H01,N01"])
         # Live events: started, output chunks (invalid UTF-8 as base64), exit.
         c.check_lines("run-events.schema.json",

@@ -20,6 +20,7 @@
 #include "run_options.hpp"
 #include "run_report.hpp"
 #include "exit_codes.hpp"
+#include "run_exports.hpp"
 #include "credential_flags.hpp"
 
 namespace kavach::cli {
@@ -78,6 +79,8 @@ int do_run(const RunOptions& o) {
   if (!backend) return report_error(backend.error(), o.json);
   auto valid = resolve_policy(o.policy);
   if (!valid) return report_error(valid.error(), o.json);
+  auto exports = parse_export_specs(o.exports);
+  if (!exports) return report_error(exports.error(), o.json);
   SandboxConfig config{*backend, std::move(*valid), {}, nullptr, {}, GateSettings{}};
   // The audit log first, so a bad secret source is recorded too.
   if (auto r = add_audit_log(o, config); !r) return report_error(r.error(), o.json);
@@ -129,6 +132,9 @@ int do_run(const RunOptions& o) {
     return report_error(with_setup_hint(rep.error(), *policy), o.json);
   }
   const std::string sandbox_id = (*sandbox)->id();
+  std::optional<std::filesystem::path> quarantine_flag;
+  if (!o.quarantine_dir.empty()) quarantine_flag = o.quarantine_dir;
+  const std::vector<ExportOutcome> exported = run_exports(**sandbox, *exports, quarantine_flag);
   (void)(*sandbox)->stop();
   (void)(*sandbox)->destroy();
   // Quarantined output goes to a private directory, never to the terminal or the JSON.
@@ -149,11 +155,14 @@ int do_run(const RunOptions& o) {
   if (o.json_lines) {
     // The output went out as events already: the exit event is the result without it.
     nlohmann::json j = run_json(view);
+    if (!exported.empty()) j["exports"] = to_json(exported);
     for (const char* k : {"stdout", "stderr", "stdout_b64", "stderr_b64"}) j.erase(k);
     j["event"] = "exit";
     EventSink::emit(j);
   } else if (o.json) {
-    std::printf("%s\n", dump_json(run_json(view)).c_str());
+    nlohmann::json j = run_json(view);
+    if (!exported.empty()) j["exports"] = to_json(exported);
+    std::printf("%s\n", dump_json(j).c_str());
   } else {
     // The output went to this terminal while the command ran (through the gate).
     print_truncation(rep->result, policy->limits.output_bytes);
@@ -167,9 +176,12 @@ int do_run(const RunOptions& o) {
     } else if (quarantined_to) {
       std::fprintf(stderr, "kavach: output quarantined (redacted) in %s\n", quarantined_to->c_str());
     }
+    print_exports(exported);
   }
   if (rep->release == OutputRelease::withheld) return cli_exit_code(ErrorCode::output_blocked);
+  if (const int s = exports_status(exported); s == cli_exit_code(ErrorCode::output_blocked)) return s;
   if (rep->release == OutputRelease::quarantined) return cli_exit_code(ErrorCode::output_quarantined);
+  if (const int s = exports_status(exported); s != 0) return s;
   return shell_status(rep->result);
 }
 
@@ -202,15 +214,20 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--gate-rules", o.gate_rules, "gitleaks-format rule file instead of the builtin rules")
       ->type_name("FILE");
   cmd->add_option("--quarantine-dir", o.quarantine_dir, "where quarantined output is kept")->type_name("DIR");
-  cmd->add_option("command", o.command, "the command and its arguments, after --")->type_name("CMD ARGS")->required();
+  cmd->add_option("--export", o.exports, "after the run, a file the command wrote, through the gate, to DEST (repeatable)")
+      ->type_name("PATH[:DEST]")
+      ->allow_extra_args(false);
+  cmd->add_option("command", o.command,
+                  "the command and its arguments, after --; kavach exits with its status (kavach help exit-codes)")
+      ->type_name("CMD ARGS")
+      ->required();
 }
 
 void register_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "run a command inside a sandbox");
   add_run_options(cmd, *opts);
-  cmd->footer("Exit status: the command's own (128+N for signal N, 127/126 when it could not start); the "
-              "gate's block 87, quarantine 88; kavach's errors: kavach help exit-codes.");
+  cmd->footer("");  // the exit statuses are named on the command's own line (kavach help exit-codes)
   cmd->callback([opts, &exit_code] { exit_code = do_run(*opts); });
 }
 

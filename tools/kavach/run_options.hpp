@@ -26,6 +26,7 @@ struct RunOptions {
   bool no_gate = false;
   std::string gate_rules;
   std::string quarantine_dir;
+  std::vector<std::string> exports;  // PATH[:DEST]: files out through the gate after the run
   std::vector<std::string> command;
 };
 
