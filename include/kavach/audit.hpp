@@ -25,6 +25,7 @@ enum class AuditEventType {
   setup_failure,
   egress_allowed,  // network allowlist: one per connection through the egress proxy
   egress_denied,   // ... and one per refused one (host, port, reason, bytes; never content)
+  file_imported,   // Sandbox::import_file: path and size
 };
 
 [[nodiscard]] std::string_view to_string(AuditEventType t);

@@ -41,6 +41,17 @@ KAVACH_C_API int kavach_sandbox_create(const char* config_json, kavach_sandbox**
  * success: its status is in the result. */
 KAVACH_C_API int kavach_sandbox_exec(kavach_sandbox* sandbox, const char* command_json, char** result_json);
 
+/* Files in the sandbox's writable paths (a relative path: below its working directory), at most
+ * limits.output_bytes, never through a link, another mount or a hard link the command planted.
+ * write_file puts `len` bytes there (the directory must exist; mode 0644; *error_json on
+ * failure). read_file takes one out through the gate like the command's output: *result_json is
+ * {"path", "bytes", "release", "verdict", "findings", "content"} with the redacted content as
+ * text ("content_b64" instead when it is not UTF-8); a block verdict withholds it (no content,
+ * release "withheld"). */
+KAVACH_C_API int kavach_sandbox_write_file(kavach_sandbox* sandbox, const char* path, const char* data, size_t len,
+                                           char** error_json);
+KAVACH_C_API int kavach_sandbox_read_file(kavach_sandbox* sandbox, const char* path, char** result_json);
+
 /* Stops and destroys the sandbox (audit events `stopped`, `destroyed`) and frees the handle.
  * NULL is allowed. */
 KAVACH_C_API void kavach_sandbox_destroy(kavach_sandbox* sandbox);

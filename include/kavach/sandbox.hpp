@@ -82,6 +82,12 @@ class Sandbox {
   // or crossing a mount. Block: withheld (content empty); quarantine: kept for review. Audited
   // (gate_verdict, source "export").
   [[nodiscard]] Result<ExportedFile> export_file(const std::filesystem::path& path);
+  // A file into a writable path (relative: to the working directory), at most
+  // limits.output_bytes, owned like that writable path; its directory must exist. Written beneath
+  // the writable root without following links or crossing mounts; an existing hard-linked or
+  // non-regular file is refused. Audited (file_imported: path and size, never content).
+  [[nodiscard]] Result<void> import_file(const std::filesystem::path& path, std::string_view data,
+                                         unsigned mode = 0644);
 
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] const std::string& id() const { return id_; }

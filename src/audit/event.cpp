@@ -42,6 +42,7 @@ std::string_view to_string(AuditEventType t) {
     case AuditEventType::setup_failure: return "setup_failure";
     case AuditEventType::egress_allowed: return "egress_allowed";
     case AuditEventType::egress_denied: return "egress_denied";
+    case AuditEventType::file_imported: return "file_imported";
   }
   return "unknown";
 }

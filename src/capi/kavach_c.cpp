@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_bytes.hpp"
 #include "kavach/gate.hpp"
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
@@ -170,6 +171,43 @@ int kavach_sandbox_exec(kavach_sandbox* sandbox, const char* command_json, char*
     r["backend"] = std::string(to_string(sandbox->sandbox->config().backend));
     r["policy"] = sandbox->sandbox->config().policy->name;
     r["sandbox_id"] = sandbox->sandbox->id();
+    *result_json = c_string(dump(r));
+    return *result_json != nullptr ? 0 : -1;
+  });
+}
+
+int kavach_sandbox_write_file(kavach_sandbox* sandbox, const char* path, const char* data, size_t len,
+                              char** error_json) {
+  using namespace kavach;
+  if (error_json != nullptr) *error_json = nullptr;
+  return guarded(error_json, [&] {
+    if (sandbox == nullptr || path == nullptr || (data == nullptr && len != 0)) {
+      return error_out(make_error(ErrorCode::invalid_argument, "sandbox, path or data is NULL"), error_json);
+    }
+    std::lock_guard lock(sandbox->mu);
+    auto r = sandbox->sandbox->import_file(path, std::string_view(data == nullptr ? "" : data, len));
+    return r ? 0 : error_out(r.error(), error_json);
+  });
+}
+
+int kavach_sandbox_read_file(kavach_sandbox* sandbox, const char* path, char** result_json) {
+  using namespace kavach;
+  if (result_json != nullptr) *result_json = nullptr;
+  return guarded(result_json, [&] {
+    if (sandbox == nullptr || path == nullptr) {
+      return error_out(make_error(ErrorCode::invalid_argument, "sandbox or path is NULL"), result_json);
+    }
+    if (result_json == nullptr) return -1;
+    std::lock_guard lock(sandbox->mu);
+    auto f = sandbox->sandbox->export_file(path);
+    if (!f) return error_out(f.error(), result_json);
+    nlohmann::json r{{"path", f->path.string()}, {"bytes", f->bytes}, {"release", std::string(to_string(f->release))},
+                     {"verdict", f->gate ? std::string(gate::to_string(f->gate->verdict)) : "disabled"},
+                     {"findings", f->gate ? f->gate->findings.size() : 0}};
+    if (f->release != OutputRelease::withheld) {
+      if (is_valid_utf8(f->content)) r["content"] = f->content;
+      else r["content_b64"] = base64(f->content);
+    }
     *result_json = c_string(dump(r));
     return *result_json != nullptr ? 0 : -1;
   });

@@ -76,6 +76,37 @@ int main(void) {
   kavach_free(out);
   kavach_sandbox_destroy(sb);
 
+  /* Files in and out of a writable directory. */
+  char dir[] = "/tmp/kavach-capi-XXXXXX";
+  check(mkdtemp(dir) != NULL, "mkdtemp", dir);
+  char config[512];
+  snprintf(config, sizeof config,
+           "{\"policy\": {\"extends\": \"strict\", \"fs\": {\"writable_paths_add\": [\"%s\"], \"workdir\": \"%s\"}}}",
+           dir, dir);
+  rc = kavach_sandbox_create(config, &sb, &err);
+  check(rc == 0, "a sandbox with a writable directory", err);
+  if (sb != NULL) {
+    rc = kavach_sandbox_write_file(sb, "in.txt", "uploaded\n", 9, &err);
+    check(rc == 0 && err == NULL, "write_file", err);
+    rc = kavach_sandbox_exec(sb, "{\"argv\": [\"/bin/sh\", \"-c\", \"cat in.txt; echo changed >> in.txt; ln -s /etc/shadow planted\"]}", &out);
+    check(rc == 0 && has(out, "uploaded"), "the command reads the uploaded file", out);
+    kavach_free(out);
+    rc = kavach_sandbox_read_file(sb, "in.txt", &out);
+    check(rc == 0 && has(out, "\"content\":\"uploaded\\nchanged\\n\"") && has(out, "\"release\":\"released\""),
+          "read_file through the gate", out);
+    kavach_free(out);
+    rc = kavach_sandbox_read_file(sb, "planted", &out);
+    check(rc == -1 && has(out, "symbolic link"), "read_file refuses a planted link", out);
+    kavach_free(out);
+    rc = kavach_sandbox_write_file(sb, "planted", "x", 1, &err);
+    check(rc == -1 && has(err, "symbolic link"), "write_file refuses a planted link", err);
+    kavach_free(err);
+    kavach_sandbox_destroy(sb);
+  }
+  char rm[600];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+  check(system(rm) == 0, "cleanup", dir);
+
   /* The gate. */
   const char* text = "STRIPE=sk_live_4eC39HqLyjWDarjtT1zdp7dc\n";
   rc = kavach_scan(text, strlen(text), &out);

@@ -6,7 +6,8 @@ set -eu
 lib=$1
 syms=$(nm -D --defined-only "$lib")
 status=0
-for f in kavach_version kavach_sandbox_create kavach_sandbox_exec kavach_sandbox_destroy kavach_scan kavach_free; do
+for f in kavach_version kavach_sandbox_create kavach_sandbox_exec kavach_sandbox_write_file kavach_sandbox_read_file \
+         kavach_sandbox_destroy kavach_scan kavach_free; do
   if ! printf '%s\n' "$syms" | grep -q " T $f\$"; then echo "missing C export: $f"; status=1; fi
 done
 leaked=$(nm -D --defined-only -C "$lib" | awk '{ $1 = ""; $2 = ""; sub(/^ +/, ""); print }' |

@@ -39,6 +39,23 @@ class PythonSdk(unittest.TestCase):
             with open(os.path.join(work, "result.txt")) as f:
                 self.assertEqual(f.read(), "made\n")
 
+    def test_files_in_and_out(self):
+        with tempfile.TemporaryDirectory() as work:
+            with kavach.Sandbox(preset="agent", rw=[work]) as s:
+                s.write_file("data.csv", "a,b\n1,2\n")
+                r = s.exec(["/bin/sh", "-c", "wc -l < data.csv > lines.txt; echo KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc > leak.env;"
+                            "ln -s /etc/hostname link"])
+                self.assertEqual(r.exit_code, 0, r.stderr)
+                self.assertEqual(s.read_file("lines.txt"), b"2\n")
+                with self.assertRaises(kavach.KavachError) as e:
+                    s.read_file("leak.env")
+                self.assertEqual(e.exception.code, "output_blocked")
+                self.assertEqual(s.read_file_report("leak.env")["verdict"], "block")
+                for op in (lambda: s.read_file("link"), lambda: s.write_file("link", "x"),
+                           lambda: s.read_file("/etc/hostname")):
+                    with self.assertRaises(kavach.KavachError):
+                        op()
+
     def test_errors_are_exceptions_with_the_library_error(self):
         with self.assertRaises(kavach.KavachError) as e:
             kavach.Sandbox(preset="nonesuch")

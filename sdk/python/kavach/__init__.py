@@ -83,6 +83,8 @@ def _library() -> ctypes.CDLL:
             lib.kavach_sandbox_create.argtypes = [ctypes.c_char_p, out, out]
             lib.kavach_sandbox_exec.argtypes = [ctypes.c_void_p, ctypes.c_char_p, out]
             lib.kavach_sandbox_destroy.argtypes = [ctypes.c_void_p]
+            lib.kavach_sandbox_write_file.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, out]
+            lib.kavach_sandbox_read_file.argtypes = [ctypes.c_void_p, ctypes.c_char_p, out]
             lib.kavach_scan.argtypes = [ctypes.c_char_p, ctypes.c_size_t, out]
             lib.kavach_free.argtypes = [ctypes.c_void_p]
             _lib = lib
@@ -155,8 +157,7 @@ class Sandbox:
     def exec(self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None,
              stdin: Optional[Union[str, bytes]] = None) -> Result:
         """Runs `argv` to completion. A non-zero exit is a Result, not an exception."""
-        if not self._handle:
-            raise KavachError({"code": "invalid_transition", "message": "the sandbox is closed"})
+        self._require_open()
         command: Dict[str, Any] = {"argv": list(argv)}
         if env:
             command["env"] = dict(env)
@@ -173,6 +174,32 @@ class Sandbox:
                       stderr_bytes=exact("stderr"), timed_out=bool(r.get("timed_out")),
                       score=score.get("value") if isinstance(score, dict) else None,
                       verdict=r.get("gate", {}).get("verdict", "disabled"), raw=r)
+
+    def write_file(self, path: str, data: Union[str, bytes]) -> None:
+        """Puts a file into a writable directory (relative: below the working directory)."""
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self._require_open()
+        out = ctypes.c_void_p()
+        if self._lib.kavach_sandbox_write_file(self._handle, os.fsencode(path), raw, len(raw), ctypes.byref(out)) != 0:
+            raise KavachError(_take(self._lib, out).get("error", {}))
+
+    def read_file(self, path: str) -> bytes:
+        """A file the sandbox wrote, through the gate: its redacted bytes. A block verdict raises
+        KavachError("output_blocked"); `read_file_report` gives the verdict as well."""
+        r = self.read_file_report(path)
+        if r["release"] == "withheld":
+            raise KavachError({"code": "output_blocked", "message": f"{path}: the gate's verdict is block",
+                               "context": {"path": r["path"]}})
+        return base64.b64decode(r["content_b64"]) if "content_b64" in r else r["content"].encode("utf-8")
+
+    def read_file_report(self, path: str) -> Dict[str, Any]:
+        """{"path", "bytes", "release", "verdict", "findings", "content" or "content_b64"}."""
+        self._require_open()
+        return _call(self._lib.kavach_sandbox_read_file, self._handle, os.fsencode(path))
+
+    def _require_open(self) -> None:
+        if not self._handle:
+            raise KavachError({"code": "invalid_transition", "message": "the sandbox is closed"})
 
     def close(self) -> None:
         """Stops and destroys the sandbox (idempotent)."""
