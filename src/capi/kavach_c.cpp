@@ -4,6 +4,7 @@
 // to_json(RunReport).
 #include "kavach/kavach.h"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -53,7 +54,8 @@ Result<nlohmann::json> parse_object(const char* text, const char* what) {
 
 // Keys outside `known` are errors: a typo must not silently change what runs.
 Result<void> only_keys(const nlohmann::json& j, std::initializer_list<const char*> known, const char* what) {
-  for (const auto& [k, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();
     if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
       std::string list;
       for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);

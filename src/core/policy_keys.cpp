@@ -303,7 +303,7 @@ const auto path_rules = [](const TomlReader& r, const toml::node& n,
   return out;
 };
 
-#define KV_FIELD(expr) [](auto& p) -> auto& { return p.expr; }
+#define KV_FIELD(expr) ([](auto& p) -> auto& { return p.expr; })
 
 std::vector<PolicyKey> make_keys() {
   return {
