@@ -34,7 +34,13 @@ Result<void> make_private_dir(const std::filesystem::path& dir) {
 }
 
 Result<void> write_private_file(const std::filesystem::path& file, const std::string& data) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  return write_file(file, data, 0600, false);
+}
+
+}  // namespace
+
+Result<void> write_file(const std::filesystem::path& file, const std::string& data, mode_t mode, bool replace) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | (replace ? O_TRUNC : O_EXCL) | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {
     return fail(ErrorCode::io_error, "cannot create " + file.string() + ": " + std::strerror(errno));
   }
@@ -55,8 +61,6 @@ Result<void> write_private_file(const std::filesystem::path& file, const std::st
   return {};
 }
 
-}  // namespace
-
 Result<std::filesystem::path> quarantine_root(const std::optional<std::filesystem::path>& flag) {
   if (flag) return *flag;
   if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && state[0] == '/') {
@@ -67,6 +71,15 @@ Result<std::filesystem::path> quarantine_root(const std::optional<std::filesyste
   }
   return fail(ErrorCode::io_error,
               "no place for quarantined output: neither XDG_STATE_HOME nor HOME is set; pass --quarantine-dir");
+}
+
+Result<std::filesystem::path> quarantine_file(const std::filesystem::path& root, const std::string& sandbox_id,
+                                              const std::string& name, const std::string& data) {
+  if (auto r = make_private_dir(root); !r) return tl::unexpected(r.error());
+  const std::filesystem::path dir = root / sandbox_id;
+  if (auto r = make_private_dir(dir); !r) return tl::unexpected(r.error());
+  if (auto r = write_private_file(dir / name, data); !r) return tl::unexpected(r.error());
+  return dir / name;
 }
 
 Result<std::filesystem::path> quarantine_outputs(const std::filesystem::path& root,

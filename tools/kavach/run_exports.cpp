@@ -1,11 +1,6 @@
 #include "run_exports.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "exit_codes.hpp"
 #include "quarantine.hpp"
@@ -14,28 +9,6 @@ namespace kavach::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// 0600 for quarantine (a reviewer's copy), 0644 for released copies; never through a link.
-Result<void> write_file(const fs::path& to, const std::string& content, mode_t mode) {
-  const int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return fail(ErrorCode::io_error, "export: cannot write " + to.string() + ": " + std::strerror(errno),
-                {{"path", to.string()}});
-  }
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      return fail(ErrorCode::io_error, "export: writing " + to.string() + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return fail(ErrorCode::io_error, "export: closing " + to.string() + ": " + std::strerror(errno));
-  return {};
-}
 
 }  // namespace
 
@@ -67,20 +40,15 @@ std::vector<ExportOutcome> run_exports(Sandbox& sandbox, const std::vector<Expor
     }
     Result<void> wrote;
     if (file->release == OutputRelease::quarantined) {
+      // A reviewer's copy, in the quarantine store like quarantined output.
       auto root = quarantine_root(quarantine_flag);
-      if (root) {
-        const fs::path dir = *root / sandbox.id();
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        fs::permissions(dir, fs::perms::owner_all, ec);
-        o.written_to = dir / ("export-" + spec.path.filename().string());
-        wrote = write_file(*o.written_to, file->content, 0600);
-      } else {
-        wrote = tl::unexpected(root.error());
-      }
+      auto q = root ? quarantine_file(*root, sandbox.id(), "export-" + spec.path.filename().string(), file->content)
+                    : Result<fs::path>(tl::unexpected(root.error()));
+      if (q) o.written_to = *q;
+      else wrote = tl::unexpected(q.error());
     } else if (file->release != OutputRelease::withheld) {
       o.written_to = spec.dest;
-      wrote = write_file(spec.dest, file->content, 0644);
+      wrote = write_file(spec.dest, file->content, 0644, true);
     }
     if (!wrote) {
       o.error = wrote.error();

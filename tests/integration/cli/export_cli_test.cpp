@@ -73,6 +73,21 @@ TEST_F(ExportCli, ASecretInTheFileBlocksIt) {
   EXPECT_EQ(parse_json(r.out)["exports"][0]["release"], "withheld");
 }
 
+TEST_F(ExportCli, AQuarantinedFileGoesToTheStoreRedacted) {
+  std::vector<std::string> args = {"run", "--json", "--rw", dir_.string(), "--quarantine-dir", (out_ / "q").string(),
+                                   "--export", "app.yml:" + (out_ / "app.yml").string(), "--", "/bin/sh", "-c",
+                                   "printf 'password: \"Tr0ub4dor&3xQ!\"\\n' > app.yml"};
+  const KavachRun r = run_kavach(args);
+  EXPECT_EQ(r.status, cli_exit_code(ErrorCode::output_quarantined)) << r.err << r.out;
+  EXPECT_FALSE(fs::exists(out_ / "app.yml"));
+  const auto j = parse_json(r.out);
+  ASSERT_EQ(j["exports"][0]["release"], "quarantined") << r.out;
+  const fs::path kept = j["exports"][0]["written_to"].get<std::string>();
+  EXPECT_EQ(kept.parent_path().parent_path(), out_ / "q");
+  EXPECT_EQ(fs::status(kept).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(slurp(kept).find("Tr0ub4dor"), std::string::npos) << slurp(kept);
+}
+
 // The class of planted names: a link to a host file (last component or on the way), a hard
 // link, a FIFO (would block a naive reader), a device. Each is refused; the canary never leaks.
 TEST_F(ExportCli, PlantedLinksFifosAndHardLinksAreRefused) {
