@@ -6,6 +6,7 @@
  * Strings passed in are only read during the call.
  * Threads: any function may be called from any thread. One kavach_sandbox runs one command at a
  * time (concurrent calls on one handle wait for each other); different handles run in parallel.
+ * kavach_sandbox_destroy must not race another call on the same handle (it frees it).
  * Errors: functions return 0 on success and -1 on failure; the JSON they hand back is then
  * {"error": {"code": "...", "message": "...", "context": {...}}} with kavach's error code names.
  */

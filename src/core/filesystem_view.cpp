@@ -7,20 +7,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_under(const fs::path& p, const fs::path& dir) {
-  auto d = dir.begin();
-  auto q = p.begin();
-  for (; d != dir.end(); ++d, ++q) {
-    if (q == p.end() || *q != *d) return false;
-  }
-  return true;
-}
-
 TmpfsView tmpfs(const char* target, std::uint64_t bytes, bool noexec) {
   return TmpfsView{target, bytes, tmpfs_inode_limit(bytes), 01777, noexec};
 }
 
 }  // namespace
+
+bool is_under(const fs::path& p, const fs::path& dir) {
+  auto q = p.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++q) {
+    if (q == p.end() || *q != *d) return false;
+  }
+  return true;
+}
 
 FilesystemView filesystem_view(const SandboxPolicy& policy) {
   FilesystemView v;

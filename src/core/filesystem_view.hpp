@@ -68,6 +68,9 @@ struct FilesystemView {
 
 [[nodiscard]] FilesystemView filesystem_view(const SandboxPolicy& policy);
 
+// `p` is `dir` or lies below it, component by component (both lexically normal; "/" holds all).
+[[nodiscard]] bool is_under(const std::filesystem::path& p, const std::filesystem::path& dir);
+
 // A read-only or writable host path the policy lists, checked the same way by every renderer:
 // `lexical` is the entry normalised, `canonical` the host path it resolves to. Refused: the whole
 // host ('/') and anything in /proc or /dev, which the sandbox builds itself (policy_value).

@@ -1,18 +1,8 @@
 #include "core/injected_file_rules.hpp"
 
+#include "core/filesystem_view.hpp"
+
 namespace kavach {
-namespace {
-
-bool is_under(const std::filesystem::path& p, const std::filesystem::path& root) {
-  auto r = root.begin();
-  auto i = p.begin();
-  for (; r != root.end(); ++r, ++i) {
-    if (i == p.end() || *i != *r) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Result<void> check_injected_file_path(const std::filesystem::path& path, std::set<std::filesystem::path>& seen) {
   const std::filesystem::path p = path.lexically_normal();

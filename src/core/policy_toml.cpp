@@ -107,21 +107,25 @@ Result<SandboxPolicy> policy_from_table(const toml::table& root, const std::stri
 }
 
 // JSON values as TOML nodes (without source lines): objects are tables, arrays of objects
-// arrays of tables; false for null, which no policy key takes.
-bool to_toml(const nlohmann::json& j, toml::array& into);
-bool to_toml(const nlohmann::json& j, toml::table& into, const std::string& key) {
+// arrays of tables; false for null, which no policy key takes, and for nesting deeper than any
+// key goes (the deepest, landlock.paths[i].access, is 4 levels): the conversion recurses, and
+// a caller's JSON must not be able to exhaust the stack.
+constexpr int kMaxPolicyDepth = 8;
+bool to_toml(const nlohmann::json& j, toml::array& into, int depth);
+bool to_toml(const nlohmann::json& j, toml::table& into, const std::string& key, int depth = 0) {
+  if (depth > kMaxPolicyDepth) return false;
   switch (j.type()) {
     case nlohmann::json::value_t::object: {
       toml::table t;
       for (const auto& [k, v] : j.items()) {
-        if (!to_toml(v, t, k)) return false;
+        if (!to_toml(v, t, k, depth + 1)) return false;
       }
       into.insert(key, std::move(t));
       return true;
     }
     case nlohmann::json::value_t::array: {
       toml::array a;
-      if (!to_toml(j, a)) return false;
+      if (!to_toml(j, a, depth + 1)) return false;
       into.insert(key, std::move(a));
       return true;
     }
@@ -136,10 +140,10 @@ bool to_toml(const nlohmann::json& j, toml::table& into, const std::string& key)
     default: return false;
   }
 }
-bool to_toml(const nlohmann::json& j, toml::array& into) {
+bool to_toml(const nlohmann::json& j, toml::array& into, int depth) {
   for (const auto& v : j) {
     toml::table holder;
-    if (!to_toml(v, holder, "v")) return false;
+    if (!to_toml(v, holder, "v", depth)) return false;
     into.push_back(std::move(*holder.get("v")));
   }
   return true;
@@ -166,8 +170,8 @@ Result<SandboxPolicy> parse_policy_json(const nlohmann::json& policy, std::strin
   toml::table root;
   if (!policy.is_object() || !to_toml(policy, root, "policy")) {
     return fail(ErrorCode::policy_type,
-                source + ": a policy is a JSON object of policy keys (docs/policy.md); null values and integers "
-                         "beyond int64 have no meaning in one",
+                source + ": a policy is a JSON object of policy keys (docs/policy.md); null values, integers "
+                         "beyond int64 and nesting deeper than 8 levels have no meaning in one",
                 {{"file", source}});
   }
   return policy_from_table(*root.get_as<toml::table>("policy"), source);

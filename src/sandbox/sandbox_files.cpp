@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kavach/sandbox.hpp"
+#include "core/filesystem_view.hpp"
 #include "sandbox/gate_run.hpp"
 
 namespace kavach {
@@ -24,11 +25,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-bool is_under(const fs::path& p, const fs::path& root) {
-  const auto rel = p.lexically_relative(root);
-  return !rel.empty() && *rel.begin() != "..";
-}
 
 // A path inside the sandbox in one of its writable paths: those are host directories shown at
 // their real paths (common::resolve_host_paths), so the path inside is the path on the host.

@@ -64,6 +64,22 @@ int main(void) {
   rc = kavach_sandbox_create("{\"policy\": {\"seccomp\": {\"extra_deny\": [\"no_such_call\"]}}}", &none, &err);
   check(rc == -1 && has(err, "\"code\":\"unknown_syscall\""), "an unknown syscall name", err);
   kavach_free(err);
+  {
+    /* Nesting no policy key has, 100,000 deep: an error, not a stack overflow. */
+    const size_t depth = 100000;
+    char* deep = malloc(2 * depth + 64);
+    check(deep != NULL, "malloc", NULL);
+    if (deep != NULL) {
+      size_t at = (size_t)sprintf(deep, "{\"policy\": {\"name\": ");
+      for (size_t i = 0; i < depth; ++i) deep[at++] = '[';
+      for (size_t i = 0; i < depth; ++i) deep[at++] = ']';
+      strcpy(deep + at, "}}");
+      rc = kavach_sandbox_create(deep, &none, &err);
+      check(rc == -1 && has(err, "\"code\":\"policy_type\""), "deeply nested policy JSON", err);
+      kavach_free(err);
+      free(deep);
+    }
+  }
   rc = kavach_sandbox_create("{\"backend\": \"nope\"}", &none, &err);
   check(rc == -1 && has(err, "\"code\":\"unknown_backend\""), "an unknown backend", err);
   kavach_free(err);

@@ -13,15 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_under(const fs::path& p, const fs::path& dir) {
-  if (dir == "/") return true;
-  auto q = p.begin();
-  for (auto d = dir.begin(); d != dir.end(); ++d, ++q) {
-    if (q == p.end() || *q != *d) return false;
-  }
-  return true;
-}
-
 class Resolver {
  public:
   Result<void> add(const std::vector<fs::path>& paths, bool writable, const char* key) {

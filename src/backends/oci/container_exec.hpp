@@ -18,7 +18,7 @@ struct ContainerExecInput {
   const HostInfo* host = nullptr;
   std::string runtime_override;
   const SandboxPolicy* policy = nullptr;
-  const Command* command = nullptr;  // placeholders' plumbing already added (EgressRun)
+  const Command* command = nullptr;  // as EgressRun::command(): CA bundle and swap variables added
   network::EgressOptions egress;
 };
 

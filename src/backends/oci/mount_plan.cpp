@@ -22,14 +22,6 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kRo = {"bind", "ro", "nosuid", "nodev"};
 const std::vector<std::string> kRw = {"bind", "rw", "nosuid", "nodev"};
 
-bool is_under(const fs::path& p, const fs::path& root) {
-  auto pi = p.begin();
-  for (auto ri = root.begin(); ri != root.end(); ++ri, ++pi) {
-    if (pi == p.end() || *pi != *ri) return false;
-  }
-  return true;
-}
-
 std::string octal(unsigned mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%o", mode);

@@ -3,6 +3,7 @@
 #include "backends/common/guard_launch.hpp"
 #include "backends/common/host_paths.hpp"
 #include "backends/common/protected_path.hpp"
+#include "core/filesystem_view.hpp"
 #include "core/injected_file_rules.hpp"
 
 #include <linux/landlock.h>
@@ -27,18 +28,6 @@ constexpr const char* kEmptyFile = "/kavach-empty";  // in the scratch root; sou
 
 constexpr std::uint64_t kRoAttrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 constexpr std::uint64_t kRwAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-
-
-bool is_under(const fs::path& p, const fs::path& dir) {
-  if (dir == "/") return true;
-  auto d = dir.begin();
-  auto q = p.begin();
-  for (; d != dir.end(); ++d, ++q) {
-    if (q == p.end() || *q != *d) return false;
-  }
-  return true;
-}
-
 
 class Builder {
  public:

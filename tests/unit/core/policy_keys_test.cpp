@@ -98,7 +98,10 @@ TEST(PolicyKeys, JsonPoliciesReadLikeFiles) {
   auto unknown = parse_policy_json(nlohmann::json{{"limits", {{"memroy", 1}}}});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::policy_unknown_key);
-  for (const nlohmann::json& j : {nlohmann::json::array(), nlohmann::json{{"name", nullptr}}}) {
+  // Nesting no key has (a caller's JSON must not exhaust the conversion's stack).
+  nlohmann::json deep = nlohmann::json::array();
+  for (int i = 0; i < 100000; ++i) deep = nlohmann::json::array({std::move(deep)});
+  for (const nlohmann::json& j : {nlohmann::json::array(), nlohmann::json{{"name", nullptr}}, nlohmann::json{{"name", deep}}}) {
     auto r = parse_policy_json(j);
     ASSERT_FALSE(r) << j.dump();
     EXPECT_EQ(r.error().code, ErrorCode::policy_type) << j.dump();
