@@ -262,6 +262,7 @@ class ContainerExec {
     in.resources = resources_json(limits_, controls_.extra_pids);
     ResourceLimits rlimits = policy_.limits;
     if (controls_.cpu_time_watch) *rlimits.cpu_time_seconds += common::kCpuBackstopSlackSeconds;
+    if (controls_.pids && controls_.guest_nproc) rlimits.nproc = controls_.guest_nproc;
     in.rlimits = rlimits_json(rlimits);
     in.annotations = {{"org.kavach.container", id_}, {"org.kavach.policy", policy_.name}};
     nlohmann::json spec = build_spec(in);

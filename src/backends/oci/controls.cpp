@@ -192,6 +192,7 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   // pids.max takes at most PID_MAX_LIMIT (the policy's maximum): near it the sentry's share shrinks.
   if (gvisor && l.pids) {
     c.extra_pids = std::min(kGvisorPidsOverhead, ranges::kPidMaxLimit - std::min(*l.pids, ranges::kPidMaxLimit));
+    c.guest_nproc = l.nproc ? std::min(*l.nproc, *l.pids) : *l.pids;
   }
   std::string mem = l.memory_bytes ? std::to_string(*l.memory_bytes >> 20) + " MiB" : "";
   if (l.memory_bytes && l.swap_bytes) mem += " + swap " + std::to_string(*l.swap_bytes >> 20) + " MiB";
@@ -205,7 +206,8 @@ Result<OciControls> plan_oci_controls(BackendKind kind, const HostInfo& host, co
   std::string pids = l.pids ? std::to_string(*l.pids) + " pids" : "";
   if (gvisor && l.pids) {
     pids = std::to_string(*l.pids + c.extra_pids) + " host tasks (" + std::to_string(*l.pids) + " + " +
-           std::to_string(c.extra_pids) + " for the sentry; reaching it kills the sandbox)";
+           std::to_string(c.extra_pids) + " for the sentry; reaching it kills the sandbox), and the application's " +
+           "tasks, zombies included, capped at " + std::to_string(*c.guest_nproc) + " by the sentry (RLIMIT_NPROC)";
   }
   if (auto s = limit(Control::cgroup_pids, "pids", l.pids.has_value(), pids, c.pids); !s) return tl::unexpected(s.error());
 

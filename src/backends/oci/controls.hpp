@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "backends/oci/runtime.hpp"
@@ -29,6 +30,9 @@ struct OciControls {
   bool pids = false;
   bool cpu_time_watch = false;   // CPU-time limit watched over the container's cgroup
   std::uint64_t extra_pids = 0;  // gVisor: the sentry's own threads share the sandbox's pids limit
+  // gVisor: the host's pids.max counts the sentry's threads, not the application's tasks (an
+  // exited child holds no host task), so the sentry itself caps them: RLIMIT_NPROC = limits.pids.
+  std::optional<std::uint64_t> guest_nproc;
   EnforcementReport report;
 };
 

@@ -36,6 +36,31 @@ TEST(OciControls, GvisorPidsShareStaysWithinTheKernelMaximum) {
   EXPECT_EQ(planned_extra(ranges::kPidMaxLimit), 0u);
 }
 
+// The host's pids.max counts the sentry's threads, not the application's tasks: the sentry
+// itself caps those (RLIMIT_NPROC), at the policy's pids or its nproc when that is lower.
+TEST(OciControls, GvisorCapsTheApplicationsTasksInTheSentry) {
+  SandboxPolicy p = preset_policy(Preset::strict);
+  p.limits.cpu_time_seconds.reset();
+  p.limits.pids = 100;
+  p.limits.nproc.reset();
+  RuntimeChoice rt;
+  rt.flavor = RuntimeFlavor::runsc;
+  rt.name = "runsc";
+  auto c = plan_oci_controls(BackendKind::gvisor, root_host(), p, rt);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->guest_nproc, std::optional<std::uint64_t>(100));
+  EXPECT_NE(c->report.find(Control::cgroup_pids)->detail.find("capped at 100 by the sentry"), std::string::npos);
+  p.limits.nproc = 40;
+  c = plan_oci_controls(BackendKind::gvisor, root_host(), p, rt);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->guest_nproc, std::optional<std::uint64_t>(40));
+  rt.flavor = RuntimeFlavor::runc;  // runc: the application's tasks are the cgroup's own
+  rt.name = "runc";
+  c = plan_oci_controls(BackendKind::oci, root_host(), p, rt);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_FALSE(c->guest_nproc.has_value());
+}
+
 Result<OciControls> plan_network(BackendKind kind, NetworkMode mode) {
   SandboxPolicy p = preset_policy(Preset::strict);
   p.limits.cpu_time_seconds.reset();
