@@ -54,6 +54,9 @@ struct Command {
   // trusts for those destinations besides the system's (a private CA).
   std::vector<EgressSwap> egress_swaps = {};
   std::string egress_upstream_ca_pem = {};
+  // Sessions (include/kavach/session.hpp): run kavach's session init instead of argv — a long-lived
+  // command that starts the session's commands as its descendants. Not for callers.
+  bool session_init = false;
 };
 
 // runs_commands: runs a command end to end; config_only: only writes a runtime config;

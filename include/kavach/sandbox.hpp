@@ -1,9 +1,11 @@
 // Sandbox: one policy, one backend, a lifecycle, audit events. The main entry point.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,7 +91,7 @@ class Sandbox {
   [[nodiscard]] Result<void> import_file(const std::filesystem::path& path, std::string_view data,
                                          unsigned mode = 0644);
 
-  [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] State state() const { return state_.load(); }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] const SandboxConfig& config() const { return config_; }
   // No accessor for the backend: every run goes through exec(), i.e. through the gate,
@@ -107,7 +109,11 @@ class Sandbox {
 
   SandboxConfig config_;
   std::unique_ptr<Backend> backend_;
-  State state_ = State::created;
+  // exec() may run on several threads at once (a Session's execs): the state and the audit hooks
+  // are guarded.
+  std::atomic<State> state_ = State::created;
+  std::mutex state_mu_;
+  std::mutex emit_mu_;
   std::string id_;
 };
 

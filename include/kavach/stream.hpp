@@ -9,6 +9,7 @@
 
 namespace kavach {
 
+struct EnforcementReport;
 namespace gate {
 struct Finding;
 }
@@ -20,6 +21,9 @@ enum class OutputStream : std::uint8_t { stdout_stream, stderr_stream };
 class OutputSink {
  public:
   virtual ~OutputSink() = default;
+  // The command was started with these controls in force (before its first output). Backends that
+  // confirm some controls only after the run (cgroup read-backs) say so in the final result.
+  virtual void on_started(const EnforcementReport& /*controls*/) {}
   // Bytes the command wrote, in order within each stream. Return false to stop the run: its
   // whole process tree is killed and the result says the consumer stopped it.
   virtual bool on_output(OutputStream stream, std::string_view bytes) = 0;

@@ -2,7 +2,8 @@
 // inside writable ones (the agent preset's .git/hooks, .envrc, ...). It forks the command, which
 // installs the trap filter (seccomp user notification) and hands the listener back before it
 // execs; the guard then answers every trapped call (performer.hpp), forwards signals, reaps, and
-// leaves with the command's status. It runs with the command's identity, mounts, Landlock domain
+// leaves with the command's status. With --session it is instead a session's init
+// (session_init.hpp). It runs with the command's identity, mounts, Landlock domain
 // and policy filter — it can do nothing the command could not, except say no.
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -21,12 +22,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/common/fd_passing.hpp"
 #include "guard/guard_args.hpp"
 #include "guard/path_rules.hpp"
 #include "guard/performer.hpp"
+#include "guard/session_init.hpp"
 
 extern char** environ;
 
@@ -126,6 +129,7 @@ bool decode_bpf(const std::string& hex, std::vector<sock_filter>& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--session") return kavach::guard::run_session_init();
   GuardArgs a;
   std::string error;
   if (!kavach::guard::parse_guard_args(argc, argv, a, error)) {

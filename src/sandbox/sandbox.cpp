@@ -161,11 +161,13 @@ void Sandbox::emit(AuditEventType type, nlohmann::json data) {
   ev.type = type;
   ev.sandbox_id = id_;
   ev.data = std::move(data);
+  std::lock_guard lk(emit_mu_);
   for (const auto& h : config_.hooks) h->on_event(ev);
 }
 
 Result<void> Sandbox::move(LifecycleEvent e) {
-  auto next = transition(state_, e);
+  std::lock_guard lk(state_mu_);
+  auto next = transition(state_.load(), e);
   if (!next) return tl::unexpected(next.error());
   state_ = *next;
   return {};

@@ -193,10 +193,13 @@ class ContainerExec {
     auto files = write_injected_files(bundle_->dir() / "files", cmd_.files, host_uid(), host_gid());
     if (!files) return tl::unexpected(files.error());
     mpi_.injected_files = std::move(*files);
-    if (controls_.guard) {
+    if (controls_.guard || cmd_.session_init) {  // a session's init is the same binary
       auto bin = common::find_guard_binary();
       if (bin) {
         mpi_.guard_binary = *bin;
+        guarding_ = controls_.guard;
+      } else if (cmd_.session_init) {
+        return tl::unexpected(bin.error());
       } else if (auto s = settle_control(controls_.report, policy_, Control::protected_paths, false, bin.error().message); !s) {
         return s;
       }
@@ -222,12 +225,13 @@ class ContainerExec {
   Result<void> write_spec() {
     SpecInput& in = spec_;
     in.args = cmd_.argv;
-    if (!mpi_.guard_binary.empty()) {
+    if (cmd_.session_init) in.args = {common::kGuardPathInSandbox, "--session"};
+    if (guarding_) {
       // The command runs behind kavach-guard, which refuses creating or changing protected paths.
       common::GuardCommandInput gi;
       gi.policy = &policy_;
       gi.writable_roots = plan_.writable_targets;
-      gi.command = cmd_.argv;
+      gi.command = in.args;
       auto guard = common::guard_command(gi);
       if (!guard) return tl::unexpected(guard.error());
       in.args = std::move(guard->argv);
@@ -328,6 +332,8 @@ class ContainerExec {
       if (!started) return tl::unexpected(started.error());
       egress = std::move(*started);
     }
+    // The controls as the runtime is told to apply them (read-backs of the cgroup come after the run).
+    if (cmd_.output != nullptr) cmd_.output->on_started(controls_.report);
     auto outcome = run_container(req);
     if (egress) result_.egress = egress->stop();
     if (outcome) {
@@ -422,6 +428,7 @@ class ContainerExec {
   MountPlanInput mpi_;
   MountPlan plan_;
   std::string writable_note_;
+  bool guarding_ = false;  // the command runs behind kavach-guard (protected paths)
   std::unique_ptr<common::DiskQuota> disk_quota_;
   std::optional<common::EgressNetns> egress_ns_;
   std::string cgroups_path_;

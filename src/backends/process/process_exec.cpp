@@ -226,6 +226,8 @@ Result<ExecResult> ProcessBackend::run_prepared(PreparedSandbox& sb, const Valid
                  {"errno", std::to_string(r.error)}});
   }
 
+  if (cmd.output != nullptr) cmd.output->on_started(sb.cp.report);
+
   // Run: capture, deadline, whole-tree kill.
   common::SuperviseRequest sr;
   sr.pidfd = pidfd;

@@ -151,14 +151,29 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const ValidPoli
   tm.lap("seccomp_compile");
 
   // 2. Filesystem view (with the guard's binary when paths are protected).
+  // A session's init is the same binary (kavach-guard --session).
   std::filesystem::path guard_binary;
-  if (cp.guard) {
+  bool guarding = false;
+  const bool session_init = !warm && cmd->session_init;
+  if (cp.guard || session_init) {
     auto bin = common::find_guard_binary();
     if (bin) {
       guard_binary = *bin;
+      guarding = cp.guard;
+    } else if (session_init) {
+      return tl::unexpected(bin.error());
     } else if (auto s = settle_control(report, policy, Control::protected_paths, false, bin.error().message); !s) {
       return tl::unexpected(s.error());
     }
+  }
+  if (session_init) {
+    // In its own /dev when the sandbox has a mount namespace, else where it is on the host.
+    const std::string at = cp.mntns ? std::string(common::kGuardPathInSandbox) : guard_binary.string();
+    args.argv.clear();
+    args.argv.push(at);
+    args.argv.push("--session");
+    args.exec_paths.clear();
+    args.exec_paths.push(at);
   }
   MountPlan mounts;
   static const std::vector<InjectedFile> kNoFiles;
@@ -341,7 +356,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const ValidPoli
   std::vector<int> join_fds;
   for (const auto& fd : *join_files) join_fds.push_back(fd.get());
 
-  if (!guard_binary.empty()) {
+  if (guarding) {
     // The command runs behind kavach-guard; a warm start wraps its command at the hand-over.
     sb->guard_roots = mounts.writable_targets;
     sb->guard_status_fd = status->second.get();
@@ -410,7 +425,7 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const ValidPoli
   plan.capabilities = &*caps;
   plan.landlock = cp.landlock ? &landlock : nullptr;
   plan.seccomp = cp.seccomp ? &seccomp : nullptr;
-  plan.status_fd_to_guard = !guard_binary.empty();
+  plan.status_fd_to_guard = guarding;
   if (terminal) {
     plan.terminal = true;
     plan.terminal_sock = terminal_child.get();
