@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -81,6 +82,7 @@ class Init {
   void flush_stdin(Running& r);
   void signal_all(int sig);
   std::string stats();
+  void wait_stopped();
   void kill_everything();
 
   std::map<std::uint32_t, Running> running_;
@@ -238,6 +240,7 @@ void Init::handle(const sf::Header& h, const std::string& payload) {
       return send(sf::Type::stats_reply, h.id, stats());
     case sf::Type::freeze:
       signal_all(SIGSTOP);
+      wait_stopped();
       return send(sf::Type::ack, h.id);
     case sf::Type::thaw:
       signal_all(SIGCONT);
@@ -365,6 +368,20 @@ std::string Init::stats() {
   return "pids=" + std::to_string(pids) + " stopped=" + std::to_string(stopped) + " cpu_ticks=" +
          std::to_string(ticks) + " ticks_per_s=" + std::to_string(::sysconf(_SC_CLK_TCK)) +
          " rss_kib=" + std::to_string(rss_pages * static_cast<unsigned long long>(page_kib));
+}
+
+// SIGSTOP takes effect asynchronously: answer `freeze` once every process shows it (or after 2 s).
+void Init::wait_stopped() {
+  for (int i = 0; i < 200; ++i) {
+    const std::string s = stats();
+    const auto num = [&s](const char* key) {
+      const std::size_t at = s.find(key);
+      return at == std::string::npos ? -1L : std::strtol(s.c_str() + at + std::strlen(key), nullptr, 10);
+    };
+    if (num("pids=") == num("stopped=")) return;
+    timespec ts{0, 10 * 1000 * 1000};
+    ::nanosleep(&ts, nullptr);
+  }
 }
 
 void Init::kill_everything() {

@@ -52,6 +52,7 @@ struct SessionBackend::Pending {
   Capture err;
   bool started = false;
   bool done = false;
+  bool exited = false;  // `exited` came (done without it or `failed`: the session ended)
   bool stop_requested = false;
   std::optional<int> failed_errno;
   std::string failed_message;
@@ -231,6 +232,7 @@ void SessionBackend::dispatch(const sf::Header& h, std::string& payload) {
     }
     case sf::Type::exited:
       p.wait_status = sf::int_of(payload);
+      p.exited = true;
       p.done = true;
       break;
     default:
@@ -338,7 +340,7 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
     }
     pending_.erase(id);
     last_activity_ = Clock::now();
-    if (!pending.done || (ended_ && !pending.failed_errno && !pending.started)) {
+    if (!pending.exited && !pending.failed_errno) {
       if (relay.joinable()) {
         lk.unlock();
         relay.join();
@@ -359,7 +361,6 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
   } else if (WIFSIGNALED(pending.wait_status)) {
     result.signal = WTERMSIG(pending.wait_status);
   }
-  if (ended_ && !pending.failed_errno && !result.exit_code && !result.signal) result.signal = SIGKILL;
   result.stdout_truncated = pending.out.truncated();
   result.stderr_truncated = pending.err.truncated();
   result.stdout_data = std::move(pending.out.data);
