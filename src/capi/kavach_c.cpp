@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_bytes.hpp"
 #include "kavach/gate.hpp"
 #include "kavach/json.hpp"
 #include "kavach/sandbox.hpp"
+#include "sandbox/request_json.hpp"
 
 struct kavach_sandbox {
   std::mutex mu;  // one command at a time per handle
@@ -31,91 +31,9 @@ char* c_string(const std::string& s) {
   return out;
 }
 
-// Invalid UTF-8 in a command's output is replaced (the *_b64 keys carry the exact bytes).
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
 int error_out(const Error& e, char** out) {
-  if (out != nullptr) {
-    nlohmann::json ctx = nlohmann::json::object();
-    for (const auto& [k, v] : e.context) ctx[k] = v;
-    *out = c_string(dump({{"error", {{"code", std::string(to_string(e.code))}, {"message", e.message}, {"context", ctx}}}}));
-  }
+  if (out != nullptr) *out = c_string(dump_json(error_json(e)));
   return -1;
-}
-
-Result<nlohmann::json> parse_object(const char* text, const char* what) {
-  if (text == nullptr) return fail(ErrorCode::invalid_argument, std::string(what) + " is NULL");
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return fail(ErrorCode::invalid_argument, std::string(what) + " is not a JSON object");
-  }
-  return j;
-}
-
-// Keys outside `known` are errors: a typo must not silently change what runs.
-Result<void> only_keys(const nlohmann::json& j, std::initializer_list<const char*> known, const char* what) {
-  for (const auto& item : j.items()) {
-    const std::string& k = item.key();
-    if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
-      std::string list;
-      for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
-      return fail(ErrorCode::invalid_argument, std::string(what) + ": unknown key '" + k + "'; valid: " + list,
-                  {{"key", k}});
-    }
-  }
-  return {};
-}
-
-Result<SandboxConfig> config_from_json(const nlohmann::json& j) {
-  if (auto k = only_keys(j, {"backend", "preset", "policy", "gate"}, "config"); !k) return tl::unexpected(k.error());
-  SandboxConfigBuilder b;
-  if (j.contains("backend")) {
-    if (!j["backend"].is_string()) return fail(ErrorCode::invalid_argument, "config.backend must be a string");
-    b.backend(j["backend"].get<std::string>());
-  }
-  if (j.contains("preset") && j.contains("policy")) {
-    return fail(ErrorCode::invalid_argument, "config: \"preset\" and \"policy\" contradict each other; a policy "
-                                             "names its preset with \"extends\"");
-  }
-  if (j.contains("preset")) {
-    if (!j["preset"].is_string()) return fail(ErrorCode::invalid_argument, "config.preset must be a string");
-    b.preset(j["preset"].get<std::string>());
-  }
-  if (j.contains("policy")) {
-    auto p = parse_policy_json(j["policy"], "config.policy");
-    if (!p) return tl::unexpected(p.error());
-    b.policy(std::move(*p));
-  }
-  if (j.contains("gate")) {
-    if (!j["gate"].is_boolean()) return fail(ErrorCode::invalid_argument, "config.gate must be true or false");
-    b.gate(j["gate"].get<bool>());
-  }
-  return b.build();
-}
-
-Result<Command> command_from_json(const nlohmann::json& j) {
-  if (auto k = only_keys(j, {"argv", "env", "stdin"}, "command"); !k) return tl::unexpected(k.error());
-  Command cmd;
-  const auto argv = j.find("argv");
-  if (argv == j.end() || !argv->is_array() || argv->empty()) {
-    return fail(ErrorCode::invalid_argument, "command.argv must be a non-empty array of strings");
-  }
-  for (const auto& a : *argv) {
-    if (!a.is_string()) return fail(ErrorCode::invalid_argument, "command.argv must be a non-empty array of strings");
-    cmd.argv.push_back(a.get<std::string>());
-  }
-  if (const auto env = j.find("env"); env != j.end()) {
-    if (!env->is_object()) return fail(ErrorCode::invalid_argument, "command.env must be an object of strings");
-    for (const auto& [k, v] : env->items()) {
-      if (!v.is_string()) return fail(ErrorCode::invalid_argument, "command.env." + k + " must be a string");
-      cmd.env.emplace_back(k, v.get<std::string>());
-    }
-  }
-  if (const auto in = j.find("stdin"); in != j.end()) {
-    if (!in->is_string()) return fail(ErrorCode::invalid_argument, "command.stdin must be a string");
-    cmd.stdin_data = in->get<std::string>();
-  }
-  return cmd;
 }
 
 // No exception may cross into C: anything thrown (allocation) becomes an `internal` error.
@@ -173,7 +91,7 @@ int kavach_sandbox_exec(kavach_sandbox* sandbox, const char* command_json, char*
     r["backend"] = std::string(to_string(sandbox->sandbox->config().backend));
     r["policy"] = sandbox->sandbox->config().policy->name;
     r["sandbox_id"] = sandbox->sandbox->id();
-    *result_json = c_string(dump(r));
+    *result_json = c_string(dump_json(r));
     return *result_json != nullptr ? 0 : -1;
   });
 }
@@ -203,14 +121,8 @@ int kavach_sandbox_read_file(kavach_sandbox* sandbox, const char* path, char** r
     std::lock_guard lock(sandbox->mu);
     auto f = sandbox->sandbox->export_file(path);
     if (!f) return error_out(f.error(), result_json);
-    nlohmann::json r{{"path", f->path.string()}, {"bytes", f->bytes}, {"release", std::string(to_string(f->release))},
-                     {"verdict", f->gate ? std::string(gate::to_string(f->gate->verdict)) : "disabled"},
-                     {"findings", f->gate ? f->gate->findings.size() : 0}};
-    if (f->release != OutputRelease::withheld) {
-      if (is_valid_utf8(f->content)) r["content"] = f->content;
-      else r["content_b64"] = base64(f->content);
-    }
-    *result_json = c_string(dump(r));
+    const nlohmann::json r = to_json(*f);
+    *result_json = c_string(dump_json(r));
     return *result_json != nullptr ? 0 : -1;
   });
 }
@@ -241,7 +153,7 @@ int kavach_scan(const char* data, size_t len, char** report_json) {
     if (!redacted) return error_out(redacted.error(), report_json);
     nlohmann::json r = gate::to_json(session.report());
     r["redacted"] = *redacted;
-    *report_json = c_string(dump(r));
+    *report_json = c_string(dump_json(r));
     return *report_json != nullptr ? 0 : -1;
   });
 }
