@@ -54,6 +54,8 @@ struct SessionBackend::Pending {
   bool done = false;
   bool exited = false;  // `exited` came (done without it or `failed`: the session ended)
   bool stop_requested = false;
+  bool output_since_idle = false;
+  Clock::time_point last_output{};
   std::optional<int> failed_errno;
   std::string failed_message;
   int wait_status = 0;
@@ -224,6 +226,8 @@ void SessionBackend::dispatch(const sf::Header& h, std::string& payload) {
       const bool is_out = type == sf::Type::out;
       (is_out ? p.out : p.err).append(payload.data(), payload.size());
       bytes_out_ += payload.size();
+      p.last_output = Clock::now();
+      p.output_since_idle = true;
       if (p.sink != nullptr && !p.stop_requested &&
           !p.sink->on_output(is_out ? OutputStream::stdout_stream : OutputStream::stderr_stream, payload)) {
         p.stop_requested = true;
@@ -315,7 +319,9 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
 
   ExecResult result;
   const auto deadline = t0 + policy.limits.wall_timeout;
+  const auto idle = std::chrono::milliseconds(cmd.output != nullptr ? cmd.output->idle_ms() : 0);
   bool killed = false;
+  Clock::time_point give_up{};
   {
     std::unique_lock lk(mu_);
     while (!pending.done) {
@@ -324,18 +330,30 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
         (void)send(sf::Type::signal, id, sf::int_payload(SIGKILL));
         lk.lock();
         killed = true;
+        give_up = Clock::now() + kKillGrace;
         result.stopped_by_consumer = true;
         continue;
       }
-      if (!killed && cv_.wait_until(lk, deadline) == std::cv_status::timeout && !pending.done) {
+      auto wake = killed ? give_up : deadline;
+      if (pending.sink != nullptr && pending.output_since_idle) wake = std::min(wake, pending.last_output + idle);
+      cv_.wait_until(lk, wake);
+      if (pending.done) break;
+      const auto now = Clock::now();
+      // The live sink's idle hook (the gate releases what it held back), on this thread but
+      // under mu_ like every other call into the sink.
+      if (pending.sink != nullptr && pending.output_since_idle && now >= pending.last_output + idle) {
+        pending.output_since_idle = false;
+        pending.sink->on_idle();
+      }
+      if (!killed && now >= deadline) {
         lk.unlock();
         (void)send(sf::Type::signal, id, sf::int_payload(SIGKILL));
         lk.lock();
         killed = true;
+        give_up = Clock::now() + kKillGrace;
         result.timed_out = true;
-        if (!cv_.wait_for(lk, kKillGrace, [&] { return pending.done; })) break;
-      } else if (killed) {
-        if (!cv_.wait_for(lk, kKillGrace, [&] { return pending.done; })) break;
+      } else if (killed && now >= give_up) {
+        break;
       }
     }
     pending_.erase(id);

@@ -6,6 +6,7 @@
 #include "cmd_scan.hpp"
 #include "cmd_verify.hpp"
 #include "commands.hpp"
+#include "daemon/cmd_daemon.hpp"
 #include "parse_hints.hpp"
 #include "version.hpp"
 
@@ -27,6 +28,7 @@ void register_all(CLI::App& app, int& exit_code) {
   register_scan(app, exit_code);
   register_audit(app, exit_code);
   register_gc(app, exit_code);
+  register_daemon(app, exit_code);
   register_verify(app, exit_code);
   register_completion(app, exit_code);
   register_help(app, exit_code);  // last: its topics are the subcommands before it
