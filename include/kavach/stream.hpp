@@ -27,6 +27,9 @@ class OutputSink {
   // Bytes the command wrote, in order within each stream. Return false to stop the run: its
   // whole process tree is killed and the result says the consumer stopped it.
   virtual bool on_output(OutputStream stream, std::string_view bytes) = 0;
+  // Polled while the command runs, output or not (sessions: about every 200 ms): false stops the
+  // run like on_output returning false (a consumer that went away).
+  virtual bool still_wanted() { return true; }
   // The command wrote nothing for `idle_ms()`; bytes held back (the gate's window) may go out.
   virtual void on_idle() {}
   [[nodiscard]] virtual unsigned idle_ms() const { return 50; }

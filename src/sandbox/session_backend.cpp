@@ -25,6 +25,7 @@ constexpr auto kReadyWait = std::chrono::seconds(60);     // set-up of the sandb
 constexpr auto kControlWait = std::chrono::seconds(10);   // stats / freeze / thaw answers
 constexpr auto kKillGrace = std::chrono::seconds(5);      // after a timeout kill, for `exited`
 constexpr std::size_t kInitStderrKept = 4096;
+constexpr auto kWantedPoll = std::chrono::milliseconds(200);  // OutputSink::still_wanted
 
 // The init's own run: the output limit bounds only what the backend keeps of the channel (the
 // frames themselves all reach the sink), so it is kept small.
@@ -336,9 +337,11 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
       }
       auto wake = killed ? give_up : deadline;
       if (pending.sink != nullptr && pending.output_since_idle) wake = std::min(wake, pending.last_output + idle);
+      if (pending.sink != nullptr && !killed) wake = std::min(wake, Clock::now() + kWantedPoll);
       cv_.wait_until(lk, wake);
       if (pending.done) break;
       const auto now = Clock::now();
+      if (pending.sink != nullptr && !killed && !pending.sink->still_wanted()) pending.stop_requested = true;
       // The live sink's idle hook (the gate releases what it held back), on this thread but
       // under mu_ like every other call into the sink.
       if (pending.sink != nullptr && pending.output_since_idle && now >= pending.last_output + idle) {

@@ -77,6 +77,8 @@ bool StreamGate::on_output(OutputStream s, std::string_view bytes) {
   return go_on && !stop_run_;
 }
 
+bool StreamGate::still_wanted() { return downstream_ == nullptr || downstream_->still_wanted(); }
+
 void StreamGate::on_idle() {
   if (error_) return;
   for (OutputStream s : {OutputStream::stdout_stream, OutputStream::stderr_stream}) {

@@ -32,6 +32,7 @@ class StreamGate final : public OutputSink {
 
   bool on_output(OutputStream stream, std::string_view bytes) override;
   void on_idle() override;
+  bool still_wanted() override;
   [[nodiscard]] unsigned idle_ms() const override;
   void on_end() override;
 

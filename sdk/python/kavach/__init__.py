@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
-__all__ = ["KavachError", "Result", "Sandbox", "scan", "version"]
+__all__ = ["KavachError", "Result", "Sandbox", "Session", "scan", "version"]
 
 
 class KavachError(Exception):
@@ -62,6 +62,62 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+
+def _config(preset: str, policy: Optional[Mapping[str, Any]], backend: str, rw: Sequence[str],
+            ro: Sequence[str], network: Optional[str], memory_mb: Optional[int], timeout_ms: Optional[int],
+            gate: bool) -> Dict[str, Any]:
+    """The config JSON the C API and the daemon read (sandbox/request_json.cpp)."""
+    p: Dict[str, Any] = json.loads(json.dumps(policy)) if policy is not None else {"extends": preset}
+    fs = p.setdefault("fs", {})
+    if rw:
+        fs["writable_paths_add"] = [os.path.realpath(d) for d in rw]
+        fs.setdefault("workdir", os.path.realpath(rw[0]))
+    if ro:
+        fs["readonly_paths_add"] = [os.path.realpath(d) for d in ro]
+    if not fs:
+        del p["fs"]
+    if network is not None:
+        p.setdefault("network", {})["mode"] = network
+    limits = {}
+    if memory_mb is not None:
+        limits["memory"] = memory_mb << 20
+    if timeout_ms is not None:
+        limits["wall_timeout_ms"] = timeout_ms
+    if limits:
+        p.setdefault("limits", {}).update(limits)
+    return {"backend": backend, "policy": p, "gate": gate}
+
+
+def _command(argv: Sequence[str], env: Optional[Mapping[str, str]],
+             stdin: Optional[Union[str, bytes]]) -> Dict[str, Any]:
+    command: Dict[str, Any] = {"argv": list(argv)}
+    if env:
+        command["env"] = dict(env)
+    if stdin is not None:
+        command["stdin"] = stdin.decode("utf-8") if isinstance(stdin, bytes) else stdin
+    return command
+
+
+def _result(r: Dict[str, Any]) -> Result:
+    """A Result from the run JSON (kavach run --json, the C API, the daemon)."""
+    def exact(name: str) -> bytes:
+        b64 = r.get(name + "_b64")
+        return base64.b64decode(b64) if b64 is not None else r.get(name, "").encode("utf-8")
+
+    score = r.get("score")
+    return Result(exit_code=r.get("exit_code"), signal=r.get("signal"), stdout_bytes=exact("stdout"),
+                  stderr_bytes=exact("stderr"), timed_out=bool(r.get("timed_out")),
+                  score=score.get("value") if isinstance(score, dict) else None,
+                  verdict=r.get("gate", {}).get("verdict", "disabled"), raw=r)
+
+
+def _file_content(r: Dict[str, Any], path: str) -> bytes:
+    """The bytes of a read_file answer; a block verdict raises output_blocked."""
+    if r["release"] == "withheld":
+        raise KavachError({"code": "output_blocked", "message": f"{path}: the gate's verdict is block",
+                           "context": {"path": r["path"]}})
+    return base64.b64decode(r["content_b64"]) if "content_b64" in r else r["content"].encode("utf-8")
 
 
 _lib_lock = threading.Lock()
@@ -128,25 +184,7 @@ class Sandbox:
                  backend: str = "process", rw: Sequence[str] = (), ro: Sequence[str] = (),
                  network: Optional[str] = None, memory_mb: Optional[int] = None,
                  timeout_ms: Optional[int] = None, gate: bool = True):
-        p: Dict[str, Any] = json.loads(json.dumps(policy)) if policy is not None else {"extends": preset}
-        fs = p.setdefault("fs", {})
-        if rw:
-            fs["writable_paths_add"] = [os.path.realpath(d) for d in rw]
-            fs.setdefault("workdir", os.path.realpath(rw[0]))
-        if ro:
-            fs["readonly_paths_add"] = [os.path.realpath(d) for d in ro]
-        if not fs:
-            del p["fs"]
-        if network is not None:
-            p.setdefault("network", {})["mode"] = network
-        limits = {}
-        if memory_mb is not None:
-            limits["memory"] = memory_mb << 20
-        if timeout_ms is not None:
-            limits["wall_timeout_ms"] = timeout_ms
-        if limits:
-            p.setdefault("limits", {}).update(limits)
-        config = {"backend": backend, "policy": p, "gate": gate}
+        config = _config(preset, policy, backend, rw, ro, network, memory_mb, timeout_ms, gate)
         lib = _library()
         self._lib = lib
         self._handle = ctypes.c_void_p()
@@ -158,22 +196,8 @@ class Sandbox:
              stdin: Optional[Union[str, bytes]] = None) -> Result:
         """Runs `argv` to completion. A non-zero exit is a Result, not an exception."""
         self._require_open()
-        command: Dict[str, Any] = {"argv": list(argv)}
-        if env:
-            command["env"] = dict(env)
-        if stdin is not None:
-            command["stdin"] = stdin.decode("utf-8") if isinstance(stdin, bytes) else stdin
-        r = _call(self._lib.kavach_sandbox_exec, self._handle, json.dumps(command).encode())
-
-        def exact(name: str) -> bytes:
-            b64 = r.get(name + "_b64")
-            return base64.b64decode(b64) if b64 is not None else r.get(name, "").encode("utf-8")
-
-        score = r.get("score")
-        return Result(exit_code=r.get("exit_code"), signal=r.get("signal"), stdout_bytes=exact("stdout"),
-                      stderr_bytes=exact("stderr"), timed_out=bool(r.get("timed_out")),
-                      score=score.get("value") if isinstance(score, dict) else None,
-                      verdict=r.get("gate", {}).get("verdict", "disabled"), raw=r)
+        command = _command(argv, env, stdin)
+        return _result(_call(self._lib.kavach_sandbox_exec, self._handle, json.dumps(command).encode()))
 
     def write_file(self, path: str, data: Union[str, bytes]) -> None:
         """Puts a file into a writable directory (relative: below the working directory)."""
@@ -186,11 +210,7 @@ class Sandbox:
     def read_file(self, path: str) -> bytes:
         """A file the sandbox wrote, through the gate: its redacted bytes. A block verdict raises
         KavachError("output_blocked"); `read_file_report` gives the verdict as well."""
-        r = self.read_file_report(path)
-        if r["release"] == "withheld":
-            raise KavachError({"code": "output_blocked", "message": f"{path}: the gate's verdict is block",
-                               "context": {"path": r["path"]}})
-        return base64.b64decode(r["content_b64"]) if "content_b64" in r else r["content"].encode("utf-8")
+        return _file_content(self.read_file_report(path), path)
 
     def read_file_report(self, path: str) -> Dict[str, Any]:
         """{"path", "bytes", "release", "verdict", "findings", "content" or "content_b64"}."""
@@ -224,3 +244,6 @@ def scan(data: Union[str, bytes]) -> Dict[str, Any]:
     """The gate on a buffer: {"verdict", "findings", "redacted", ...}."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     return _call(_library().kavach_scan, raw, len(raw))
+
+
+from kavach.session import Session  # noqa: E402  (uses the helpers above)

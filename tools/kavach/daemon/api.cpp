@@ -124,6 +124,10 @@ class StreamSink final : public OutputSink {
     if (!out_.chunk(dump_json(line) + "\n")) gone_ = true;
     return !gone_ || keep_;
   }
+  bool still_wanted() override {
+    if (!gone_ && out_.client_gone()) gone_ = true;
+    return !gone_ || keep_;
+  }
   [[nodiscard]] bool gone() const { return gone_; }
 
  private:

@@ -32,6 +32,8 @@ class Responder {
   virtual bool begin_stream(int status, const std::string& content_type) = 0;
   virtual bool chunk(std::string_view bytes) = 0;
   virtual void end_stream() = 0;
+  // The client closed its end (checked without reading).
+  virtual bool client_gone() = 0;
 };
 
 class Api {

@@ -1,5 +1,6 @@
 #include "daemon/server.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -64,6 +65,11 @@ class SocketResponder final : public Responder {
     asio::write(s_, http::make_chunk_last(), ec);
     if (ec) failed_ = true;
   }
+  bool client_gone() override {
+    if (failed_) return true;
+    pollfd p{s_.native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
   [[nodiscard]] bool failed() const { return failed_; }
 
  private:
@@ -72,6 +78,22 @@ class SocketResponder final : public Responder {
   bool keep_alive_;
   bool failed_ = false;
 };
+
+// After answering a request we stopped reading (too large, malformed): let the client finish
+// sending before the socket closes, so it reads the answer instead of a reset (bounded).
+void linger(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  char buf[65536];
+  std::size_t total = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (total < (16u << 20) && std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) break;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    total += static_cast<std::size_t>(n);
+  }
+}
 
 Result<int> bind_socket(const ServerOptions& o) {
   const std::string path = o.socket_path.string();
@@ -213,8 +235,10 @@ void Server::connection(int fd) {
       if (ec == http::error::body_limit) {
         api_.error(r, 413, "request_too_large",
                    "request bodies are limited to " + std::to_string(options_.max_request_bytes) + " bytes");
+        linger(fd);
       } else if (ec != asio::error::would_block && ec != asio::error::timed_out) {
         api_.error(r, 400, "bad_request", "malformed HTTP request: " + ec.message());
+        linger(fd);
       }
       return;
     }
