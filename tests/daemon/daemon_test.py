@@ -265,6 +265,25 @@ def as_nobody(code, sock):
     return r.returncode, r.stdout + r.stderr
 
 
+class ReadmeExample(unittest.TestCase):
+    def test_the_readme_python_example_runs(self):
+        with open(os.path.join(SOURCE, "README.md")) as f:
+            text = f.read()
+        start = text.index("```python", text.index("<!-- daemon-example"))
+        code = text[start + len("```python"):text.index("```", start + 10)]
+        self.assertLessEqual(len(code.strip().splitlines()), 10)
+        d = Daemon()
+        try:
+            env = dict(os.environ, PYTHONPATH=os.path.join(SOURCE, "sdk", "python"), KAVACH_HOST="unix://" + d.socket)
+            r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            first, second = r.stdout.strip().splitlines()
+            self.assertTrue(first.startswith("0 42 "), first)
+            self.assertGreaterEqual(int(second), 1)
+        finally:
+            d.stop()
+
+
 class DaemonAccess(unittest.TestCase):
     def test_peer_credentials_decide_who_may_connect_and_see_what(self):
         if os.geteuid() != 0:
