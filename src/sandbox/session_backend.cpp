@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,8 +76,14 @@ Result<std::unique_ptr<SessionBackend>> SessionBackend::start(std::unique_ptr<Ba
   p.limits.output_bytes = kChannelKeptBytes;
   auto init_policy = ValidPolicy::check(p);
   if (!init_policy) return tl::unexpected(init_policy.error());
+  // A socket, not a pipe: writes after the init is gone fail with EPIPE instead of raising
+  // SIGPIPE in the caller's process (MSG_NOSIGNAL).
   int ctl[2];
-  if (::pipe2(ctl, O_CLOEXEC) != 0) return fail(ErrorCode::io_error, std::string("pipe: ") + std::strerror(errno));
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+    return fail(ErrorCode::io_error, std::string("socketpair: ") + std::strerror(errno));
+  }
+  ::shutdown(ctl[0], SHUT_WR);
+  ::shutdown(ctl[1], SHUT_RD);
   std::unique_ptr<SessionBackend> s(new SessionBackend(std::move(inner), ctl[1]));
   SessionBackend* self = s.get();
   const int control_r = ctl[0];
@@ -147,7 +154,7 @@ Result<void> SessionBackend::send(sf::Type t, std::uint32_t id, std::string_view
   const char* p = frame.data();
   std::size_t n = frame.size();
   while (n > 0) {
-    const ssize_t w = ::write(control_w_, p, n);
+    const ssize_t w = ::send(control_w_, p, n, MSG_NOSIGNAL);
     if (w < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorCode::backend_unavailable, "the session has ended: " + std::string(std::strerror(errno)));
@@ -164,7 +171,7 @@ Result<void> SessionBackend::destroy() {
     if (control_w_ >= 0) {
       std::string frame;
       sf::append_frame(frame, sf::Type::shutdown, 0, {});
-      (void)!::write(control_w_, frame.data(), frame.size());
+      (void)!::send(control_w_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(control_w_);  // EOF: the init leaves even if the frame was lost
       control_w_ = -1;
     }

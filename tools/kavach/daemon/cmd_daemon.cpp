@@ -137,8 +137,9 @@ void register_daemon(CLI::App& app, int& exit_code) {
                   "else $XDG_RUNTIME_DIR/kavach.sock)");
   cmd->add_flag("--foreground", f->foreground, "stay in the foreground (containers, systemd Type=simple)");
   cmd->add_option("--group", f->group, "socket group: mode 0660 with this group (default 0600)");
-  cmd->add_option("--allow-uid", f->allow_uids, "a uid besides root and the daemon's own that may connect")
-      ->take_all();
+  cmd->add_option("--allow-uid", f->allow_uids, "a uid besides root and the daemon's own that may connect (repeatable)")
+      ->type_name("UID")
+      ->allow_extra_args(false);
   cmd->add_option("--max-sessions", f->max_sessions, "sessions at once (429 beyond)")->check(CLI::Range(1, 100000));
   cmd->add_option("--max-sessions-per-uid", f->max_sessions_per_uid, "sessions per client uid (429 beyond)")
       ->check(CLI::Range(1, 100000));
