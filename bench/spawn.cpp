@@ -35,6 +35,7 @@
 #include "kavach/backend.hpp"
 #include "kavach/host.hpp"
 #include "kavach/policy.hpp"
+#include "kavach/session.hpp"
 
 extern char** environ;
 
@@ -348,6 +349,10 @@ int main(int argc, char** argv) {
     refill();
     if (process_impl != nullptr) (void)process_impl->wait_idle(std::chrono::seconds(10));
   };
+  kavach::SandboxConfig session_config;
+  session_config.policy = policies["strict"];
+  auto session = kavach::Session::open(std::move(session_config));
+  if (!session) skipped.push_back("kavach strict session: " + session.error().message);
   const bool have_bwrap = access("/usr/bin/bwrap", X_OK) == 0;
   if (!have_bwrap) skipped.push_back("bwrap: /usr/bin/bwrap not installed");
   const auto bwrap = bwrap_prefix();
@@ -376,6 +381,33 @@ int main(int argc, char** argv) {
         return kavach_exec([wp](const kavach::Command& c) { return wp->exec(c); }, which, ms, stages, "warm");
       };
     }
+    // Sessions: an exec in an open strict session (the init forks it), and a whole session
+    // (open, first exec, destroy: "session new") — what a new session + first exec costs without a pool.
+    if (session) {
+      methods.push_back({"kavach strict session exec", which, nullptr, {}, {}, {}});
+      Method& m = methods.back();
+      kavach::Session* sp = session->get();
+      m.run = [sp, which](double& ms) {
+        return kavach_exec([sp](const kavach::Command& c) -> kavach::Result<kavach::ExecResult> {
+          auto r = sp->exec(c);
+          if (!r) return tl::unexpected(r.error());
+          return std::move(r->result);
+        }, which, ms, nullptr, "session");
+      };
+    }
+    methods.push_back({"kavach strict session new", which, nullptr, {}, {}, {}});
+    methods.back().run = [&policies, which](double& ms) {
+      return kavach_exec([&policies](const kavach::Command& c) -> kavach::Result<kavach::ExecResult> {
+        kavach::SandboxConfig config;
+        config.policy = policies["strict"];
+        auto s = kavach::Session::open(std::move(config));
+        if (!s) return tl::unexpected(s.error());
+        auto r = (*s)->exec(c);
+        (void)(*s)->destroy();
+        if (!r) return tl::unexpected(r.error());
+        return std::move(r->result);
+      }, which, ms, nullptr, "session");
+    };
     if (have_bwrap) {
       methods.push_back({"bwrap", which, [which, &bwrap](double& ms) {
                            auto a = bwrap;
