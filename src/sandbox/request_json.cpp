@@ -88,7 +88,17 @@ Result<SandboxConfig> config_from_json(const nlohmann::json& j, std::initializer
   auto ro = strings(j, "ro", "config");
   if (!ro) return tl::unexpected(ro.error());
   for (const auto& p : *ro) b.readonly(p);
-  return b.build();
+  auto built = b.build();
+  // As `kavach run --rw`: without a working directory of its own, the sandbox starts in the
+  // first writable directory (relative paths of files in and out resolve there).
+  if (built && !rw->empty() && built->policy->fs.workdir.empty()) {
+    SandboxPolicy p = built->policy.get();
+    p.fs.workdir = std::filesystem::path(rw->front()).lexically_normal();
+    auto valid = ValidPolicy::check(std::move(p));
+    if (!valid) return tl::unexpected(valid.error());
+    built->policy = std::move(*valid);
+  }
+  return built;
 }
 
 Result<Command> command_from_json(const nlohmann::json& j, std::initializer_list<const char*> extra) {

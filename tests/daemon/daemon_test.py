@@ -265,6 +265,51 @@ def as_nobody(code, sock):
     return r.returncode, r.stdout + r.stderr
 
 
+class SessionCli(unittest.TestCase):
+    """kavach session ...: the CLI as the daemon's client."""
+
+    def test_create_exec_cp_ls_pause_rm(self):
+        d = Daemon()
+        work = tempfile.mkdtemp(prefix="kavach-cli-session-")
+        env = dict(os.environ, KAVACH_HOST="unix://" + d.socket)
+
+        def k(*args, stdin=None):
+            r = subprocess.run([KAVACH, "session", *args], input=stdin, capture_output=True, env=env, timeout=60)
+            return r.returncode, r.stdout.decode(), r.stderr.decode()
+        try:
+            rc, sid, err = k("create", "--preset", "strict", "--rw", work)
+            self.assertEqual(rc, 0, err)
+            sid = sid.strip()
+            rc, out, err = k("exec", sid, "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+            self.assertEqual((rc, out, err), (3, "out\n", "err\n"))
+            rc, out, _ = k("exec", sid, "--", "tr", "a-z", "A-Z", stdin=b"piped\n")
+            self.assertEqual((rc, out), (0, "PIPED\n"))
+            local = os.path.join(work, "..", os.path.basename(work) + "-local.txt")
+            with open(local, "w") as f:
+                f.write("data\n")
+            self.assertEqual(k("cp", local, sid + ":in.txt")[0], 0)
+            os.unlink(local)
+            self.assertEqual(k("exec", sid, "--", "sh", "-c", "tr a-z A-Z < in.txt > out.txt")[0], 0)
+            rc, out, err = k("cp", sid + ":out.txt", "-")
+            self.assertEqual((rc, out), (0, "DATA\n"), err)
+            rc, out, _ = k("ls", "--json")
+            self.assertEqual([x["id"] for x in json.loads(out)["sessions"]], [sid])
+            self.assertEqual(k("pause", sid)[0], 0)
+            rc, _, err = k("exec", sid, "--", "true")
+            self.assertNotEqual(rc, 0)
+            self.assertIn("paused", err)
+            self.assertEqual(k("resume", sid)[0], 0)
+            rc, out, _ = k("inspect", sid, "--json")
+            self.assertEqual(json.loads(out)["state"], "running")
+            self.assertEqual(k("rm", sid)[0], 0)
+            rc, _, err = k("exec", sid, "--", "true")
+            self.assertNotEqual(rc, 0)
+            self.assertIn("no session", err)
+        finally:
+            d.stop()
+            subprocess.run(["rm", "-rf", work])
+
+
 class ReadmeExample(unittest.TestCase):
     def test_the_readme_python_example_runs(self):
         with open(os.path.join(SOURCE, "README.md")) as f:

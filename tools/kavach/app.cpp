@@ -7,6 +7,7 @@
 #include "cmd_verify.hpp"
 #include "commands.hpp"
 #include "daemon/cmd_daemon.hpp"
+#include "daemon/cmd_session.hpp"
 #include "parse_hints.hpp"
 #include "version.hpp"
 
@@ -29,6 +30,7 @@ void register_all(CLI::App& app, int& exit_code) {
   register_audit(app, exit_code);
   register_gc(app, exit_code);
   register_daemon(app, exit_code);
+  register_session(app, exit_code);
   register_verify(app, exit_code);
   register_completion(app, exit_code);
   register_help(app, exit_code);  // last: its topics are the subcommands before it
