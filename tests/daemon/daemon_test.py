@@ -345,6 +345,11 @@ class DaemonAccess(unittest.TestCase):
         finally:
             d.stop()
         d = Daemon("--group", "nogroup", "--allow-uid", str(NOBODY))
+        private = tempfile.mkdtemp(prefix="kavach-private-")  # 0700, root's
+        hidden_file = os.path.join(private, "readable.txt")
+        with open(hidden_file, "w") as f:
+            f.write("not for uid 65534\n")
+        os.chmod(hidden_file, 0o644)
         try:
             root_session = kavach.Session(preset="strict", socket=d.socket)
             code = ("import kavach, json\n"
@@ -354,6 +359,12 @@ class DaemonAccess(unittest.TestCase):
                     f"try:\n  kavach.session.Client().request('GET', '/v1/sessions/{root_session.id}')\n"
                     "except kavach.KavachError as e:\n  print(e.code)\n"
                     "try:\n  kavach.Session(preset='strict', rw=['/etc'])\n"
+                    "except kavach.KavachError as e:\n  print(e.code)\n"
+                    f"try:\n  kavach.Session(preset='strict', ro=['{hidden_file}'])\n"
+                    "except kavach.KavachError as e:\n  print(e.code)\n"
+                    "try:\n  kavach.Session(policy={'extends': 'strict', 'env_allow': ['SECRET_OF_THE_DAEMON']})\n"
+                    "except kavach.KavachError as e:\n  print(e.code)\n"
+                    "try:\n  kavach.Session(policy={'extends': 'strict', 'may_degrade': ['ns_user']})\n"
                     "except kavach.KavachError as e:\n  print(e.code)\n")
             rc, out = as_nobody(code, d.socket)
             self.assertEqual(rc, 0, out)
@@ -364,6 +375,10 @@ class DaemonAccess(unittest.TestCase):
             self.assertEqual(len(first["list"]), 1)
             self.assertEqual(lines[1], "not_found")  # root's session is invisible to it
             self.assertEqual(lines[2], "forbidden")  # /etc is not its to make writable
+            self.assertEqual(lines[3], "forbidden")  # world-readable, but in a directory it cannot enter
+            self.assertEqual(lines[4], "forbidden")  # the daemon's environment is not the caller's
+            self.assertEqual(lines[5], "forbidden")  # no user namespace: it could be host root
+            subprocess.run(["rm", "-rf", private])
             listing = Client(d.socket).request("GET", "/v1/sessions")["sessions"]
             self.assertEqual(len(listing), 2)  # root sees both
             root_session.close()

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
+#include <set>
 #include <vector>
 
 #include "core/json_bytes.hpp"
@@ -88,25 +90,60 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// A daemon running as root must not lend its reach: a caller's session sees only host paths the
-// caller could use itself — writable ones it owns, read-only ones it may read.
-std::optional<std::string> path_refused(const SandboxPolicy& p, const Peer& peer) {
-  if (peer.uid == 0) return std::nullopt;
-  auto readable = [&peer](const struct stat& st) {
-    if (st.st_uid == peer.uid) return (st.st_mode & S_IRUSR) != 0;
-    if (st.st_gid == peer.gid) return (st.st_mode & S_IRGRP) != 0;
-    return (st.st_mode & S_IROTH) != 0;
-  };
-  for (const auto& w : p.fs.writable_paths) {
+// A daemon running as root must not lend its reach to a caller that is not: its session sees
+// only host paths the caller could reach itself (every ancestor searchable, read-only paths
+// readable, writable ones its own), never the daemon's environment beyond the harmless names,
+// and never runs without the user namespace that maps it to an unprivileged host id.
+bool may(const struct stat& st, const Peer& peer, mode_t owner_bit, mode_t group_bit, mode_t other_bit) {
+  if (st.st_uid == peer.uid) return (st.st_mode & owner_bit) != 0;
+  if (st.st_gid == peer.gid) return (st.st_mode & group_bit) != 0;
+  return (st.st_mode & other_bit) != 0;
+}
+
+std::optional<std::string> unreachable(const std::filesystem::path& p, const Peer& peer, bool writable) {
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::canonical(p, ec);
+  if (ec) return std::nullopt;  // missing: the backend reports it with its own error
+  for (std::filesystem::path dir = real.parent_path();; dir = dir.parent_path()) {
     struct stat st {};
-    if (::stat(w.c_str(), &st) != 0 || st.st_uid != peer.uid) {
-      return "writable path " + w.string() + " is not owned by uid " + std::to_string(peer.uid);
+    if (::stat(dir.c_str(), &st) != 0 || !may(st, peer, S_IXUSR, S_IXGRP, S_IXOTH)) {
+      return dir.string() + " is not searchable by uid " + std::to_string(peer.uid);
+    }
+    if (dir == dir.parent_path()) break;
+  }
+  struct stat st {};
+  if (::stat(real.c_str(), &st) != 0) return std::nullopt;
+  if (writable && st.st_uid != peer.uid) return "writable path " + real.string() + " is not owned by uid " + std::to_string(peer.uid);
+  if (!writable && !may(st, peer, S_IRUSR, S_IRGRP, S_IROTH)) {
+    return "read-only path " + real.string() + " is not readable by uid " + std::to_string(peer.uid);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> refused_for_peer(const SandboxPolicy& p, const Peer& peer) {
+  if (peer.uid == 0) return std::nullopt;
+  for (Control c : {Control::ns_user, Control::unprivileged_uid}) {
+    if (p.may_degrade.count(c) != 0) {
+      return "may_degrade may not list " + std::string(to_string(c)) + " for a caller that is not root";
     }
   }
+  static const std::set<std::string> kHarmless = {"PATH", "LANG", "LC_ALL", "TERM", "HOME"};
+  for (const auto& name : p.env_allow) {
+    if (kHarmless.count(name) == 0) {
+      return "env_allow passes the daemon's own variables: only PATH, LANG, LC_ALL, TERM and HOME for a caller "
+             "that is not root (" + name + "); give values in the exec's env instead";
+    }
+  }
+  for (const auto& w : p.fs.writable_paths) {
+    if (auto why = unreachable(w, peer, true)) return why;
+  }
   for (const auto& r : p.fs.readonly_paths) {
-    struct stat st {};
-    if (::stat(r.c_str(), &st) != 0) continue;  // the backend reports missing paths itself
-    if (!readable(st)) return "read-only path " + r.string() + " is not readable by uid " + std::to_string(peer.uid);
+    if (auto why = unreachable(r, peer, false)) return why;
+  }
+  for (const auto* r : {&p.oci.rootfs, &p.oci.image}) {
+    if (!r->empty()) {
+      if (auto why = unreachable(*r, peer, false)) return why;
+    }
   }
   return std::nullopt;
 }
@@ -281,7 +318,7 @@ void Api::create_session(const Request& req, const Peer& peer, Responder& out) {
   if (options.max_lifetime.count() == 0) return error(out, 400, "invalid_argument", "max_lifetime_ms must be positive");
   auto config = config_from_json(*j, {"idle_timeout_ms", "max_lifetime_ms"});
   if (!config) return fail_with(out, config.error());
-  if (auto why = path_refused(config->policy.get(), peer)) return error(out, 403, "forbidden", *why);
+  if (auto why = refused_for_peer(config->policy.get(), peer)) return error(out, 403, "forbidden", *why);
   Registry::Refusal refusal;
   Error err;
   auto entry = registry_.create(peer.uid, std::move(*config), options, refusal, err);
