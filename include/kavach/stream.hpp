@@ -9,7 +9,7 @@
 
 namespace kavach {
 
-struct EnforcementReport;
+class EnforcementReport;
 namespace gate {
 struct Finding;
 }
