@@ -208,6 +208,35 @@ class DaemonApi(unittest.TestCase):
         finally:
             subprocess.run(["rm", "-rf", work])
 
+    def test_the_warm_pool_serves_its_configuration_once_each_and_refills(self):
+        client = Client(self.d.socket)
+        for _ in range(500):
+            if client.health()["pool"]["ready"] == 2:
+                break
+            time.sleep(0.01)
+        self.assertEqual(client.health()["pool"], {"size": 2, "ready": 2})
+        a = kavach.Session(preset="strict", socket=self.d.socket)
+        b = kavach.Session(preset="strict", socket=self.d.socket)
+        work = tempfile.mkdtemp(prefix="kavach-daemon-cold-")
+        c = kavach.Session(preset="strict", rw=[work], socket=self.d.socket)  # another configuration
+        try:
+            self.assertEqual((a.info["start"], b.info["start"], c.info["start"]), ("warm", "warm", "cold"))
+            self.assertNotEqual(a.id, b.id)
+            a.exec(["sh", "-c", "echo mine > /tmp/owner"])
+            self.assertEqual(b.exec(["sh", "-c", "cat /tmp/owner 2>&1 || true"]).stdout.find("mine"), -1)
+        finally:
+            for s in (a, b, c):
+                s.close()
+            subprocess.run(["rm", "-rf", work])
+        for _ in range(500):
+            if client.health()["pool"]["ready"] == 2:
+                break
+            time.sleep(0.01)
+        self.assertEqual(client.health()["pool"]["ready"], 2)
+        d = kavach.Session(preset="strict", socket=self.d.socket)
+        self.assertEqual(d.exec(["sh", "-c", "cat /tmp/owner 2>&1 || true"]).stdout.find("mine"), -1)
+        d.close()
+
     def test_the_session_limit_answers_429(self):
         opened = []
         try:

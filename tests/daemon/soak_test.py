@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak: 500 sessions created and destroyed and 5,000 execs from 16 concurrent clients against one
+"""Soak (without the warm pool, whose live sessions would blur the count): 500 sessions created and destroyed and 5,000 execs from 16 concurrent clients against one
 real daemon, then nothing may be left behind — the daemon's descriptors and threads, processes
 under it, host mounts, cgroups, kavach's state directories — and its RSS growth is reported.
 
@@ -17,6 +17,7 @@ KAVACH, SOURCE = sys.argv[1], os.path.abspath(sys.argv[2])
 SESSIONS, EXECS, CLIENTS = (int(x) for x in (sys.argv[3:6] if len(sys.argv) >= 6 else (500, 5000, 16)))
 sys.path.insert(0, os.path.join(SOURCE, "sdk", "python"))
 import kavach  # noqa: E402
+import kavach.session  # noqa: E402
 
 STATE_DIRS = ["/run/kavach", "/tmp", "/sys/fs/cgroup"]
 
@@ -75,7 +76,7 @@ def main():
     sock = os.path.join(tmp, "k.sock")
     log = open(os.path.join(tmp, "daemon.log"), "w+")
     d = subprocess.Popen([KAVACH, "daemon", "--foreground", "--socket", sock, "--max-sessions", "64",
-                          "--max-sessions-per-uid", "64"], stdout=log, stderr=subprocess.STDOUT)
+                          "--max-sessions-per-uid", "64", "--pool", "0"], stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(200):
             if os.path.exists(sock):

@@ -229,7 +229,8 @@ json Api::describe(SessionEntry& e, bool with_metrics) {
          {"backend", e.backend},
          {"policy", e.policy},
          {"created_at", iso_time(e.created)},
-         {"state", !s.alive() ? "ended" : s.paused() ? "paused" : "running"}};
+         {"state", !s.alive() ? "ended" : s.paused() ? "paused" : "running"},
+         {"start", e.pooled ? "warm" : "cold"}};
   const std::string why = s.end_reason();
   if (!why.empty()) j["end_reason"] = why;
   if (with_metrics && s.alive()) {
@@ -250,7 +251,12 @@ void Api::handle(const Request& req, const Peer& peer, Responder& out) {
   if (seg.size() == 1 && seg[0] == "health") {
     if (method != http::verb::get) return error(out, 405, "method_not_allowed", "GET /health");
     const auto up = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    return reply(out, 200, {{"status", "ok"}, {"version", version_}, {"sessions", registry_.size()}, {"uptime_s", up}});
+    nlohmann::json health{{"status", "ok"}, {"version", version_}, {"sessions", registry_.size()}, {"uptime_s", up}};
+    if (const SessionPool* pool = registry_.pool()) {
+      health["pool"] = {{"size", pool->size()}, {"ready", pool->ready()}};
+      if (auto e = pool->last_error(); !e.empty()) health["pool"]["error"] = e;
+    }
+    return reply(out, 200, health);
   }
   if (seg.size() == 1 && seg[0] == "metrics") {
     if (method != http::verb::get) return error(out, 405, "method_not_allowed", "GET /metrics");

@@ -16,6 +16,8 @@
 #include "daemon/api.hpp"
 #include "daemon/registry.hpp"
 #include "daemon/server.hpp"
+#include "daemon/session_pool.hpp"
+#include "sandbox/request_json.hpp"
 
 namespace kavach::cli {
 namespace {
@@ -29,6 +31,8 @@ struct DaemonFlags {
   std::size_t max_sessions_per_uid = 16;
   std::size_t max_connections = 64;
   std::uint64_t max_request_bytes = 64ull << 20;
+  std::size_t pool = 2;
+  std::string pool_preset = "strict";
 };
 
 // Without --foreground: the parent returns once the child listens (or failed), like a classic
@@ -77,6 +81,11 @@ int serve(const DaemonFlags& f) {
 
   daemon::Metrics metrics;
   daemon::Registry registry({f.max_sessions, f.max_sessions_per_uid}, metrics);
+  if (f.pool > 0) {
+    auto config = config_from_json(nlohmann::json{{"preset", f.pool_preset}});
+    if (!config) return report_error(config.error(), false);
+    registry.set_pool(std::make_unique<daemon::SessionPool>(std::move(*config), SessionOptions{}, f.pool));
+  }
   daemon::Api api(registry, metrics, KAVACH_VERSION);
   auto server = daemon::Server::listen(so, api);
   if (!server) {
@@ -147,6 +156,9 @@ void register_daemon(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--max-request-bytes", f->max_request_bytes, "largest request body in bytes (413 beyond)")
       ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 32));
+  cmd->add_option("--pool", f->pool, "sessions kept open ahead for --pool-preset (0: none); each serves one client")
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--pool-preset", f->pool_preset, "the preset the pool's sessions use (a create asking for exactly it is warm)");
   cmd->callback([f, &exit_code] { exit_code = serve(*f); });
 }
 

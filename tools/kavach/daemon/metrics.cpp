@@ -51,8 +51,8 @@ std::string Metrics::render(std::size_t sessions, std::size_t connections) const
   out += fmt::format("kavach_sessions {}\n", sessions);
   family(out, "kavach_connections", "gauge", "Client connections open now.");
   out += fmt::format("kavach_connections {}\n", connections);
-  family(out, "kavach_sessions_created_total", "counter", "Sessions created.");
-  out += fmt::format("kavach_sessions_created_total {}\n", created_.count("") ? created_.at("") : 0);
+  family(out, "kavach_sessions_created_total", "counter", "Sessions created (start: the pool's configuration, or not).");
+  labelled(out, "kavach_sessions_created_total", "start", created_);
   family(out, "kavach_sessions_ended_total", "counter", "Sessions ended, by reason.");
   labelled(out, "kavach_sessions_ended_total", "reason", ended_);
   family(out, "kavach_execs_total", "counter", "Execs finished, by final status.");

@@ -10,7 +10,7 @@ namespace kavach::daemon {
 
 class Metrics {
  public:
-  void session_created() { add(created_, "", 1); }
+  void session_created(bool warm) { add(created_, warm ? "warm" : "cold", 1); }
   void session_ended(const std::string& reason) { add(ended_, reason, 1); }
   void exec_finished(const std::string& status, double seconds);
   void gate_verdict(const std::string& verdict) { add(verdicts_, verdict, 1); }

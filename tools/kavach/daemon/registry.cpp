@@ -28,7 +28,10 @@ std::shared_ptr<SessionEntry> Registry::create(uid_t owner, SandboxConfig config
   entry->created = std::chrono::system_clock::now();
   entry->backend = std::string(to_string(config.backend));
   entry->policy = config.policy->name;
-  auto s = Session::open(std::move(config), options);
+  std::unique_ptr<Session> pooled = pool_ && pool_->matches(config, options) ? pool_->take() : nullptr;
+  entry->pooled = pooled != nullptr;
+  Result<std::unique_ptr<Session>> s = pooled ? Result<std::unique_ptr<Session>>(std::move(pooled))
+                                              : Session::open(std::move(config), options);
   std::lock_guard lk(mu_);
   --starting_;
   if (!s) {
@@ -37,7 +40,7 @@ std::shared_ptr<SessionEntry> Registry::create(uid_t owner, SandboxConfig config
   }
   entry->session = std::move(*s);
   sessions_[entry->session->id()] = entry;
-  metrics_.session_created();
+  metrics_.session_created(entry->pooled);
   return entry;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/metrics.hpp"
+#include "daemon/session_pool.hpp"
 #include "kavach/session.hpp"
 
 namespace kavach::daemon {
@@ -22,6 +23,7 @@ struct SessionEntry {
   std::chrono::system_clock::time_point created;
   std::string backend;
   std::string policy;
+  bool pooled = false;  // handed over from the warm pool
 };
 
 struct RegistryLimits {
@@ -32,7 +34,13 @@ struct RegistryLimits {
 class Registry {
  public:
   Registry(RegistryLimits limits, Metrics& metrics) : limits_(limits), metrics_(metrics) {}
-  ~Registry() { destroy_all("daemon stopped"); }
+  ~Registry() {
+    pool_.reset();
+    destroy_all("daemon stopped");
+  }
+  // Warm starts: creates matching the pool's configuration take a pre-opened session.
+  void set_pool(std::unique_ptr<SessionPool> pool) { pool_ = std::move(pool); }
+  [[nodiscard]] const SessionPool* pool() const { return pool_.get(); }
 
   // Errors: "too_many_sessions" (the daemon's or the uid's limit) as a 429, else the session's.
   struct Refusal {
@@ -58,6 +66,7 @@ class Registry {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SessionEntry>> sessions_;
   std::size_t starting_ = 0;  // counted against the limits while they start
+  std::unique_ptr<SessionPool> pool_;
 };
 
 }  // namespace kavach::daemon
