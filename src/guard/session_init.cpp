@@ -393,6 +393,10 @@ void Init::kill_everything() {
 
 int Init::run() {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // orphans come here to be reaped, not to the backend's PID 1
+  // Not dumpable: the session's commands run as the same user, but without CAP_SYS_PTRACE they
+  // cannot open the init's /proc entries — its channel (other execs' stdin and environment, the
+  // frames kavach trusts) stays out of their reach. A command's execve makes it dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0);
   ::signal(SIGPIPE, SIG_IGN);
   int sp[2];
   if (::pipe2(sp, O_CLOEXEC | O_NONBLOCK) != 0) return 125;

@@ -232,6 +232,33 @@ TEST_P(SessionTest, DestroyLeavesNoProcessOnTheHost) {
   EXPECT_EQ(after.error().code, ErrorCode::backend_unavailable);
 }
 
+// The channel between kavach and the init is the session's own business, but it must never hurt
+// more than the session: the init is not dumpable, so on process and oci its /proc entries (the
+// channel's pipes) are closed to the commands (they could read them before); where a command can
+// still write into it (gVisor's procfs), garbage ends that session only.
+TEST_P(SessionTest, CommandsCannotReachTheChannelAndGarbageEndsOnlyTheirSession) {
+  auto s = open(strict());
+  ASSERT_TRUE(s);
+  if (GetParam() != BackendKind::gvisor) {
+    auto r = s->exec(sh("readlink /proc/$PPID/fd/0 /proc/$PPID/fd/1 2>&1; echo rc=$?"));
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->result.stdout_data.find("pipe:"), std::string::npos) << r->result.stdout_data;
+    EXPECT_NE(r->result.stdout_data.find("rc=1"), std::string::npos) << r->result.stdout_data;
+  }
+  auto forged = s->exec(sh("head -c 100000 /dev/urandom > /proc/$PPID/fd/1 2>/dev/null; echo done"));
+  if (!forged) {
+    EXPECT_EQ(forged.error().code, ErrorCode::backend_unavailable);  // that session ended
+    EXPECT_FALSE(s->alive());
+  } else {
+    EXPECT_EQ(forged->result.stdout_data, "done\n");
+  }
+  auto next = open(strict());
+  ASSERT_TRUE(next);
+  auto r = next->exec(sh("echo fine"));
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->result.stdout_data, "fine\n");
+}
+
 TEST_P(SessionTest, AnIdleSessionEnds) {
   SessionOptions o;
   o.idle_timeout = 300ms;
