@@ -27,6 +27,7 @@ constexpr auto kControlWait = std::chrono::seconds(10);   // stats / freeze / th
 constexpr auto kKillGrace = std::chrono::seconds(5);      // after a timeout kill, for `exited`
 constexpr std::size_t kInitStderrKept = 4096;
 constexpr auto kWantedPoll = std::chrono::milliseconds(200);  // OutputSink::still_wanted
+constexpr auto kShutdownWait = std::chrono::seconds(2);     // for the init to leave on EOF
 
 // The init's own run: the output limit bounds only what the backend keeps of the channel (the
 // frames themselves all reach the sink), so it is kept small.
@@ -176,7 +177,14 @@ Result<void> SessionBackend::destroy() {
       control_w_ = -1;
     }
   }
-  if (runner_.joinable() && runner_.get_id() != std::this_thread::get_id()) runner_.join();
+  if (runner_.joinable() && runner_.get_id() != std::this_thread::get_id()) {
+    // The init leaves on EOF; one that cannot (stopped by a command of the session, stuck) is not
+    // waited for: the backend kills the whole tree, as at a timeout.
+    std::unique_lock lk(mu_);
+    if (!cv_.wait_for(lk, kShutdownWait, [this] { return ended_; })) abandoned_ = true;
+    lk.unlock();
+    runner_.join();
+  }
   return inner_->destroy();
 }
 

@@ -4,6 +4,7 @@
 // session's execs go through Sandbox::exec like any other: credentials, gate, audit, score.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -56,6 +57,7 @@ class SessionBackend final : public Backend, private OutputSink {
   bool on_output(OutputStream stream, std::string_view bytes) override;
   void on_started(const EnforcementReport& controls) override;
   unsigned idle_ms() const override { return 1000; }
+  bool still_wanted() override { return !abandoned_.load(); }
   void dispatch(const session_frames::Header& h, std::string& payload);
   Result<void> send(session_frames::Type t, std::uint32_t id, std::string_view payload = {});
   Result<std::string> control(session_frames::Type t);
@@ -65,6 +67,7 @@ class SessionBackend final : public Backend, private OutputSink {
   BackendKind kind_;
   int control_w_ = -1;  // the init's stdin
   std::thread runner_;  // runs the init through inner_ until the session ends
+  std::atomic<bool> abandoned_{false};  // destroy gave up on the init: the backend kills the tree
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

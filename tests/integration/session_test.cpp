@@ -259,6 +259,20 @@ TEST_P(SessionTest, CommandsCannotReachTheChannelAndGarbageEndsOnlyTheirSession)
   EXPECT_EQ(r->result.stdout_data, "fine\n");
 }
 
+// A command may stop the init (same user, same Landlock domain on the process backend); destroy
+// does not wait for it: the backend kills the tree (not after the session's lifetime).
+TEST_P(SessionTest, AStoppedInitDoesNotHoldDestroy) {
+  auto s = open(strict());
+  ASSERT_TRUE(s);
+  auto r = s->exec(sh("(sleep 0.3; kill -STOP $PPID) >/dev/null 2>&1 & echo ok"));
+  ASSERT_TRUE(r) << r.error().describe();
+  std::this_thread::sleep_for(600ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(s->destroy());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << "destroy waited for a stopped init";
+  EXPECT_FALSE(s->alive());
+}
+
 TEST_P(SessionTest, AnIdleSessionEnds) {
   SessionOptions o;
   o.idle_timeout = 300ms;

@@ -154,6 +154,9 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
 
   const bool cpu_budget = req.cpu_usage_usec && req.cpu_limit_usec > 0;
   Clock::time_point next_cpu_check = Clock::now();
+  // OutputSink::still_wanted: a consumer can end the run without output to react to.
+  constexpr auto kWantedPoll = std::chrono::milliseconds(200);
+  Clock::time_point next_wanted = Clock::now() + kWantedPoll;
   for (;;) {
     auto now = Clock::now();
     if (!exited && !out.timed_out && !out.cpu_limit_hit && now >= req.deadline) {
@@ -178,6 +181,10 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
         break;
       }
     }
+    if (sink != nullptr && !exited && !stop_requested && now >= next_wanted) {
+      if (!sink->still_wanted()) stop_requested = true;
+      next_wanted = now + kWantedPoll;
+    }
     if (stop_requested && !out.stopped_by_consumer) {
       out.stopped_by_consumer = true;
       kill();
@@ -196,6 +203,10 @@ Result<SuperviseOutcome> supervise(SuperviseRequest req) {
     } else {
       timeout_ms = ms_until(now, req.deadline);
       if (cpu_budget) timeout_ms = std::min(timeout_ms, ms_until(now, next_cpu_check));
+    }
+    if (sink != nullptr && !exited && !stop_requested) {
+      const int wanted_ms = ms_until(now, next_wanted);
+      timeout_ms = timeout_ms < 0 ? wanted_ms : std::min(timeout_ms, wanted_ms);
     }
     if (sink != nullptr && output_since_idle) {
       const int idle_ms = ms_until(now, last_output + idle_after);
