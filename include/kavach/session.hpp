@@ -5,6 +5,7 @@
 // enforcement report and score of the session's controls.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -76,11 +77,13 @@ class Session {
   std::unique_ptr<Sandbox> sandbox_;
   SessionBackend* backend_;  // owned by sandbox_
   SessionOptions options_;
+  // mu_ guards the transitions (pause, resume, destroy may wait for the init); the flags are
+  // atomics so alive()/paused() never wait behind one (the daemon asks them on every request).
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool paused_ = false;
-  bool destroyed_ = false;
-  std::string end_reason_;
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> destroyed_{false};
+  std::string end_reason_;  // under mu_
   std::thread idle_watch_;
 };
 

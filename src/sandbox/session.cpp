@@ -51,11 +51,8 @@ void Session::watch_idle() {
 }
 
 Result<RunReport> Session::exec(const Command& cmd) {
-  {
-    std::lock_guard lk(mu_);
-    if (destroyed_) return fail(ErrorCode::backend_unavailable, "the session has ended: " + end_reason_);
-    if (paused_) return fail(ErrorCode::invalid_transition, "the session is paused: resume it first");
-  }
+  if (destroyed_) return fail(ErrorCode::backend_unavailable, "the session has ended: " + end_reason());
+  if (paused_) return fail(ErrorCode::invalid_transition, "the session is paused: resume it first");
   auto r = sandbox_->exec(cmd);
   cv_.notify_all();  // the idle clock restarts from the end of this exec
   return r;
@@ -101,15 +98,9 @@ Result<void> Session::destroy() {
 
 Result<SessionMetrics> Session::metrics() { return backend_->metrics(); }
 
-bool Session::alive() const {
-  std::lock_guard lk(mu_);
-  return !destroyed_ && backend_->alive();
-}
+bool Session::alive() const { return !destroyed_ && backend_->alive(); }
 
-bool Session::paused() const {
-  std::lock_guard lk(mu_);
-  return paused_;
-}
+bool Session::paused() const { return paused_; }
 
 std::string Session::end_reason() const {
   std::lock_guard lk(mu_);

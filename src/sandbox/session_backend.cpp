@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <sstream>
 
 #include "core/sandbox_environment.hpp"
@@ -28,6 +29,7 @@ constexpr auto kKillGrace = std::chrono::seconds(5);      // after a timeout kil
 constexpr std::size_t kInitStderrKept = 4096;
 constexpr auto kWantedPoll = std::chrono::milliseconds(200);  // OutputSink::still_wanted
 constexpr auto kShutdownWait = std::chrono::seconds(2);     // for the init to leave on EOF
+constexpr std::size_t kQueueLimit = 8u << 20;  // live output waiting for one exec's consumer
 
 // The init's own run: the output limit bounds only what the backend keeps of the channel (the
 // frames themselves all reach the sink), so it is kept small.
@@ -62,6 +64,10 @@ struct SessionBackend::Pending {
   std::optional<int> failed_errno;
   std::string failed_message;
   int wait_status = 0;
+  // Output for the live sink, delivered by the exec's own thread outside mu_: a slow consumer
+  // holds up its exec (and, past kQueueLimit, the session's channel), never anything else.
+  std::deque<std::pair<OutputStream, std::string>> queue;
+  std::size_t queued = 0;
   Pending(OutputSink* s, std::uint64_t cap) : sink(s), out(cap), err(cap) {}
 };
 
@@ -181,7 +187,10 @@ Result<void> SessionBackend::destroy() {
     // The init leaves on EOF; one that cannot (stopped by a command of the session, stuck) is not
     // waited for: the backend kills the whole tree, as at a timeout.
     std::unique_lock lk(mu_);
-    if (!cv_.wait_for(lk, kShutdownWait, [this] { return ended_; })) abandoned_ = true;
+    if (!cv_.wait_for(lk, kShutdownWait, [this] { return ended_; })) {
+      abandoned_ = true;
+      cv_.notify_all();  // a runner held by back-pressure lets go
+    }
     lk.unlock();
     runner_.join();
   }
@@ -189,7 +198,7 @@ Result<void> SessionBackend::destroy() {
 }
 
 bool SessionBackend::on_output(OutputStream stream, std::string_view bytes) {
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   if (stream == OutputStream::stderr_stream) {
     init_stderr_.append(bytes.data(), bytes.size());
     if (init_stderr_.size() > kInitStderrKept) init_stderr_.erase(0, init_stderr_.size() - kInitStderrKept);
@@ -204,7 +213,12 @@ bool SessionBackend::on_output(OutputStream stream, std::string_view bytes) {
     init_stderr_ += " [kavach: malformed frame from the session init; session ended]";
     return false;  // the backend kills the sandbox
   }
-  return true;
+  // Back-pressure: stop reading the channel while an exec's consumer is far behind.
+  cv_.wait(lk, [this] {
+    return abandoned_.load() || std::all_of(pending_.begin(), pending_.end(),
+                                            [](const auto& kv) { return kv.second->queued <= kQueueLimit; });
+  });
+  return !abandoned_.load();
 }
 
 void SessionBackend::on_started(const EnforcementReport& controls) {
@@ -212,7 +226,7 @@ void SessionBackend::on_started(const EnforcementReport& controls) {
   report_ = controls;
 }
 
-// On the runner thread, mu_ held.
+// On the runner thread, mu_ held: records, never calls out.
 void SessionBackend::dispatch(const sf::Header& h, std::string& payload) {
   const auto type = static_cast<sf::Type>(h.type);
   if (type == sf::Type::ready) {
@@ -244,9 +258,9 @@ void SessionBackend::dispatch(const sf::Header& h, std::string& payload) {
       bytes_out_ += payload.size();
       p.last_output = Clock::now();
       p.output_since_idle = true;
-      if (p.sink != nullptr && !p.stop_requested &&
-          !p.sink->on_output(is_out ? OutputStream::stdout_stream : OutputStream::stderr_stream, payload)) {
-        p.stop_requested = true;
+      if (p.sink != nullptr && !p.stop_requested) {
+        p.queued += payload.size();
+        p.queue.emplace_back(is_out ? OutputStream::stdout_stream : OutputStream::stderr_stream, std::move(payload));
       }
       break;
     }
@@ -295,6 +309,7 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
   auto forget = [this, id] {
     std::lock_guard lk(mu_);
     pending_.erase(id);
+    cv_.notify_all();
     last_activity_ = Clock::now();
   };
   const std::string start_payload = sf::encode_start(cmd.argv, env, policy.fs.workdir.string());
@@ -340,7 +355,24 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
   Clock::time_point give_up{};
   {
     std::unique_lock lk(mu_);
-    while (!pending.done) {
+    for (;;) {
+      // Live output: delivered here, outside mu_ (the consumer may be slow: a client's socket).
+      if (!pending.queue.empty()) {
+        auto chunks = std::move(pending.queue);
+        pending.queue.clear();
+        pending.queued = 0;
+        cv_.notify_all();  // the channel may go on
+        const bool stopping = pending.stop_requested;
+        lk.unlock();
+        bool stop = false;
+        for (auto& [stream, data] : chunks) {
+          if (!stopping && !stop && !pending.sink->on_output(stream, data)) stop = true;
+        }
+        lk.lock();
+        if (stop) pending.stop_requested = true;
+        continue;
+      }
+      if (pending.done) break;
       if (pending.stop_requested && !killed) {
         lk.unlock();
         (void)send(sf::Type::signal, id, sf::int_payload(SIGKILL));
@@ -353,15 +385,19 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
       auto wake = killed ? give_up : deadline;
       if (pending.sink != nullptr && pending.output_since_idle) wake = std::min(wake, pending.last_output + idle);
       if (pending.sink != nullptr && !killed) wake = std::min(wake, Clock::now() + kWantedPoll);
-      cv_.wait_until(lk, wake);
-      if (pending.done) break;
+      cv_.wait_until(lk, wake, [&] { return pending.done || !pending.queue.empty(); });
+      if (pending.done || !pending.queue.empty()) continue;
       const auto now = Clock::now();
-      if (pending.sink != nullptr && !killed && !pending.sink->still_wanted()) pending.stop_requested = true;
-      // The live sink's idle hook (the gate releases what it held back), on this thread but
-      // under mu_ like every other call into the sink.
-      if (pending.sink != nullptr && pending.output_since_idle && now >= pending.last_output + idle) {
-        pending.output_since_idle = false;
-        pending.sink->on_idle();
+      // The sink's idle hook (the gate releases what it held back) and whether the consumer is
+      // still there: also outside mu_.
+      if (pending.sink != nullptr && !killed) {
+        const bool idle_due = pending.output_since_idle && now >= pending.last_output + idle;
+        if (idle_due) pending.output_since_idle = false;
+        lk.unlock();
+        if (idle_due) pending.sink->on_idle();
+        const bool wanted = pending.sink->still_wanted();
+        lk.lock();
+        if (!wanted) pending.stop_requested = true;
       }
       if (!killed && now >= deadline) {
         lk.unlock();
@@ -375,6 +411,7 @@ Result<ExecResult> SessionBackend::run(const ValidPolicy& valid, const Command& 
       }
     }
     pending_.erase(id);
+    cv_.notify_all();  // a runner waiting for this exec's consumer goes on
     last_activity_ = Clock::now();
     if (!pending.exited && !pending.failed_errno) {
       if (relay.joinable()) {

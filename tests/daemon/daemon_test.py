@@ -181,6 +181,23 @@ class DaemonApi(unittest.TestCase):
             self.assertEqual(s.inspect()["metrics"]["running_execs"], 0)
             self.assertEqual(host_processes(marker), 0)
 
+    def test_a_client_that_does_not_read_holds_up_nobody_else(self):
+        with kavach.Session(preset="strict", socket=self.d.socket) as slow, \
+                kavach.Session(preset="strict", socket=self.d.socket) as other:
+            body = json.dumps({"argv": ["sh", "-c", "yes | head -c 50000000"], "stream": True}).encode()
+            stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            stuck.connect(self.d.socket)
+            stuck.sendall(b"POST /v1/sessions/" + slow.id.encode() + b"/exec HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+                          b"\r\n\r\n" + body)
+            time.sleep(1.0)  # its output fills the socket; the client reads nothing
+            t0 = time.monotonic()
+            self.assertEqual(Client(self.d.socket).health()["status"], "ok")
+            self.assertEqual(other.exec(["echo", "free"]).stdout, "free\n")
+            self.assertEqual(len(Client(self.d.socket).request("GET", "/v1/sessions")["sessions"]) >= 2, True)
+            self.assertLess(time.monotonic() - t0, 5.0, "a stalled stream held up the daemon")
+            stuck.close()
+
     def test_files_in_and_out_through_the_gate(self):
         work = tempfile.mkdtemp(prefix="kavach-daemon-files-")
         try:
