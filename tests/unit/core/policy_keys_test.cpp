@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "core/policy_keys.hpp"
 #include "kavach/json.hpp"
@@ -99,12 +100,23 @@ TEST(PolicyKeys, JsonPoliciesReadLikeFiles) {
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::policy_unknown_key);
   // Nesting no key has (a caller's JSON must not exhaust the conversion's stack).
+  // Built by moves only: copying (or printing) 100,000 levels would itself exhaust the stack
+  // (nlohmann's copy recurses; under ASan the frames are larger).
   nlohmann::json deep = nlohmann::json::array();
-  for (int i = 0; i < 100000; ++i) deep = nlohmann::json::array({std::move(deep)});
-  for (const nlohmann::json& j : {nlohmann::json::array(), nlohmann::json{{"name", nullptr}}, nlohmann::json{{"name", deep}}}) {
-    auto r = parse_policy_json(j);
-    ASSERT_FALSE(r) << j.dump();
-    EXPECT_EQ(r.error().code, ErrorCode::policy_type) << j.dump();
+  for (int i = 0; i < 100000; ++i) {
+    nlohmann::json outer = nlohmann::json::array();
+    outer.push_back(std::move(deep));
+    deep = std::move(outer);
+  }
+  std::vector<nlohmann::json> cases;
+  cases.push_back(nlohmann::json::array());
+  cases.push_back(nlohmann::json{{"name", nullptr}});
+  cases.push_back(nlohmann::json::object());
+  cases.back()["name"] = std::move(deep);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto r = parse_policy_json(cases[i]);
+    ASSERT_FALSE(r) << "case " << i;
+    EXPECT_EQ(r.error().code, ErrorCode::policy_type) << "case " << i;
   }
 }
 
