@@ -86,27 +86,23 @@ SourceFilter make_source_filter(const Gate::Impl& g, std::string source,
   f.active.assign(g.rules.rules.size(), 0);
   // A global allowlist entry made only of paths exempts the whole source (gitleaks semantics).
   bool source_exempt = false;
-  for (const auto& c : g.lazy->global()) {
-    if (!c.paths.empty() && c.regexes.empty() && c.source->stopwords.empty() &&
-        any_partial(c.paths, f.source)) {
-      source_exempt = true;
-    }
+  for (const auto& paths : g.lazy->global_exempt_paths()) {
+    if (any_partial(paths, f.source)) source_exempt = true;
   }
   for (std::size_t i = 0; i < g.rules.rules.size(); ++i) {
     if (source_exempt || (i < enabled.size() && enabled[i] == 0)) continue;
     const Rule& r = g.rules.rules[i];
     bool on = true;
-    if (!r.path.empty()) {
-      const CompiledRule& c = g.lazy->rule(i);
-      on = c.path != nullptr && c.path->ok() && RE2::PartialMatch(f.source, *c.path);
+    if (r.path.empty() && r.allowlists.empty()) {
+      f.active[i] = 1;
+      continue;
     }
-    if (on && !r.allowlists.empty()) {
-      for (const auto& c : g.lazy->rule(i).allowlists) {
-        if (!c.paths.empty() && c.regexes.empty() && c.source->stopwords.empty() &&
-            !c.source->require_all && any_partial(c.paths, f.source)) {
-          on = false;
-        }
-      }
+    const SourceRule& s = g.lazy->source_rule(i);
+    if (!r.path.empty()) {
+      on = s.path != nullptr && s.path->ok() && RE2::PartialMatch(f.source, *s.path);
+    }
+    for (const auto& paths : s.exempt_paths) {
+      if (on && any_partial(paths, f.source)) on = false;
     }
     f.active[i] = on ? 1 : 0;
   }

@@ -30,19 +30,37 @@ struct CompiledRule {
   std::string error;  // set when a program failed to build (a corrupt database): fail closed
 };
 
+// What deciding whether a rule applies to a source needs: the rule's path regex and the paths
+// of its path-only allowlists. Kept apart from CompiledRule so opening a scanner compiles only
+// these small programs; the rule's own regex is compiled on its first candidate.
+struct SourceRule {
+  std::unique_ptr<RE2> path;
+  std::vector<std::vector<std::unique_ptr<RE2>>> exempt_paths;  // one entry per path-only allowlist
+};
+
+// An allowlist that exempts a source by its path alone (no regexes, stopwords or AND).
+[[nodiscard]] bool is_path_only(const Allowlist& a);
+
 class LazyRules {
  public:
   LazyRules(const RuleSet& set);
-  // Thread-safe; compiles on first use.
+  // Thread-safe; compile on first use.
   [[nodiscard]] const CompiledRule& rule(std::size_t i) const;
+  [[nodiscard]] const SourceRule& source_rule(std::size_t i) const;
   [[nodiscard]] const std::vector<CompiledAllowlist>& global() const;
+  // The global allowlists' paths, for those made of paths only.
+  [[nodiscard]] const std::vector<std::vector<std::unique_ptr<RE2>>>& global_exempt_paths() const;
 
  private:
   const RuleSet& set_;
   std::unique_ptr<std::once_flag[]> once_;
   std::unique_ptr<CompiledRule[]> compiled_;
+  std::unique_ptr<std::once_flag[]> source_once_;
+  std::unique_ptr<SourceRule[]> source_;
   mutable std::once_flag global_once_;
   mutable std::vector<CompiledAllowlist> global_;
+  mutable std::once_flag global_paths_once_;
+  mutable std::vector<std::vector<std::unique_ptr<RE2>>> global_paths_;
 };
 
 [[nodiscard]] std::vector<CompiledAllowlist> compile_allowlists(const std::vector<Allowlist>& lists,
