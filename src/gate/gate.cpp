@@ -2,7 +2,7 @@
 // then served from the content-hash cache).
 #include <chrono>
 
-#include "gate/cache.hpp"
+#include "core/user_cache.hpp"
 #include "gate/db_build.hpp"
 #include "gate/embedded_db.hpp"
 #include "gate/gate_impl.hpp"
@@ -12,6 +12,10 @@ namespace kavach::gate {
 namespace {
 
 using namespace detail;
+using user_cache::cache_dir;
+using user_cache::read_file;
+using user_cache::sha256_hex;
+using user_cache::write_file_atomic;
 
 constexpr std::string_view kBuiltinDep = "<builtin>";
 

@@ -1,5 +1,7 @@
 // Compiling a SeccompProgram with libseccomp (see seccomp_bpf.hpp).
 #include "backends/common/seccomp_bpf.hpp"
+#include "backends/common/seccomp_disk_cache.hpp"
+#include "core/user_cache.hpp"
 #include "core/hex.hpp"
 
 #include <seccomp.h>
@@ -192,9 +194,19 @@ Result<std::vector<sock_filter>> compile_seccomp_bpf(const SeccompProgram& progr
   const std::string key = cache_key(program);
   std::vector<sock_filter> out;
   if (bpf_cache().find(key, out)) return out;
+  // Across processes: the per-user disk cache (checked entries; any doubt compiles again).
+  const auto dir = user_cache::cache_dir(std::nullopt);
+  const std::string disk_key = dir ? seccomp_cache_key(key) : std::string();
+  if (dir) {
+    if (auto cached = load_cached_bpf(*dir, disk_key)) {
+      bpf_cache().store(key, *cached);
+      return std::move(*cached);
+    }
+  }
   auto bpf = compile(program);
   if (!bpf) return tl::unexpected(bpf.error());
   bpf_cache().store(key, *bpf);
+  if (dir) store_cached_bpf(*dir, disk_key, *bpf);
   return bpf;
 }
 

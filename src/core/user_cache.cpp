@@ -1,4 +1,4 @@
-#include "gate/cache.hpp"
+#include "core/user_cache.hpp"
 #include "core/hex.hpp"
 
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-namespace kavach::gate::detail {
+namespace kavach::user_cache {
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -24,6 +24,9 @@ std::optional<std::filesystem::path> cache_dir(const std::optional<std::filesyst
   std::filesystem::path dir;
   if (configured) {
     dir = *configured;
+  } else if (const char* off = std::getenv("KAVACH_NO_CACHE"); off != nullptr && off[0] != '\0' &&
+                                                             std::string_view(off) != "0") {
+    return std::nullopt;
   } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
     dir = std::filesystem::path(xdg) / "kavach";
   } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
@@ -75,4 +78,4 @@ bool write_file_atomic(const std::filesystem::path& p, std::string_view data) {
   return true;
 }
 
-}  // namespace kavach::gate::detail
+}  // namespace kavach::user_cache

@@ -1,4 +1,6 @@
-// Content-hash-keyed cache of compiled rule databases ($XDG_CACHE_HOME/kavach or ~/.cache/kavach).
+// kavach's per-user cache directory ($XDG_CACHE_HOME/kavach or ~/.cache/kavach): content-hash-keyed
+// entries that are only ever derived data (compiled gate databases, compiled seccomp programs), so
+// any doubt about an entry means "rebuild it", never "use it".
 #pragma once
 
 #include <filesystem>
@@ -6,12 +8,13 @@
 #include <string>
 #include <string_view>
 
-namespace kavach::gate::detail {
+namespace kavach::user_cache {
 
 [[nodiscard]] std::string sha256_hex(std::string_view data);
 
 // The cache directory, created 0700 if missing; nullopt when there is none we can trust (not
-// ours, or writable by group/others: a planted database would change what the gate lets out).
+// ours, or writable by group/others: a planted entry would change what kavach enforces), or when
+// no directory is configured and KAVACH_NO_CACHE is set (to anything but 0).
 [[nodiscard]] std::optional<std::filesystem::path> cache_dir(
     const std::optional<std::filesystem::path>& configured);
 
@@ -19,4 +22,4 @@ namespace kavach::gate::detail {
 // Atomic (temp file + rename), mode 0600. Best effort: false on any failure.
 bool write_file_atomic(const std::filesystem::path& p, std::string_view data);
 
-}  // namespace kavach::gate::detail
+}  // namespace kavach::user_cache
