@@ -49,6 +49,9 @@ struct HostInfo {
 // Probe the live host. Cheap enough to call per CLI invocation; cached by probe_host_cached().
 [[nodiscard]] HostInfo probe_host();
 [[nodiscard]] const HostInfo& probe_host_cached();
+// The kernel's part only — everything but `runtimes` (left empty), which costs a PATH search
+// for every runtime and VMM (~0.4 ms): what the process and noop backends need.
+[[nodiscard]] const HostInfo& probe_kernel_cached();
 
 [[nodiscard]] nlohmann::json to_json(const HostInfo& h);
 

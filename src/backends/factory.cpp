@@ -20,7 +20,9 @@ std::string_view to_string(Maturity m) {
 }
 
 Result<std::unique_ptr<Backend>> create_backend(BackendKind kind) {
-  return create_backend(kind, probe_host_cached());
+  // The process and noop backends run no runtime: they skip the PATH search for them.
+  const bool needs_runtimes = kind != BackendKind::process && kind != BackendKind::noop;
+  return create_backend(kind, needs_runtimes ? probe_host_cached() : probe_kernel_cached());
 }
 
 Result<std::unique_ptr<Backend>> create_backend(BackendKind kind, const HostInfo& host) {

@@ -3,8 +3,11 @@
 // one action and that action differs from the default — so a backend may hand the rules to
 // libseccomp (or an OCI runtime) in any order without precedence surprises.
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kavach/syscalls.hpp"
 #include "seccomp_arg_rules.hpp"
@@ -193,7 +196,9 @@ SeccompProgram host_safety_program(const SeccompPolicy& p) {
 
 }  // namespace
 
-Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy) {
+namespace {
+
+Result<SeccompProgram> build_uncached(const SeccompPolicy& policy) {
   if (auto r = check_lists(policy); !r) return tl::unexpected(r.error());
   switch (policy.mode) {
     case SeccompMode::none:
@@ -224,6 +229,31 @@ Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy) {
     }
   }
   return fail(ErrorCode::internal, "unhandled seccomp mode");
+}
+
+// Validation and the backend both build a run's program; a process sees a handful of policies,
+// so the last few programs are kept (the first build of the strict program costs ~0.3 ms).
+struct ProgramMemo {
+  std::mutex mu;
+  std::vector<std::pair<SeccompPolicy, SeccompProgram>> entries;
+};
+
+}  // namespace
+
+Result<SeccompProgram> build_seccomp_program(const SeccompPolicy& policy) {
+  static ProgramMemo memo;
+  {
+    std::lock_guard lock(memo.mu);
+    for (const auto& [p, prog] : memo.entries) {
+      if (p == policy) return prog;
+    }
+  }
+  auto built = build_uncached(policy);
+  if (!built) return built;
+  std::lock_guard lock(memo.mu);
+  if (memo.entries.size() >= 16) memo.entries.clear();
+  memo.entries.emplace_back(policy, *built);
+  return built;
 }
 
 }  // namespace kavach

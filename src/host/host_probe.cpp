@@ -96,7 +96,9 @@ std::string_view to_string(CgroupLayout l) {
   return "none";
 }
 
-HostInfo probe_host() {
+namespace {
+
+HostInfo probe_kernel() {
   HostInfo h;
   utsname u{};
   if (uname(&u) == 0) h.kernel_release = u.release;
@@ -110,15 +112,27 @@ HostInfo probe_host() {
   h.cgroups.clone_into_cgroup = v2_writable && kernel_at_least(h.kernel_release, 5, 7);
   h.cgroups.cgroup_kill = v2_writable && kernel_at_least(h.kernel_release, 5, 14);
   h.kvm_usable = device_usable("/dev/kvm");
-  h.runtimes = host::find_runtimes();
   h.sgx_device = std::filesystem::exists("/dev/sgx_enclave");
   h.sev_device = std::filesystem::exists("/dev/sev");
   h.tdx_device = std::filesystem::exists("/dev/tdx_guest") || std::filesystem::exists("/dev/tdx-guest");
   return h;
 }
 
+}  // namespace
+
+HostInfo probe_host() {
+  HostInfo h = probe_kernel_cached();
+  h.runtimes = host::find_runtimes();
+  return h;
+}
+
+const HostInfo& probe_kernel_cached() {
+  static const HostInfo info = probe_kernel();  // thread-safe static init
+  return info;
+}
+
 const HostInfo& probe_host_cached() {
-  static const HostInfo info = probe_host();  // thread-safe static init
+  static const HostInfo info = probe_host();
   return info;
 }
 

@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cli_common.hpp"
 #include "live_io.hpp"
@@ -75,6 +77,11 @@ Result<void> add_gate(const RunOptions& o, SandboxConfig& config) {
 }
 
 int do_run(const RunOptions& o) {
+  // The builtin gate's database loads on the other core while the policy is resolved and the
+  // sandbox is set up (Gate::builtin is a thread-safe one-time load: exec waits for it only if
+  // it is not done yet). Joined when do_run returns.
+  std::optional<std::jthread> gate_warm_up;
+  if (!o.no_gate && o.gate_rules.empty()) gate_warm_up.emplace([] { (void)gate::Gate::builtin(); });
   auto backend = resolve_backend(o.policy);
   if (!backend) return report_error(backend.error(), o.json);
   auto valid = resolve_policy(o.policy);
