@@ -80,11 +80,40 @@ KAVACH_AVX2 Masks classify_avx2(const char* p) {
 }
 #undef KAVACH_AVX2
 
+// The whole 64-byte block in one register where the CPU has AVX-512BW: the compares yield the
+// bit masks directly (no movemask), about half the work of the AVX2 path.
+#define KAVACH_AVX512 __attribute__((target("avx512f,avx512bw")))
+// Unsigned "x - lo <= hi - lo" is the range test. Helpers take the block by pointer: __m512i
+// values may not cross non-AVX-512 function boundaries (psABI).
+KAVACH_AVX512 inline std::uint64_t in_range512(const __m512i* x, char lo, char hi) {
+  return _mm512_cmple_epu8_mask(_mm512_sub_epi8(*x, _mm512_set1_epi8(lo)),
+                                _mm512_set1_epi8(static_cast<char>(hi - lo)));
+}
+KAVACH_AVX512 inline std::uint64_t eq512(const __m512i* x, char c) {
+  return _mm512_cmpeq_epi8_mask(*x, _mm512_set1_epi8(c));
+}
+KAVACH_AVX512 Masks classify_avx512(const char* p) {
+  const __m512i v = _mm512_loadu_si512(p);
+  const __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+  const std::uint64_t digit = in_range512(&v, '0', '9');
+  const std::uint64_t alpha = in_range512(&folded, 'a', 'z');
+  const std::uint64_t dash = eq512(&v, '-');
+  Masks m;
+  m.b64 = digit | alpha | eq512(&v, '+') | eq512(&v, '/') | dash | eq512(&v, '_');
+  m.pct = eq512(&v, '%');
+  m.digit = digit;
+  m.dsep = eq512(&v, ' ') | dash | eq512(&v, '.');
+  return m;
+}
+#undef KAVACH_AVX512
+
+const bool kAvx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 const bool kAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 Masks classify(const char* p) {
 #if defined(__x86_64__)
+  if (kAvx512) return classify_avx512(p);
   if (kAvx2) return classify_avx2(p);
 #endif
   return classify_sse2(p);
@@ -117,11 +146,27 @@ bool url_delim(char c) {
 inline int ctz(std::uint64_t v) { return __builtin_ctzll(v); }
 inline std::uint64_t below(int i) { return i >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << i) - 1; }
 
-bool hex_char(char c) {
+constexpr bool hex_char(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int b64_value(char c) {
+// What emit_run needs to know of a run's bytes, as bits: not a hex digit, a standard-base64
+// symbol (+ /), a url-safe one (- _).
+constexpr unsigned kNotHex = 1;
+constexpr unsigned kStdB64 = 2;
+constexpr unsigned kUrlB64 = 4;
+constexpr std::array<unsigned char, 256> kRunByteClass = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const auto ch = static_cast<char>(c);
+    t[static_cast<std::size_t>(c)] = static_cast<unsigned char>((hex_char(ch) ? 0 : kNotHex) |
+                                                                (ch == '+' || ch == '/' ? kStdB64 : 0) |
+                                                                (ch == '-' || ch == '_' ? kUrlB64 : 0));
+  }
+  return t;
+}();
+
+constexpr int b64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -131,22 +176,32 @@ int b64_value(char c) {
 // Encoded ASCII text has a fingerprint: in base64 every 4th character carries the top six bits of
 // a text byte (2..3 for tab/newline/CR, 8..31 for printable), in hex every other character is the
 // high nibble 0 or 2..7. Runs without it (identifiers, hashes, binary blobs) are not decoded.
-bool plausible_base64_text(const char* p, std::size_t n) {
-  std::size_t checked = 0;
-  std::size_t good = 0;
-  for (std::size_t i = 0; i < n && checked < 16; i += 4, ++checked) {
-    const int v = b64_value(p[i]);
-    good += ((v >= 8 && v <= 31) || v == 2 || v == 3) ? 1 : 0;
+// The fingerprints as tables (called for every run of an output: identifiers included).
+constexpr std::array<unsigned char, 256> kB64TextTop = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const int v = b64_value(static_cast<char>(c));
+    t[static_cast<std::size_t>(c)] = ((v >= 8 && v <= 31) || v == 2 || v == 3) ? 1 : 0;
   }
+  return t;
+}();
+constexpr std::array<unsigned char, 256> kHexTextHigh = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = ((c >= '2' && c <= '7') || c == '0') ? 1 : 0;
+  return t;
+}();
+
+bool plausible_base64_text(const char* p, std::size_t n) {
+  const std::size_t checked = std::min<std::size_t>(16, (n + 3) / 4);
+  std::size_t good = 0;
+  for (std::size_t k = 0; k < checked; ++k) good += kB64TextTop[static_cast<unsigned char>(p[4 * k])];
   return good * 10 >= checked * 9;
 }
 
 bool plausible_hex_text(const char* p, std::size_t n) {
-  std::size_t checked = 0;
+  const std::size_t checked = n >= 2 ? std::min<std::size_t>(16, n / 2) : 0;
   std::size_t good = 0;
-  for (std::size_t i = 0; i + 1 < n && checked < 16; i += 2, ++checked) {
-    good += ((p[i] >= '2' && p[i] <= '7') || p[i] == '0') ? 1 : 0;
-  }
+  for (std::size_t k = 0; k < checked; ++k) good += kHexTextHigh[static_cast<unsigned char>(p[2 * k])];
   return good * 10 >= checked * 9;
 }
 
@@ -163,15 +218,13 @@ void RunFinder::emit_run(std::uint64_t begin, std::uint64_t end, std::vector<Enc
   const bool may_hex = plausible_hex_text(p, n);
   const bool may_b64 = len >= kMinBase64Run && plausible_base64_text(p, n);
   if (!may_hex && !may_b64) return;
-  bool all_hex = true;
-  bool has_std = false;
-  bool has_url = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = p[i];
-    all_hex = all_hex && hex_char(c);
-    has_std = has_std || c == '+' || c == '/';
-    has_url = has_url || c == '-' || c == '_';
-  }
+  // One table load and one OR per byte (no branches): this loop sees every byte of every
+  // plausible run.
+  unsigned seen = 0;
+  for (std::size_t i = 0; i < n; ++i) seen |= kRunByteClass[static_cast<unsigned char>(p[i])];
+  const bool all_hex = (seen & kNotHex) == 0;
+  const bool has_std = (seen & kStdB64) != 0;
+  const bool has_url = (seen & kUrlB64) != 0;
   if (all_hex) {
     if (may_hex) out.push_back(EncodedRun{begin, end - (len & 1), Encoding::hex, B64::either});
     return;
