@@ -7,9 +7,11 @@
 //
 // A plain program (not a timed unit test): `make bench` runs it via scripts/run-bench.
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +97,94 @@ std::optional<std::string> spawn_and_reap(const std::vector<std::string>& argv, 
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return "exit status " + std::to_string(status);
   return std::nullopt;
+}
+
+// Floors: what the kernel charges for kavach strict's seven namespaces (user, pid, mount, net,
+// ipc, uts, cgroup), with nothing else — no mounts, filters, cgroups or id maps. Both clone with
+// CLONE_VM (like posix_spawn's vfork) so neither pays for copying this process's page tables.
+constexpr int kSevenNamespaces = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+                                 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+struct FloorChild {
+  char* const* argv = nullptr;
+  int devnull = -1;
+  int go = -1;  // warm: PID 1 waits for a byte here
+};
+
+// ASYNC-SIGNAL-SAFE (runs on its own stack in the caller's memory): redirect and exec.
+int floor_exec(void* arg) {
+  const auto* c = static_cast<const FloorChild*>(arg);
+  ::dup2(c->devnull, 1);
+  ::dup2(c->devnull, 2);
+  ::execve(c->argv[0], c->argv, environ);
+  ::_exit(127);
+}
+
+// ASYNC-SIGNAL-SAFE: the warm floor's PID 1: wait for the hand-over, vfork+exec the command,
+// reap it, leave with its status (the namespaces go with PID 1).
+int floor_pid1(void* arg) {
+  auto* c = static_cast<FloorChild*>(arg);
+  char b = 0;
+  if (::read(c->go, &b, 1) != 1) ::_exit(126);
+  alignas(16) static thread_local char stack[64 * 1024];
+  const int cmd = ::clone(floor_exec, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
+  int st = 0;
+  while (cmd > 0 && ::waitpid(cmd, &st, 0) < 0 && errno == EINTR) {
+  }
+  ::_exit(cmd > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 125);
+}
+
+std::optional<std::string> reap_floor(pid_t pid, Clock::time_point t0, double& ms) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return std::string("waitpid: ") + std::strerror(errno);
+  }
+  ms = elapsed_ms(t0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "exit status " + std::to_string(status);
+  return std::nullopt;
+}
+
+// Cold floor: clone into the seven namespaces, exec, reap.
+std::optional<std::string> clone_namespaces_and_reap(const std::vector<std::string>& argv, double& ms) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  FloorChild c{args.data(), ::open("/dev/null", O_WRONLY | O_CLOEXEC), -1};
+  if (c.devnull < 0) return std::string("open /dev/null: ") + std::strerror(errno);
+  std::vector<char> stack(64 * 1024);
+  auto t0 = Clock::now();
+  const int pid = ::clone(floor_exec, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | kSevenNamespaces | SIGCHLD, &c);
+  ::close(c.devnull);
+  if (pid < 0) return std::string("clone: ") + std::strerror(errno);
+  return reap_floor(pid, t0, ms);
+}
+
+// Warm floor: the namespaces and their PID 1 exist before the clock starts; timed: the hand-over,
+// the command's vfork+exec+exit, and PID 1's exit until it is reaped.
+std::optional<std::string> warm_namespaces_and_reap(const std::vector<std::string>& argv, double& ms) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  FloorChild c{args.data(), ::open("/dev/null", O_WRONLY | O_CLOEXEC), go[0]};
+  std::vector<char> stack(64 * 1024);
+  const int pid1 = ::clone(floor_pid1, stack.data() + stack.size(), CLONE_VM | kSevenNamespaces | SIGCHLD, &c);
+  if (pid1 < 0) {
+    ::close(go[0]);
+    ::close(go[1]);
+    ::close(c.devnull);
+    return std::string("clone: ") + std::strerror(errno);
+  }
+  // PID 1 shares this memory (and `stack`, `c`): it runs until reaped below, so both outlive it.
+  auto t0 = Clock::now();
+  const bool sent = ::write(go[1], "x", 1) == 1;
+  auto r = reap_floor(pid1, t0, ms);
+  ::close(go[0]);
+  ::close(go[1]);
+  ::close(c.devnull);
+  if (!sent) return std::string("hand-over failed");
+  return r;
 }
 
 // bubblewrap doing roughly what `minimal`/`strict` set up (without filters, cgroups, rlimits):
@@ -362,6 +452,12 @@ int main(int argc, char** argv) {
   for (const std::string which : {"true", "echo"}) {
     methods.push_back({"posix_spawn", which, [which](double& ms) {
                          return spawn_and_reap(command_argv(which), ms);
+                       }, {}, {}, {}});
+    methods.push_back({"floor strict (7 ns+exec)", which, [which](double& ms) {
+                         return clone_namespaces_and_reap(command_argv(which), ms);
+                       }, {}, {}, {}});
+    methods.push_back({"floor strict warm (ns ready)", which, [which](double& ms) {
+                         return warm_namespaces_and_reap(command_argv(which), ms);
                        }, {}, {}, {}});
     for (const char* preset : {"minimal", "basic", "strict", "agent"}) {
       methods.push_back({std::string("kavach ") + preset, which, nullptr, {}, {}, {}});
