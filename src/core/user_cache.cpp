@@ -2,12 +2,14 @@
 #include "core/hex.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <openssl/evp.h>
 
@@ -20,6 +22,35 @@ std::string sha256_hex(std::string_view data) {
   return hex_encode(md, len);
 }
 
+namespace {
+
+std::optional<std::filesystem::path> home_dir() {
+  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') return std::filesystem::path(h);
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+      found->pw_dir != nullptr && found->pw_dir[0] == '/') {
+    return std::filesystem::path(found->pw_dir);
+  }
+  return std::nullopt;
+}
+
+// $XDG_<base>/kavach, else ~/<fallback>/kavach.
+std::optional<std::filesystem::path> xdg_dir(const char* variable, const char* fallback) {
+  if (const char* xdg = std::getenv(variable); xdg != nullptr && xdg[0] == '/') {
+    return std::filesystem::path(xdg) / "kavach";
+  }
+  auto home = home_dir();
+  if (!home) return std::nullopt;
+  return *home / fallback / "kavach";
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> cache_root() { return xdg_dir("XDG_CACHE_HOME", ".cache"); }
+std::optional<std::filesystem::path> state_root() { return xdg_dir("XDG_STATE_HOME", ".local/state"); }
+
 std::optional<std::filesystem::path> cache_dir(const std::optional<std::filesystem::path>& configured) {
   std::filesystem::path dir;
   if (configured) {
@@ -27,10 +58,8 @@ std::optional<std::filesystem::path> cache_dir(const std::optional<std::filesyst
   } else if (const char* off = std::getenv("KAVACH_NO_CACHE"); off != nullptr && off[0] != '\0' &&
                                                              std::string_view(off) != "0") {
     return std::nullopt;
-  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
-    dir = std::filesystem::path(xdg) / "kavach";
-  } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
-    dir = std::filesystem::path(home) / ".cache" / "kavach";
+  } else if (auto root = cache_root()) {
+    dir = std::move(*root);
   } else {
     return std::nullopt;
   }

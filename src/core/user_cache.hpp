@@ -12,6 +12,15 @@ namespace kavach::user_cache {
 
 [[nodiscard]] std::string sha256_hex(std::string_view data);
 
+// Where kavach keeps per-user data that later runs trust, without creating anything:
+// cache_root() = $XDG_CACHE_HOME/kavach or ~/.cache/kavach (compiled seccomp programs, gate
+// databases); state_root() = $XDG_STATE_HOME/kavach or ~/.local/state/kavach (audit key and
+// anchors, quarantined output). HOME falls back to the passwd entry. nullopt: no home at all.
+// A sandbox must never be able to write into either (backends/common/host_paths refuses such
+// writable paths).
+[[nodiscard]] std::optional<std::filesystem::path> cache_root();
+[[nodiscard]] std::optional<std::filesystem::path> state_root();
+
 // The cache directory, created 0700 if missing; nullopt when there is none we can trust (not
 // ours, or writable by group/others: a planted entry would change what kavach enforces), or when
 // no directory is configured and KAVACH_NO_CACHE is set (to anything but 0).

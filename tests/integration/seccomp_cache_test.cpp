@@ -213,5 +213,33 @@ TEST_F(SeccompDiskCache, NoCacheLeavesTheDirectoryAlone) {
   EXPECT_TRUE(entries(home_).empty()) << "KAVACH_NO_CACHE=1 still wrote an entry";
 }
 
+// A sandbox able to write the cache could plant the next run's filter (as the caller's uid when
+// kavach runs unprivileged): a writable path holding kavach's cache or state is refused.
+TEST_F(SeccompDiskCache, ASandboxCannotBeGivenTheCacheOrStateToWrite) {
+  for (const char* variable : {"XDG_CACHE_HOME", "XDG_STATE_HOME"}) {
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(out[1], 2);
+      ::setenv(variable, home_.c_str(), 1);
+      ::execl(KAVACH_CLI_PATH, KAVACH_CLI_PATH, "run", "--preset", "strict", "--no-gate", "-q", "--rw",
+              home_.c_str(), "--", "/bin/true", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string text;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0) << variable << ": the run was allowed:\n" << text;
+    EXPECT_NE(text.find("policy_value"), std::string::npos) << text;
+    EXPECT_NE(text.find("which later runs trust"), std::string::npos) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kavach

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "cli_common.hpp"
+#include "core/user_cache.hpp"
 #include "kavach/gate.hpp"
 
 namespace kavach::cli {
@@ -63,12 +64,7 @@ Result<void> write_file(const std::filesystem::path& file, const std::string& da
 
 Result<std::filesystem::path> quarantine_root(const std::optional<std::filesystem::path>& flag) {
   if (flag) return *flag;
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && state[0] == '/') {
-    return std::filesystem::path(state) / "kavach" / "quarantine";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/') {
-    return std::filesystem::path(home) / ".local" / "state" / "kavach" / "quarantine";
-  }
+  if (auto state = user_cache::state_root()) return *state / "quarantine";
   return fail(ErrorCode::io_error,
               "no place for quarantined output: neither XDG_STATE_HOME nor HOME is set; pass --quarantine-dir");
 }

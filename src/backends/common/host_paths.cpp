@@ -7,11 +7,33 @@
 #include <cstring>
 
 #include "core/filesystem_view.hpp"
+#include "core/user_cache.hpp"
 
 namespace kavach::common {
 namespace {
 
 namespace fs = std::filesystem;
+
+// kavach's own per-user directories hold what later runs trust (compiled seccomp programs, the
+// audit key and anchors): a sandbox able to write there could weaken the next run. A writable
+// path may not contain them or lie inside them. Their real paths are compared when they exist.
+Result<void> check_not_kavach_state(const fs::path& lexical, const fs::path& canonical, const char* key) {
+  for (const auto& [dir, what] : {std::pair{user_cache::cache_root(), "cache (compiled seccomp programs, gate databases)"},
+                                  std::pair{user_cache::state_root(), "state (audit key and anchors, quarantine)"}}) {
+    if (!dir) continue;
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(*dir, ec);
+    for (const fs::path& d : {dir->lexically_normal(), ec ? dir->lexically_normal() : real}) {
+      if (is_under(d, canonical) || is_under(canonical, d) || is_under(d, lexical) || is_under(lexical, d)) {
+        return fail(ErrorCode::policy_value,
+                    std::string(key) + " entry '" + lexical.string() + "' would let the sandbox write kavach's own " +
+                        what + " in " + d.string() + ", which later runs trust; make a narrower directory writable",
+                    {{"path", lexical.string()}, {"key", key}, {"kavach_dir", d.string()}});
+      }
+    }
+  }
+  return {};
+}
 
 class Resolver {
  public:
@@ -37,6 +59,9 @@ class Resolver {
                     {{"path", lexical.string()}, {"key", key}});
       }
       if (auto r = check_policy_path(lexical, canonical, key); !r) return r;
+      if (writable) {
+        if (auto r = check_not_kavach_state(lexical, canonical, key); !r) return r;
+      }
       HostPath e{canonical, canonical, writable, true, false, {}};
       if (S_ISLNK(st.st_mode)) {
         HostPath link{lexical, canonical, writable, true, true, fs::read_symlink(lexical, ec).string()};

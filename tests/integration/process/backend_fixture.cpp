@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace kavach::testing {
 
@@ -39,6 +40,15 @@ std::vector<int> processes_with(const std::string& marker) {
   }
   ::closedir(d);
   return out;
+}
+
+std::vector<int> processes_appearing_with(const std::string& marker, std::chrono::milliseconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto found = processes_with(marker);
+    if (!found.empty() || std::chrono::steady_clock::now() >= until) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void kill_processes_with(const std::string& marker) {

@@ -27,6 +27,10 @@ std::string unique_token();
 
 // Host processes whose command line contains `marker` (e.g. "sleep 1000.123").
 std::vector<int> processes_with(const std::string& marker);
+// The same, polled for up to `wait` until one shows up: a negative control's leftover process may
+// still be between fork and exec when the run returns.
+std::vector<int> processes_appearing_with(const std::string& marker,
+                                          std::chrono::milliseconds wait = std::chrono::milliseconds(2'000));
 void kill_processes_with(const std::string& marker);
 
 // A scratch directory on the host, removed with its contents at destruction.

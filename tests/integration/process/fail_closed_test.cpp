@@ -156,7 +156,7 @@ TEST_F(FailClosed, WithoutNamespacesTheHolesAreVisible) {
   int visible = 0;
   in >> visible;
   EXPECT_GT(visible, 5) << "host pids should be visible without a pid namespace";
-  EXPECT_FALSE(processes_with("sleep " + marker).empty()) << "without a pid namespace the sleep survives";
+  EXPECT_FALSE(processes_appearing_with("sleep " + marker).empty()) << "without a pid namespace the sleep survives";
   kill_processes_with("sleep " + marker);
 }
 

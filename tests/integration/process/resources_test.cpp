@@ -174,7 +174,7 @@ TEST_F(Resources, TimeoutLeavesAGrandchildWithoutMitigation) {
                               sh("(setsid sleep " + marker + " &); sleep " + marker));
   EXPECT_TRUE(r.timed_out);
   EXPECT_FALSE(r.enforcement.applied(Control::ns_pid));
-  EXPECT_FALSE(processes_with("sleep " + marker).empty()) << "without the tree kill the grandchild survives";
+  EXPECT_FALSE(processes_appearing_with("sleep " + marker).empty()) << "without the tree kill the grandchild survives";
   kill_processes_with("sleep " + marker);
 }
 
@@ -185,7 +185,7 @@ TEST_F(Resources, BackgroundProcessesSurviveWithoutMitigation) {
   const ExecResult r = run_on(*weakened, policy_without_tree_kill(milliseconds(5'000)),
                               sh("(setsid sleep " + marker + " >/dev/null 2>&1 &); echo started"));
   EXPECT_EQ(r.stdout_data, "started\n");
-  EXPECT_FALSE(processes_with("sleep " + marker).empty()) << "without the tree kill the background sleep survives";
+  EXPECT_FALSE(processes_appearing_with("sleep " + marker).empty()) << "without the tree kill the background sleep survives";
   kill_processes_with("sleep " + marker);
 }
 
