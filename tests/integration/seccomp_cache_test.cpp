@@ -154,6 +154,26 @@ TEST_F(SeccompDiskCache, AnEditedEntryIsRebuilt) {
   expect_rebuilt("one flipped bit");
 }
 
+// An entry written for another key (another libseccomp, API level or arch; or a program whose
+// key hashes to the same file name) is stale: never used, rebuilt.
+TEST_F(SeccompDiskCache, AStaleEntryIsRebuilt) {
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    std::string key = key_of(good_[i]);
+    const auto at = key.find("libseccomp ");
+    ASSERT_NE(at, std::string::npos) << key.substr(0, 80);
+    key.insert(at + 11, "0.0.0-");  // the same program, compiled by another libseccomp
+    SeccompProgram p;
+    p.default_action = SeccompAction::allow;
+    p.rules.push_back({"uname", SeccompAction::errno_eperm, {}});
+    auto bpf = common::compile_seccomp_bpf(p);
+    ASSERT_TRUE(bpf);
+    spit(files_[i], common::encode_seccomp_entry(key, *bpf));
+  }
+  const Ran r = run_strict(home_, {"/bin/uname"});
+  EXPECT_EQ(r.exit_code, 0) << "a stale entry was used:\n" << r.out;
+  expect_rebuilt("another libseccomp");
+}
+
 TEST_F(SeccompDiskCache, ATornEntryIsRebuilt) {
   for (std::size_t i = 0; i < files_.size(); ++i) spit(files_[i], good_[i].substr(0, good_[i].size() / 2));
   EXPECT_EQ(run_strict(home_, {"/bin/true"}).exit_code, 0);
