@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -84,6 +86,29 @@ std::optional<std::string> read_file(const std::filesystem::path& p) {
   ss << in.rdbuf();
   if (in.bad()) return std::nullopt;
   return ss.str();
+}
+
+std::optional<std::string> read_entry(const std::filesystem::path& p, std::size_t max_bytes) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::string bytes;
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+            (st.st_mode & 077) == 0 && st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) <= max_bytes;
+  if (ok) {
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      done += static_cast<std::size_t>(r);
+    }
+    ok = done == bytes.size();
+  }
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return bytes;
 }
 
 bool write_file_atomic(const std::filesystem::path& p, std::string_view data) {

@@ -28,6 +28,10 @@ namespace kavach::user_cache {
     const std::optional<std::filesystem::path>& configured);
 
 [[nodiscard]] std::optional<std::string> read_file(const std::filesystem::path& p);
+// A cache entry's bytes, only if it is a regular file (no symlink is followed) owned by us with
+// no group/other permissions and at most `max_bytes` long: checked on the descriptor read.
+// nullopt is a doubt (absent, foreign, loosened, too large, unreadable): the caller rebuilds.
+[[nodiscard]] std::optional<std::string> read_entry(const std::filesystem::path& p, std::size_t max_bytes);
 // Atomic (temp file + rename), mode 0600. Best effort: false on any failure.
 bool write_file_atomic(const std::filesystem::path& p, std::string_view data);
 

@@ -94,7 +94,8 @@ Result<std::shared_ptr<const Gate>> load_rules(std::string_view text, std::strin
   const std::filesystem::path entry = dir ? *dir / (key + ".kdb") : std::filesystem::path();
 
   if (dir) {
-    if (auto cached = read_file(entry)) {
+    // Compiled databases are far below 256 MiB; an entry that is not ours and private is rebuilt.
+    if (auto cached = user_cache::read_entry(entry, std::size_t{256} << 20)) {
       auto f = decode_db_file(*cached, entry.string());
       if (f && deps_unchanged(f->deps)) {
         bool recompiled = false;

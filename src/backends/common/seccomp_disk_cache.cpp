@@ -4,12 +4,10 @@
 #include "core/hex.hpp"
 #include "core/user_cache.hpp"
 
-#include <fcntl.h>
 #include <seccomp.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <cstring>
 
 namespace kavach::common {
@@ -19,7 +17,7 @@ constexpr std::string_view kMagic = "KVBPF2\n";
 constexpr std::size_t kU32 = 4;
 
 // Entries are small (a 4096-instruction program is 32 KiB plus its key): anything larger is not ours.
-constexpr off_t kMaxEntryBytes = 256 * 1024;
+constexpr std::size_t kMaxEntryBytes = 256 * 1024;
 
 void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), kU32); }
 
@@ -93,27 +91,9 @@ std::optional<std::vector<sock_filter>> decode_seccomp_entry(const std::string& 
 
 std::optional<std::vector<sock_filter>> load_cached_bpf(const std::filesystem::path& dir,
                                                         const std::string& key) {
-  const auto path = seccomp_cache_entry(dir, key);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  std::string bytes;
-  // Ours, private, regular and of a plausible size: checked on the descriptor that is read.
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
-      (st.st_mode & 077) == 0 && st.st_size > 0 && st.st_size <= kMaxEntryBytes) {
-    bytes.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      done += static_cast<std::size_t>(r);
-    }
-    if (done != bytes.size()) bytes.clear();
-  }
-  ::close(fd);
-  if (bytes.empty()) return std::nullopt;
-  return decode_seccomp_entry(key, bytes);
+  auto bytes = user_cache::read_entry(seccomp_cache_entry(dir, key), kMaxEntryBytes);
+  if (!bytes) return std::nullopt;
+  return decode_seccomp_entry(key, *bytes);
 }
 
 bool store_cached_bpf(const std::filesystem::path& dir, const std::string& key,

@@ -2,13 +2,13 @@
 // compiles the same program (2-6 ms of libseccomp for the strict allow-list); the entry keyed by
 // the program, the libseccomp version, its API level and the native arch is read back instead.
 //
-// Trust: entries live in the per-user cache directory (core/user_cache: ours, 0700). An entry is
-// used only if it is a regular file (no symlink) owned by us with mode 0600 — ownership is what
-// keeps other users out — whose header holds the exact key asked for (the file name is only a
-// hash of it) and whose CRC-32 trailer matches (torn or corrupted writes); anything else is a
-// doubt, and a doubt means compile again and replace the entry. No cryptographic hash on this
-// path: OpenSSL's provider set-up alone would cost a run ~0.5 ms. KAVACH_NO_CACHE=1 turns the
-// disk cache off.
+// Trust: entries live in the per-user cache directory (core/user_cache: ours, 0700; no sandbox
+// may be given it to write). An entry is used only if user_cache::read_entry accepts it (a
+// regular file, no symlink, owned by us, mode 0600: ownership keeps other users out), its header
+// holds the exact key asked for (the file name is only a hash of it) and its CRC-32 trailer
+// matches (torn or corrupted writes). Anything else is a doubt, and a doubt means compile again
+// and replace the entry. No cryptographic hash on this path: OpenSSL's provider set-up alone
+// would cost a run ~0.5 ms. KAVACH_NO_CACHE=1 turns the disk cache off.
 #pragma once
 
 #include <linux/filter.h>

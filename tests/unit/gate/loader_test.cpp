@@ -161,6 +161,30 @@ TEST(GateLoader, CacheHitMissAndInvalidation) {
   std::filesystem::remove_all(rules_dir);
 }
 
+// A valid entry that is not private to us (loosened mode, another owner, a symlink) is a doubt:
+// rebuilt, never used.
+TEST(GateLoader, AnEntryNotPrivateToUsIsRebuilt) {
+  const auto cache = fresh_dir("entry-cache");
+  LoadOptions opts{true, cache};
+  auto first = Gate::from_toml(kOne, "t.toml", opts);
+  ASSERT_TRUE(first) << first.error().describe();
+  const auto entry = (*first)->load_info().cache_file;
+  ASSERT_FALSE(entry.empty());
+  ASSERT_FALSE(Gate::from_toml(kOne, "t.toml", opts).value()->load_info().compiled_now);
+  ::chmod(entry.c_str(), 0644);
+  EXPECT_TRUE(Gate::from_toml(kOne, "t.toml", opts).value()->load_info().compiled_now) << "mode 0644 was used";
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(entry.c_str(), 65534, 65534), 0);
+    EXPECT_TRUE(Gate::from_toml(kOne, "t.toml", opts).value()->load_info().compiled_now) << "uid 65534's entry was used";
+  }
+  const auto elsewhere = cache.parent_path() / (cache.filename().string() + "-planted.kdb");
+  std::filesystem::rename(entry, elsewhere);
+  std::filesystem::create_symlink(elsewhere, entry);
+  EXPECT_TRUE(Gate::from_toml(kOne, "t.toml", opts).value()->load_info().compiled_now) << "a symlink was followed";
+  std::filesystem::remove(elsewhere);
+  std::filesystem::remove_all(cache);
+}
+
 // A cache directory others can write to is not trusted: a planted database would decide what
 // the gate lets out.
 TEST(GateLoader, UntrustedCacheDirectoryIsNotUsed) {
