@@ -34,7 +34,7 @@ inline std::uint64_t bits(__m128i m) {
 Masks classify_sse2(const char* p) {
   Masks m;
   for (int k = 0; k < 4; ++k) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::ptrdiff_t{16} * k));
     const __m128i digit = in_range(v, '0', '9');
     // OR 0x20 folds upper case onto lower case (and maps nothing else into a-z).
     const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
@@ -64,7 +64,7 @@ KAVACH_AVX2 inline std::uint64_t bits256(__m256i m) {
 KAVACH_AVX2 Masks classify_avx2(const char* p) {
   Masks m;
   for (int k = 0; k < 2; ++k) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + std::ptrdiff_t{32} * k));
     const __m256i digit = in_range256(v, '0', '9');
     const __m256i alpha = in_range256(_mm256_or_si256(v, _mm256_set1_epi8(0x20)), 'a', 'z');
     const __m256i dash = eq256(v, '-');

@@ -17,7 +17,7 @@ constexpr std::string_view kMagic = "KVBPF2\n";
 constexpr std::size_t kU32 = 4;
 
 // Entries are small (a 4096-instruction program is 32 KiB plus its key): anything larger is not ours.
-constexpr std::size_t kMaxEntryBytes = 256 * 1024;
+constexpr std::size_t kMaxEntryBytes = std::size_t{256} * 1024;
 
 void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), kU32); }
 
