@@ -29,6 +29,12 @@ constexpr const char* kEmptyFile = "/kavach-empty";  // in the scratch root; sou
 constexpr std::uint64_t kRoAttrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 constexpr std::uint64_t kRwAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
+std::string key_of(const std::vector<common::ProtectedBind>& binds) {
+  std::string key;
+  for (const auto& b : binds) key += (b.read_only ? "ro:" : "pin:") + b.path.string() + '\n';
+  return key;
+}
+
 class Builder {
  public:
   explicit Builder(const MountPlanInput& in) : in_(in), view_(in.view) {}
@@ -245,6 +251,8 @@ Result<void> Builder::protect() {
   }
   auto binds = common::protected_binds(in_.fs->protected_paths, roots);
   if (!binds) return tl::unexpected(binds.error());
+  plan_.protected_roots = roots;
+  plan_.protected_key = key_of(*binds);
   for (const auto& pb : *binds) {
     MountOp b;
     b.kind = MountKind::bind;
@@ -383,6 +391,13 @@ std::uint64_t child_rule_access(ChildPathRights rights, int abi) {
       break;
   }
   return want & handled;
+}
+
+std::string protected_binds_key(const std::vector<std::filesystem::path>& protected_paths,
+                                const std::vector<std::filesystem::path>& roots) {
+  auto binds = common::protected_binds(protected_paths, roots);
+  if (!binds) return "error:" + binds.error().message;
+  return key_of(*binds);
 }
 
 }  // namespace kavach::process

@@ -44,6 +44,11 @@ struct MountPlan {
   std::size_t readonly_entries = 0;
   std::size_t writable_entries = 0;
   std::size_t protected_masks = 0;
+  // What the protected-path binds were computed from (host state: which protected paths exist):
+  // the writable roots and the binds, so a warm start can check at the hand-over that the host
+  // still looks the same (protected_binds_key).
+  std::vector<std::filesystem::path> protected_roots;
+  std::string protected_key;
 
   MountPlan() = default;
   MountPlan(MountPlan&&) = default;
@@ -59,6 +64,11 @@ struct MountPlan {
 };
 
 [[nodiscard]] Result<MountPlan> build_mount_plan(const MountPlanInput& in);
+
+// The protected-path binds for these roots as one comparable string ("ro:" / "pin:" + path per
+// bind); an error's message when they cannot be computed.
+[[nodiscard]] std::string protected_binds_key(const std::vector<std::filesystem::path>& protected_paths,
+                                              const std::vector<std::filesystem::path>& roots);
 
 // Landlock access masks (LANDLOCK_ACCESS_FS_*) for a child-side rule at the given ABI.
 [[nodiscard]] std::uint64_t child_rule_access(ChildPathRights rights, int abi);

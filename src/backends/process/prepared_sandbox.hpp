@@ -50,6 +50,10 @@ struct PreparedSandbox {
   std::vector<std::string> idmap_notes;
   std::size_t writable_entries = 0;
   std::size_t protected_masks = 0;
+  // The host state the protected binds were built from (MountPlan::protected_roots/_key): a warm
+  // start re-checks it at the hand-over.
+  std::vector<std::filesystem::path> protected_roots;
+  std::string protected_key;
   int landlock_abi = 0;
   // The guard in front of the command (protected paths): what a warm start's command is wrapped
   // with at the hand-over. Empty writable roots: no guard.

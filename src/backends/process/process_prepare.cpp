@@ -471,6 +471,8 @@ Result<std::unique_ptr<PreparedSandbox>> ProcessBackend::prepare(const ValidPoli
   sb->op_text = std::move(mounts.op_text);
   sb->writable_entries = mounts.writable_entries;
   sb->protected_masks = mounts.protected_masks;
+  sb->protected_roots = mounts.protected_roots;
+  sb->protected_key = mounts.protected_key;
   tm.lap("clone");
 
   // 7. Cgroup membership (v1: the child joins itself; v2 unless born there), id maps, release.

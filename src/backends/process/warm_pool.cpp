@@ -81,8 +81,14 @@ std::unique_ptr<PreparedSandbox> WarmPool::take_live() {
     auto sb = std::move(ready_.front());
     ready_.pop_front();
     pollfd p{sb->pidfd.get(), POLLIN, 0};
-    if (::poll(&p, 1, 0) == 0) return sb;
-    spent_.push_back(std::move(sb));  // died while pooled: the filler cleans up and replaces it
+    // A pooled sandbox shows the host as it was when it was built. If a protected path appeared
+    // or went away since, its binds are not the ones a cold start would make now (a protected
+    // file created after the build would be movable): not used, replaced by the filler.
+    if (::poll(&p, 1, 0) == 0 &&
+        protected_binds_key(policy_->fs.protected_paths, sb->protected_roots) == sb->protected_key) {
+      return sb;
+    }
+    spent_.push_back(std::move(sb));  // died while pooled, or stale: the filler cleans up and replaces it
   }
   return nullptr;
 }

@@ -152,6 +152,33 @@ TEST_F(WarmPoolTest, DeadOrUnsuitablePooledSandboxesFallBackToCold) {
   EXPECT_EQ(f.stdout_data, "injected");
 }
 
+// A pooled sandbox shows the host as it was when it was built. A protected path created on the
+// host after that must be protected in the next run exactly as a cold start protects it (found
+// by CI: the probe harness re-plants its protected file while the pool refills).
+TEST_F(WarmPoolTest, AProtectedPathThatAppearedAfterTheBuildIsProtected) {
+  HostScratch scratch;
+  const auto work = scratch.path() / "work";
+  const auto prot = work / "protected";
+  std::filesystem::create_directories(work);
+  SandboxPolicy pol = quick_policy();
+  pol.fs.writable_paths.push_back(work);
+  pol.fs.protected_paths.push_back(prot);
+  auto pool = make_pool(pol, 1);
+  ASSERT_TRUE(pool);
+  std::filesystem::create_directories(prot);  // after the pool was built
+  std::ofstream(prot / "file") << "protected\n";
+  const std::string mv = "mv " + (prot / "file").string() + " " + (work / "moved").string() +
+                         " 2>/dev/null && echo MOVED || echo kept";
+  const ExecResult r = warm(*pool, sh(mv));
+  EXPECT_EQ(r.stdout_data, "kept\n") << "the stale pooled sandbox let a protected file move";
+  EXPECT_TRUE(std::filesystem::exists(prot / "file"));
+  // Its replacement is built against the host as it is now, and is used warm.
+  ASSERT_TRUE(pool->wait_full(10s));
+  const ExecResult again = warm(*pool, sh(mv));
+  EXPECT_EQ(again.stdout_data, "kept\n");
+  EXPECT_NE(again.backend_info.at("start"), "cold");
+}
+
 TEST_F(WarmPoolTest, DestroyingThePoolLeavesNoProcessOrCgroup) {
   auto pool = make_pool(quick_policy(), 2);
   ASSERT_TRUE(pool);
